@@ -1,0 +1,212 @@
+"""Audio decoding: soundfile to read, soxr to resample, always mono float32.
+
+Every failure is raised as :class:`AudioError` (a :class:`ValueError`) that names
+the file and the reason, so a batch job can say exactly which input was bad.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["AudioError", "load_audio", "audio_info", "check_waveform", "is_path_like"]
+
+
+class AudioError(ValueError):
+    """A recording could not be decoded or is unusable.
+
+    The message always names the offending file (or the index of an in-memory
+    waveform) and the reason.
+
+    Attributes
+    ----------
+    source : str
+        The file path, or ``"<waveform i>"`` for in-memory input.
+    reason : str
+        Short human-readable reason.
+    """
+
+    def __init__(self, source, reason):
+        self.source = str(source)
+        self.reason = str(reason)
+        super().__init__(f"{self.source}: {self.reason}")
+
+    def __reduce__(self):  # keep the exception picklable across joblib workers
+        return (type(self), (self.source, self.reason))
+
+
+def is_path_like(obj):
+    """Return True for ``str`` and ``os.PathLike`` objects."""
+    return isinstance(obj, (str, os.PathLike))
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Header information of an audio file (no samples decoded)."""
+
+    path: str
+    sample_rate: int
+    frames: int
+    channels: int
+    subtype: str
+
+    @property
+    def duration(self):
+        """Duration in seconds."""
+        return self.frames / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+def _check_file(path):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise AudioError(path, "file does not exist")
+    if os.path.isdir(path):
+        raise AudioError(path, "is a directory, expected an audio file")
+    if not os.access(path, os.R_OK):
+        raise AudioError(path, "file is not readable (permission denied)")
+    if os.path.getsize(path) == 0:
+        raise AudioError(path, "file is empty (0 bytes)")
+    return path
+
+
+def audio_info(path):
+    """Read an audio file's header.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Audio file (any format libsndfile reads: WAV, FLAC, OGG, ...).
+
+    Returns
+    -------
+    info : AudioInfo
+        ``sample_rate``, ``frames``, ``channels``, ``subtype`` and ``duration``.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing, empty, unreadable or not audio.
+    """
+    import soundfile as sf
+
+    path = _check_file(path)
+    try:
+        info = sf.info(path)
+    except Exception as exc:  # soundfile raises LibsndfileError/RuntimeError/TypeError
+        raise AudioError(path, f"cannot read audio header ({_short(exc)})") from None
+    return AudioInfo(path, int(info.samplerate), int(info.frames), int(info.channels), info.subtype)
+
+
+def _short(exc):
+    msg = str(exc).strip().splitlines()
+    return msg[-1] if msg else type(exc).__name__
+
+
+def resample(y, orig_sr, target_sr, *, quality="HQ"):
+    """Resample a 1-D float waveform with soxr (returns float32)."""
+    if int(orig_sr) == int(target_sr):
+        return np.asarray(y, dtype=np.float32)
+    import soxr
+
+    return soxr.resample(np.asarray(y, dtype=np.float32), int(orig_sr), int(target_sr), quality=quality).astype(
+        np.float32, copy=False
+    )
+
+
+def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None):
+    """Decode an audio file to a mono float32 waveform at ``sample_rate``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Audio file (WAV, FLAC, OGG/Vorbis, ...; anything libsndfile decodes).
+    sample_rate : int or None, default=16000
+        Target rate. The file is resampled with soxr when its rate differs.
+        ``None`` keeps the native rate.
+    mono : bool, default=True
+        Down-mix multi-channel audio by averaging the channels.
+    offset : float, default=0.0
+        Start reading at this many seconds.
+    duration : float or None, default=None
+        Read at most this many seconds (lets callers stream long files).
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,) or (n_samples, n_channels), float32
+        The waveform in [-1, 1].
+    sr : int
+        Its sample rate.
+
+    Raises
+    ------
+    AudioError
+        Missing, empty, unreadable, corrupt or truncated files, and decoded audio
+        that contains NaN/inf or no samples at all.
+
+    Examples
+    --------
+    >>> import numpy as np, soundfile as sf, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> sf.write(path, np.sin(np.arange(8000) / 8.0).astype("float32"), 8000)
+    >>> y, sr = load_audio(path, sample_rate=16000)
+    >>> sr, y.shape, y.dtype
+    (16000, (16000,), dtype('float32'))
+    """
+    import soundfile as sf
+
+    info = audio_info(path)
+    path = info.path
+    start = int(round(offset * info.sample_rate))
+    stop = None if duration is None else start + int(round(duration * info.sample_rate))
+    try:
+        y, sr = sf.read(path, start=start, stop=stop, dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise AudioError(path, f"cannot decode audio, file is corrupt or truncated ({_short(exc)})") from None
+    if y.shape[0] == 0:
+        raise AudioError(path, "contains no audio samples")
+    if mono:
+        y = y.mean(axis=1) if y.shape[1] > 1 else y[:, 0]
+    if not np.isfinite(y).all():
+        raise AudioError(path, "decoded audio contains NaN or infinite values")
+    if sample_rate is not None and int(sr) != int(sample_rate):
+        if mono:
+            y = resample(y, sr, sample_rate)
+        else:
+            y = np.stack([resample(c, sr, sample_rate) for c in y.T], axis=1)
+        sr = int(sample_rate)
+    return np.ascontiguousarray(y, dtype=np.float32), int(sr)
+
+
+def check_waveform(y, source="<waveform>"):
+    """Validate an in-memory waveform: 1-D (or (n, channels), down-mixed), finite, non-empty.
+
+    Returns a contiguous float32 1-D array; raises :class:`AudioError` otherwise.
+    """
+    try:
+        y = np.asarray(y, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise AudioError(source, "is neither a file path nor a numeric waveform") from None
+    if y.ndim == 2 and min(y.shape) <= 8:  # (n, channels) or (channels, n): down-mix
+        y = y.mean(axis=1) if y.shape[0] >= y.shape[1] else y.mean(axis=0)
+    if y.ndim != 1:
+        raise AudioError(source, f"waveform must be 1-D (mono), got shape {y.shape}")
+    if y.size == 0:
+        raise AudioError(source, "waveform is empty")
+    if not np.isfinite(y).all():
+        raise AudioError(source, "waveform contains NaN or infinite values")
+    return np.ascontiguousarray(y)
+
+
+def read_input(item, sample_rate, index=None):
+    """Turn one recording-set item (path or waveform) into a float32 mono waveform."""
+    if is_path_like(item):
+        y, _ = load_audio(item, sample_rate)
+        return y
+    return check_waveform(item, source=f"<waveform {index}>" if index is not None else "<waveform>")
+
+
+def source_name(item, index):
+    """Readable name for error reports: the path, or ``<waveform i>``."""
+    return os.fspath(item) if is_path_like(item) else f"<waveform {index}>"

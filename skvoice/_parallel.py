@@ -1,0 +1,92 @@
+"""Per-recording work through joblib, with explicit error policy and progress.
+
+All per-file work in skvoice goes through :func:`map_recordings`, so
+``joblib.parallel_config(backend="dask")`` (or ray's joblib backend) distributes
+it with no change to skvoice code.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from joblib import Parallel, delayed
+
+from ._audio import AudioError, source_name
+
+__all__ = ["SkippedRecordingsWarning", "map_recordings", "check_on_error"]
+
+ON_ERROR = ("raise", "warn", "skip")
+
+
+class SkippedRecordingsWarning(UserWarning):
+    """Some recordings could not be processed and were left empty (``on_error="warn"``)."""
+
+
+class _Failure:
+    __slots__ = ("index", "source", "reason")
+
+    def __init__(self, index, source, reason):
+        self.index, self.source, self.reason = index, source, reason
+
+    def as_dict(self):
+        return {"index": self.index, "source": self.source, "reason": self.reason}
+
+
+def check_on_error(on_error):
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}.")
+
+
+def _guarded(func, item, index, catch):
+    try:
+        return func(item, index)
+    except AudioError as exc:
+        if not catch:
+            raise
+        return _Failure(index, exc.source, exc.reason)
+    except (ValueError, RuntimeError, OSError, MemoryError) as exc:
+        if not catch:
+            raise AudioError(source_name(item, index), f"{type(exc).__name__}: {exc}") from exc
+        return _Failure(index, source_name(item, index), f"{type(exc).__name__}: {exc}")
+
+
+def map_recordings(func, items, *, n_jobs=None, verbose=0, on_error="raise", desc="recordings",
+                   estimator_name="skvoice"):
+    """Apply ``func(item, index)`` to every recording, in parallel with joblib.
+
+    Returns
+    -------
+    results : list
+        One entry per item; ``None`` where the item failed (only when
+        ``on_error`` is ``"warn"`` or ``"skip"``).
+    failures : list of dict
+        ``{"index", "source", "reason"}`` for each failed item, in input order.
+    """
+    check_on_error(on_error)
+    catch = on_error != "raise"
+    items = list(items)
+    n = len(items)
+    tasks = (delayed(_guarded)(func, item, i, catch) for i, item in enumerate(items))
+    # n_jobs=None: sequential unless a joblib.parallel_config (dask, ray, loky...) says otherwise
+    gen = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        gen = tqdm(gen, total=n, desc=f"{estimator_name}: {desc}", unit="file", leave=False)
+    results, failures = [], []
+    for res in gen:
+        if isinstance(res, _Failure):
+            failures.append(res.as_dict())
+            results.append(None)
+        else:
+            results.append(res)
+    if failures and on_error == "warn":
+        listed = "; ".join(f"[{f['index']}] {f['source']}: {f['reason']}" for f in failures[:20])
+        more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
+        warnings.warn(
+            f"{estimator_name}: {len(failures)} of {n} recording(s) failed and were left empty "
+            f"(0 frames): {listed}{more}. See the estimator's `failures_` attribute.",
+            SkippedRecordingsWarning,
+            stacklevel=3,
+        )
+    return results, failures

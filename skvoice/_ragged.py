@@ -1,0 +1,259 @@
+"""Recording-set helpers: the one place that knows the ragged data model.
+
+A *recording set* is a 1-D numpy object array of length ``n_recordings`` whose
+items are 2-D float arrays ``(n_frames_i, n_features)``. A plain 2-D numeric
+array is accepted everywhere a recording set is: each row is then a one-frame
+recording. Estimators never re-implement these helpers.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+
+__all__ = [
+    "as_recording_set",
+    "check_recordings",
+    "check_audio_input",
+    "stack_frames",
+    "split_frames",
+    "frame_owner",
+    "lengths_of",
+    "segment_mean",
+]
+
+
+def as_recording_set(items):
+    """Build a 1-D object array from a list of arrays without numpy broadcasting them.
+
+    ``np.array([a, b])`` would build a 3-D array when ``a`` and ``b`` share a shape;
+    this never does.
+    """
+    items = list(items)
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
+
+
+def _is_ragged_container(X):
+    if isinstance(X, np.ndarray):
+        return X.dtype == object and X.ndim == 1
+    return isinstance(X, (list, tuple)) or hasattr(X, "iloc")
+
+
+def check_recordings(X, *, dtype=np.float32, n_features=None, ensure_min_frames=1, estimator=None,
+                     reset=True):
+    """Validate a recording set (ragged or 2-D) of frame features.
+
+    Parameters
+    ----------
+    X : recording set or array-like of shape (n_recordings, n_features)
+        Ragged input (1-D object array, list or pandas Series of 2-D arrays)
+        or a plain 2-D numeric array (one frame per recording).
+    dtype : numpy dtype, default=np.float32
+        dtype of the returned frames (float64 input stays float64 when
+        ``dtype=None``).
+    n_features : int or None
+        Expected number of features per frame; checked when given.
+    ensure_min_frames : int, default=1
+        Each recording must have at least this many frames (0 allows empty
+        recordings, e.g. files skipped by ``on_error="skip"``).
+    estimator : object, optional
+        Used in error messages.
+
+    Returns
+    -------
+    recordings : ndarray of object, shape (n_recordings,)
+        Items are C-contiguous 2-D float arrays.
+    is_2d : bool
+        True when the input was a plain 2-D array (callers then return 2-D).
+    """
+    name = type(estimator).__name__ if estimator is not None else "skvoice"
+    if hasattr(X, "iloc") and not hasattr(X, "columns"):  # pandas Series of arrays
+        X = list(X)
+    if isinstance(X, np.ndarray) and X.dtype != object or (
+        hasattr(X, "columns") or (not _is_ragged_container(X))
+    ):
+        from sklearn.utils import check_array
+
+        arr = check_array(X, dtype=[np.float64, np.float32] if dtype is None else dtype,
+                          ensure_2d=True, ensure_all_finite=True, estimator=estimator)
+        if n_features is not None and arr.shape[1] != n_features:
+            raise ValueError(
+                f"X has {arr.shape[1]} features, but {name} is expecting {n_features} features as input."
+            )
+        return as_recording_set(arr[i:i + 1] for i in range(arr.shape[0])), True
+
+    items = list(X)
+    if len(items) == 0:
+        raise ValueError(f"{name}: found an empty recording set (0 recordings); at least 1 is required.")
+    # a list of plain numbers/1-D rows of equal length is a 2-D array in disguise
+    if (all(np.ndim(it) == 1 for it in items)
+            and not any(isinstance(it, (str, os.PathLike)) for it in items)
+            and len({np.shape(it)[0] for it in items}) == 1):
+        return check_recordings(np.asarray(items), dtype=dtype, n_features=n_features,
+                                ensure_min_frames=ensure_min_frames, estimator=estimator)
+    out = np.empty(len(items), dtype=object)
+    width = n_features
+    for i, item in enumerate(items):
+        if isinstance(item, (str, os.PathLike)):
+            raise TypeError(
+                f"{name}: recording {i} is a file path ({item!r}); this step expects frame features. "
+                "Put a feature extractor such as MFCCExtractor before it."
+            )
+        a = np.asarray(item)
+        if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise ValueError(f"{name}: recording {i} is not numeric (dtype {a.dtype}).")
+        if a.ndim == 1:
+            a = a.reshape(1, -1) if a.size else a.reshape(0, width or 0)
+        if a.ndim != 2:
+            raise ValueError(
+                f"{name}: recording {i} must be a 2-D array (n_frames, n_features), got shape {a.shape}."
+            )
+        if width is None:
+            width = a.shape[1]
+        elif a.shape[1] != width:
+            what = "is expecting" if n_features is not None else "found"
+            raise ValueError(
+                f"X has {a.shape[1]} features in recording {i}, but {name} {what} {width} features "
+                f"(recordings must share the feature dimension)."
+            )
+        if a.shape[0] < ensure_min_frames:
+            raise ValueError(
+                f"{name}: recording {i} has {a.shape[0]} frame(s); at least {ensure_min_frames} required "
+                "(was its audio empty, too short, or skipped on error?)."
+            )
+        target = a.dtype if dtype is None and a.dtype in (np.float32, np.float64) else (dtype or np.float64)
+        a = np.ascontiguousarray(a, dtype=target)
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name}: recording {i} contains NaN or infinity.")
+        out[i] = a
+    if width == 0:
+        raise ValueError(f"{name}: 0 feature(s) (shape=(.., 0)) while a minimum of 1 is required.")
+    return out, False
+
+
+def check_audio_input(X, *, estimator=None):
+    """Validate raw audio input: a 1-D sequence of paths or 1-D waveforms.
+
+    A 2-D numeric array is read as one waveform per row. Returns a list.
+    """
+    name = type(estimator).__name__ if estimator is not None else "skvoice"
+    if isinstance(X, (str, os.PathLike)):
+        raise TypeError(
+            f"{name} expects a sequence of recordings (file paths or waveforms), got a single path {X!r}; "
+            "wrap it in a list."
+        )
+    if hasattr(X, "columns"):
+        if X.shape[1] != 1:
+            raise ValueError(f"{name}: a DataFrame input must have exactly one column of paths/waveforms.")
+        X = X.iloc[:, 0]
+    if hasattr(X, "iloc"):
+        X = X.tolist()
+    if isinstance(X, np.ndarray):
+        if X.dtype != object and X.ndim == 2:
+            if not np.issubdtype(X.dtype, np.number):
+                X = X.ravel() if X.shape[1] == 1 else X
+            else:
+                return [row for row in X]
+        if X.ndim == 0:
+            raise TypeError(f"{name} expects a sequence of recordings, got a 0-d array.")
+        if X.ndim > 2:
+            raise ValueError(f"{name}: audio input must be 1-D (recordings) or 2-D (one waveform per row).")
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            f"{name} expects a sequence of recordings (file paths or waveforms), got {type(X).__name__}."
+        ) from None
+    if len(items) == 0:
+        raise ValueError(f"{name}: found an empty recording set (0 recordings); at least 1 is required.")
+    for i, it in enumerate(items):
+        if isinstance(it, numbers.Number):
+            raise ValueError(
+                f"{name}: item {i} is a single number; expected a file path or a 1-D waveform per recording. "
+                "Pass a list of waveforms, or a 2-D array with one waveform per row."
+            )
+    return items
+
+
+def lengths_of(recordings):
+    """Number of frames of each recording (int64 array)."""
+    return np.fromiter((r.shape[0] for r in recordings), dtype=np.int64, count=len(recordings))
+
+
+def stack_frames(recordings):
+    """Concatenate frames of all recordings.
+
+    Returns
+    -------
+    frames : ndarray of shape (sum(n_frames_i), n_features)
+    lengths : ndarray of shape (n_recordings,)
+    """
+    lengths = lengths_of(recordings)
+    if len(recordings) == 0:
+        return np.empty((0, 0), dtype=np.float32), lengths
+    frames = np.concatenate(list(recordings), axis=0)
+    return frames, lengths
+
+
+def split_frames(frames, lengths):
+    """Inverse of :func:`stack_frames`: a recording set of views into ``frames``."""
+    bounds = np.cumsum(lengths)[:-1]
+    return as_recording_set(np.split(frames, bounds, axis=0))
+
+
+def frame_owner(lengths):
+    """Index of the recording that owns each stacked frame."""
+    return np.repeat(np.arange(len(lengths)), lengths)
+
+
+def segment_mean(values, lengths):
+    """Per-recording mean of stacked ``values`` (frames on axis 0); NaN for empty recordings."""
+    values = np.asarray(values)
+    lengths = np.asarray(lengths)
+    out_shape = (len(lengths),) + values.shape[1:]
+    sums = np.zeros(out_shape, dtype=np.float64)
+    nonempty = lengths > 0
+    if nonempty.any():
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
+        sums[nonempty] = np.add.reduceat(values.astype(np.float64, copy=False), starts, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / lengths.reshape((-1,) + (1,) * (values.ndim - 1))
+
+
+def validate_recordings(estimator, X, *, reset, ensure_min_frames=1):
+    """Validate frame features for an estimator and record/check ``n_features_in_``.
+
+    Plain 2-D input goes through scikit-learn's ``validate_data`` (so feature
+    names, ``n_features_in_`` and the standard error messages behave exactly as
+    in scikit-learn); ragged input through :func:`check_recordings`.
+    Float32/float64 are preserved; anything else becomes float64.
+
+    Returns ``(recordings, is_2d)``.
+    """
+    from sklearn.utils.validation import validate_data
+
+    if isinstance(X, np.ndarray) and X.dtype != object or hasattr(X, "columns") or not _is_ragged_container(X):
+        arr = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
+        return as_recording_set(arr[i:i + 1] for i in range(arr.shape[0])), True
+    expected = None if reset else getattr(estimator, "n_features_in_", None)
+    recs, is_2d = check_recordings(X, dtype=None, n_features=expected, ensure_min_frames=ensure_min_frames,
+                                   estimator=estimator)
+    if is_2d:  # a list of equal-length rows: validate like a 2-D array
+        return validate_recordings(estimator, np.vstack(list(recs)), reset=reset)
+    if reset:
+        estimator.n_features_in_ = int(recs[0].shape[1])
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    return recs, False
+
+
+def restore_layout(recordings, is_2d):
+    """Return 2-D output for 2-D input, a recording set otherwise."""
+    if is_2d:
+        return np.vstack(list(recordings)) if len(recordings) else np.empty((0, 0))
+    return recordings

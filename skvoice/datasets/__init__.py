@@ -1,0 +1,7 @@
+"""Datasets: local LibriSpeech, downloads, synthetic voices."""
+
+from ._librispeech import ENV_ROOT, get_librispeech_root, load_librispeech, read_speakers, select_speakers
+from ._synthetic import make_voices
+
+__all__ = ["load_librispeech", "select_speakers", "read_speakers", "get_librispeech_root", "make_voices",
+           "ENV_ROOT"]

@@ -1,0 +1,233 @@
+"""MFCC extraction from audio files or waveforms into a recording set."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._audio import AudioError, read_input, source_name
+from .._parallel import map_recordings
+from .._ragged import as_recording_set, check_audio_input
+
+__all__ = ["MFCCExtractor"]
+
+SILENCE_PEAK = 1e-5  # -100 dBFS: digital silence / dither only
+
+
+class MFCCExtractor(TransformerMixin, BaseEstimator):
+    """Extract MFCC frames (optionally deltas and pitch) from recordings.
+
+    Input is a sequence of audio file paths or 1-D waveforms (at
+    ``sample_rate``); output is a *recording set*: a 1-D object array with one
+    ``(n_frames_i, n_features)`` float32 array per recording, which CMVN,
+    OutlierFilter, StatsPooling and the skvoice classifiers consume. Files are
+    decoded at ``sample_rate`` (LibriSpeech is 16 kHz, so no resampling; other
+    rates are resampled with soxr) and processed in parallel with joblib.
+
+    Parameters
+    ----------
+    n_mfcc : int, default=13
+        Number of cepstral coefficients (the study used 13).
+    sample_rate : int, default=16000
+        Rate audio is decoded/resampled to, and the rate of waveform input.
+    n_fft : int, default=512
+        FFT size.
+    win_length : int, default=400
+        Analysis window in samples (25 ms at 16 kHz).
+    hop_length : int, default=160
+        Hop in samples (10 ms at 16 kHz).
+    n_mels : int, default=40
+        Mel bands.
+    fmin : float, default=20.0
+        Lowest mel frequency in Hz.
+    fmax : float or None, default=None
+        Highest mel frequency (``None``: Nyquist).
+    deltas : bool, default=False
+        Append first and second order deltas (``3 * n_mfcc`` features).
+    pitch : bool, default=False
+        Append two pitch features per frame: log2(F0/100 Hz) (interpolated
+        through unvoiced frames) and periodicity (voicing strength in [0, 1]).
+        F0 is the strongest single cue to speaker sex.
+    on_error : {"raise", "warn", "skip"}, default="raise"
+        What to do with a recording that cannot be used (corrupt, empty,
+        silent, shorter than one frame, NaN...). ``"raise"`` raises
+        :class:`~skvoice.AudioError` naming the file. ``"warn"`` and ``"skip"``
+        keep the recording's slot as a 0-frame array (so ``y`` stays aligned)
+        and list it in ``failures_``; ``"warn"`` also emits a
+        :class:`~skvoice.SkippedRecordingsWarning`.
+    n_jobs : int or None, default=None
+        Parallel jobs over files (joblib semantics; ``-1`` uses all cores).
+    verbose : int, default=0
+        Show a progress bar when > 0.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Number of features per frame.
+    failures_ : list of dict
+        Set by each ``transform``: ``{"index", "source", "reason"}`` of the
+        recordings that failed (only non-empty with ``on_error`` "warn"/"skip").
+
+    See Also
+    --------
+    CMVN : cepstral mean and variance normalisation of the frames.
+    StatsPooling : per-recording statistics, for any scikit-learn estimator.
+
+    Examples
+    --------
+    >>> from skvoice.datasets import make_voices
+    >>> from skvoice.features import MFCCExtractor
+    >>> voices = make_voices(n_speakers=2, n_utterances=2, duration=1.0, random_state=0)
+    >>> X = MFCCExtractor(deltas=True).fit_transform(voices.waveforms)
+    >>> len(X), X[0].shape, X[0].dtype
+    (4, (101, 39), dtype('float32'))
+    """
+
+    _parameter_constraints = {
+        "n_mfcc": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
+        "n_fft": [Interval(numbers.Integral, 16, None, closed="left")],
+        "win_length": [Interval(numbers.Integral, 16, None, closed="left")],
+        "hop_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_mels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "fmin": [Interval(numbers.Real, 0, None, closed="left")],
+        "fmax": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "deltas": ["boolean"],
+        "pitch": ["boolean"],
+        "on_error": [StrOptions({"raise", "warn", "skip"})],
+        "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, n_mfcc=13, *, sample_rate=16000, n_fft=512, win_length=400, hop_length=160, n_mels=40,
+                 fmin=20.0, fmax=None, deltas=False, pitch=False, on_error="raise", n_jobs=None, verbose=0):
+        self.n_mfcc = n_mfcc
+        self.sample_rate = sample_rate
+        self.n_fft = n_fft
+        self.win_length = win_length
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.deltas = deltas
+        self.pitch = pitch
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _check_params(self):
+        self._validate_params()
+        if self.win_length > self.n_fft:
+            raise ValueError(f"win_length ({self.win_length}) must be <= n_fft ({self.n_fft}).")
+        if self.n_mfcc > self.n_mels:
+            raise ValueError(f"n_mfcc ({self.n_mfcc}) must be <= n_mels ({self.n_mels}).")
+        nyquist = self.sample_rate / 2
+        if self.fmax is not None and self.fmax > nyquist:
+            raise ValueError(f"fmax ({self.fmax}) must be <= sample_rate / 2 ({nyquist}).")
+        if self.fmin >= (self.fmax or nyquist):
+            raise ValueError(f"fmin ({self.fmin}) must be < fmax ({self.fmax or nyquist}).")
+
+    def fit(self, X=None, y=None):
+        """Validate the parameters (MFCC extraction learns nothing).
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, optional
+            Ignored.
+        y : ignored
+
+        Returns
+        -------
+        self : MFCCExtractor
+        """
+        self._check_params()
+        self.n_features_out_ = self.n_mfcc * (3 if self.deltas else 1) + (2 if self.pitch else 0)
+        return self
+
+    def _mel_basis(self):
+        import librosa
+
+        return librosa.filters.mel(sr=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin,
+                                   fmax=self.fmax, dtype=np.float32)
+
+    def _extract_one(self, item, index, mel_basis):
+        import librosa
+
+        y = read_input(item, self.sample_rate, index)
+        if y.shape[0] < self.win_length:
+            raise AudioError(source_name(item, index),
+                             f"audio is too short: {y.shape[0]} samples, fewer than one analysis window "
+                             f"({self.win_length} samples = {1000 * self.win_length / self.sample_rate:.0f} ms)")
+        peak = float(np.max(np.abs(y)))
+        if peak < SILENCE_PEAK:
+            raise AudioError(source_name(item, index),
+                             f"audio is silent (peak amplitude {peak:.1e}); no speech to analyse")
+        stft = librosa.stft(y, n_fft=self.n_fft, hop_length=self.hop_length, win_length=self.win_length,
+                            center=True)
+        power = stft.real ** 2 + stft.imag ** 2
+        mel = mel_basis @ power
+        log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
+        log_mel = np.maximum(log_mel, log_mel.max() - 80.0)
+        mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=self.n_mfcc)  # DCT-II, ortho: same as librosa's own
+        parts = [mfcc]
+        if self.deltas:
+            width = min(9, mfcc.shape[1] if mfcc.shape[1] % 2 else mfcc.shape[1] - 1)
+            if width >= 3:
+                parts.append(librosa.feature.delta(mfcc, width=width, order=1, mode="nearest"))
+                parts.append(librosa.feature.delta(mfcc, width=width, order=2, mode="nearest"))
+            else:
+                parts.extend([np.zeros_like(mfcc), np.zeros_like(mfcc)])
+        if self.pitch:
+            from ._pitch import pitch_track
+
+            log_f0, periodicity = pitch_track(y, self.sample_rate, self.hop_length)
+            n = mfcc.shape[1]
+            parts.append(np.vstack([log_f0[:n], periodicity[:n]]))
+        return np.ascontiguousarray(np.vstack(parts).T, dtype=np.float32)
+
+    def transform(self, X):
+        """Extract frames from each recording.
+
+        Parameters
+        ----------
+        X : sequence of str, os.PathLike or 1-D arrays
+            Audio file paths, or waveforms sampled at ``sample_rate``. A 2-D
+            numeric array is read as one waveform per row.
+
+        Returns
+        -------
+        frames : ndarray of object, shape (n_recordings,)
+            One float32 array ``(n_frames_i, n_features_out_)`` per recording.
+        """
+        if not hasattr(self, "n_features_out_"):
+            self.fit()
+        else:
+            self._check_params()
+        items = check_audio_input(X, estimator=self)
+        mel_basis = self._mel_basis()
+        results, self.failures_ = map_recordings(
+            lambda item, i: self._extract_one(item, i, mel_basis), items, n_jobs=self.n_jobs,
+            verbose=self.verbose, on_error=self.on_error, desc="MFCC", estimator_name=type(self).__name__)
+        empty = np.empty((0, self.n_features_out_), dtype=np.float32)
+        return as_recording_set(empty if r is None else r for r in results)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the per-frame features (``mfcc_0``, ``d_mfcc_0``, ``dd_mfcc_0``, ``log_f0``, ...)."""
+        names = [f"mfcc_{i}" for i in range(self.n_mfcc)]
+        if self.deltas:
+            names += [f"d_mfcc_{i}" for i in range(self.n_mfcc)] + [f"dd_mfcc_{i}" for i in range(self.n_mfcc)]
+        if self.pitch:
+            names += ["log_f0", "periodicity"]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

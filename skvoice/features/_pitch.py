@@ -1,0 +1,83 @@
+"""A fast, vectorised pitch (F0) tracker: normalised autocorrelation per frame.
+
+Used by :class:`~skvoice.features.MFCCExtractor` (``pitch=True``). It favours
+speed and robustness of *per-recording statistics* over per-frame precision:
+one FFT per frame, no Viterbi smoothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def frame_signal(y, frame_length, hop_length):
+    """Centre-padded frames ``(n_frames, frame_length)``, aligned with librosa's ``center=True``."""
+    pad = frame_length // 2
+    y = np.pad(y, (pad, pad), mode="constant")
+    n_frames = 1 + (len(y) - frame_length) // hop_length
+    strides = (y.strides[0] * hop_length, y.strides[0])
+    return np.lib.stride_tricks.as_strided(y, shape=(n_frames, frame_length), strides=strides, writeable=False)
+
+
+def pitch_track(y, sr, hop_length, *, fmin=60.0, fmax=400.0, frame_length=None, voicing_threshold=0.45):
+    """Estimate F0 per frame.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Mono waveform.
+    sr : int
+        Sample rate.
+    hop_length : int
+        Hop in samples (use the MFCC hop so frames align).
+    fmin, fmax : float
+        Search range in Hz.
+    frame_length : int, optional
+        Analysis window; default covers two periods of ``fmin``.
+    voicing_threshold : float
+        Frames whose normalised autocorrelation peak is below this are unvoiced.
+
+    Returns
+    -------
+    log_f0 : ndarray of shape (n_frames,)
+        log2(F0 / 100 Hz), linearly interpolated through unvoiced frames
+        (0.0 when no frame is voiced).
+    periodicity : ndarray of shape (n_frames,)
+        Peak of the normalised autocorrelation in [0, 1] (voicing strength).
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if frame_length is None:
+        frame_length = int(2 ** np.ceil(np.log2(2.0 * sr / fmin)))
+    frames = frame_signal(y, frame_length, hop_length).astype(np.float32)
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    window = np.hanning(frame_length).astype(np.float32)
+    frames = frames * window
+    n_fft = 2 * frame_length
+    spec = np.fft.rfft(frames, n=n_fft, axis=1)
+    acf = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n=n_fft, axis=1)[:, :frame_length]
+    wspec = np.fft.rfft(window, n=n_fft)
+    wacf = np.fft.irfft(np.abs(wspec) ** 2, n=n_fft)[:frame_length]
+    lag_min = max(2, int(np.floor(sr / fmax)))
+    lag_max = min(frame_length - 2, int(np.ceil(sr / fmin)))
+    energy = acf[:, 0:1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        norm = (acf[:, lag_min:lag_max + 1] / wacf[lag_min:lag_max + 1]) * (wacf[0] / energy)
+    norm = np.nan_to_num(norm, nan=0.0, posinf=0.0, neginf=0.0)
+    best = np.argmax(norm, axis=1)
+    periodicity = np.clip(norm[np.arange(len(best)), best], 0.0, 1.0)
+    # parabolic interpolation around the peak for sub-sample lag
+    idx = np.clip(best, 1, norm.shape[1] - 2)
+    a, b, c = (norm[np.arange(len(idx)), idx + k] for k in (-1, 0, 1))
+    denom = a - 2 * b + c
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = np.where(np.abs(denom) > 1e-12, 0.5 * (a - c) / denom, 0.0)
+    lag = lag_min + idx + np.clip(shift, -1, 1)
+    f0 = sr / lag
+    voiced = (periodicity >= voicing_threshold) & (energy[:, 0] > 1e-10)
+    log_f0 = np.log2(f0 / 100.0)
+    if voiced.any():
+        pos = np.arange(len(log_f0))
+        log_f0 = np.interp(pos, pos[voiced], log_f0[voiced])
+    else:
+        log_f0 = np.zeros_like(log_f0)
+    return log_f0.astype(np.float32), periodicity.astype(np.float32)
