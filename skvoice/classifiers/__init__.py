@@ -4,3 +4,19 @@ from ._frame_vote import FrameVoteClassifier
 from ._gmm import GMMSpeakerClassifier
 
 __all__ = ["FrameVoteClassifier", "GMMSpeakerClassifier"]
+
+# Estimators that need optional extras (torch, transformers, keras, resemblyzer) are imported
+# on first access, so `import skvoice.classifiers` works with only the core dependencies installed.
+_LAZY = {}  # public name -> private submodule
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
