@@ -96,7 +96,29 @@ def audio_info(path):
         info = sf.info(path)
     except Exception as exc:  # soundfile raises LibsndfileError/RuntimeError/TypeError
         raise AudioError(path, f"cannot read audio header ({_short(exc)})") from None
+    _check_riff_complete(path)
     return AudioInfo(path, int(info.samplerate), int(info.frames), int(info.channels), info.subtype)
+
+
+def _check_riff_complete(path):
+    """libsndfile silently decodes the intact prefix of a truncated WAV: compare the data chunk to the file size."""
+    import struct
+
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        size = os.fstat(fh.fileno()).st_size
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
+            if chunk_id == b"data":
+                if chunk_size != 0xFFFFFFFF and pos + 8 + chunk_size > size:
+                    raise AudioError(path, f"truncated WAV file: its header announces {chunk_size} bytes of audio "
+                                           f"but only {size - pos - 8} are present")
+                return
+            pos += 8 + chunk_size + (chunk_size & 1)
 
 
 def _short(exc):

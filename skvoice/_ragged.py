@@ -139,30 +139,47 @@ def check_recordings(X, *, dtype=np.float32, n_features=None, ensure_min_frames=
 def check_audio_input(X, *, estimator=None):
     """Validate raw audio input: a 1-D sequence of paths or 1-D waveforms.
 
-    A 2-D numeric array is read as one waveform per row. Returns a list.
+    A 2-D numeric array is read as one waveform per row (validated like
+    scikit-learn arrays: finite, real, dense). Returns a list.
     """
+    import scipy.sparse as sp
+
     name = type(estimator).__name__ if estimator is not None else "skvoice"
     if isinstance(X, (str, os.PathLike)):
         raise TypeError(
             f"{name} expects a sequence of recordings (file paths or waveforms), got a single path {X!r}; "
             "wrap it in a list."
         )
+    if sp.issparse(X):
+        raise TypeError(f"{name}: sparse input is not supported; pass audio paths or dense waveforms.")
     if hasattr(X, "columns"):
         if X.shape[1] != 1:
-            raise ValueError(f"{name}: a DataFrame input must have exactly one column of paths/waveforms.")
-        X = X.iloc[:, 0]
+            if all(np.issubdtype(t, np.number) for t in X.dtypes):
+                X = X.to_numpy()
+            else:
+                raise ValueError(f"{name}: a DataFrame input must have one column of paths/waveforms.")
+        else:
+            X = X.iloc[:, 0]
     if hasattr(X, "iloc"):
         X = X.tolist()
-    if isinstance(X, np.ndarray):
-        if X.dtype != object and X.ndim == 2:
-            if not np.issubdtype(X.dtype, np.number):
-                X = X.ravel() if X.shape[1] == 1 else X
-            else:
-                return [row for row in X]
+    if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__"):
+        X = np.asarray(X)
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim == 1 and np.issubdtype(X.dtype, np.number):
+            raise ValueError(
+                f"{name}: expected a sequence of recordings, got a 1-D numeric array (a single waveform?). "
+                "Reshape your data: pass [waveform] for one recording, or a 2-D array with one waveform per row.")
+        if X.ndim == 2 and (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+            from sklearn.utils import check_array
+
+            X = check_array(X, dtype=[np.float32, np.float64], ensure_all_finite=True, estimator=estimator,
+                            ensure_min_samples=1)
+            return [row for row in X]
         if X.ndim == 0:
             raise TypeError(f"{name} expects a sequence of recordings, got a 0-d array.")
         if X.ndim > 2:
             raise ValueError(f"{name}: audio input must be 1-D (recordings) or 2-D (one waveform per row).")
+        X = X.ravel()
     try:
         items = list(X)
     except TypeError:
@@ -175,8 +192,9 @@ def check_audio_input(X, *, estimator=None):
         if isinstance(it, numbers.Number):
             raise ValueError(
                 f"{name}: item {i} is a single number; expected a file path or a 1-D waveform per recording. "
-                "Pass a list of waveforms, or a 2-D array with one waveform per row."
-            )
+                "Pass a list of waveforms, or a 2-D array with one waveform per row.")
+        if isinstance(it, np.ndarray) and np.iscomplexobj(it):
+            raise ValueError(f"{name}: waveform {i} is complex; complex data not supported.")
     return items
 
 

@@ -108,9 +108,9 @@ class GMMSpeakerClassifier(ClassifierMixin, BaseEstimator):
     >>> from skvoice.classifiers import GMMSpeakerClassifier
     >>> from skvoice.datasets import make_voices
     >>> from skvoice.features import MFCCExtractor
-    >>> voices = make_voices(n_speakers=3, n_utterances=4, duration=1.0, random_state=0)
+    >>> voices = make_voices(n_speakers=3, n_utterances=6, duration=2.0, random_state=0)
     >>> X = MFCCExtractor().fit_transform(voices.waveforms)
-    >>> gmm = GMMSpeakerClassifier(n_components=4, random_state=0).fit(X[::2], voices.speaker[::2])
+    >>> gmm = GMMSpeakerClassifier(n_components=8, random_state=0).fit(X[::2], voices.speaker[::2])
     >>> (gmm.predict(X[1::2]) == voices.speaker[1::2]).mean()
     np.float64(1.0)
     """

@@ -1,7 +1,8 @@
 """Datasets: local LibriSpeech, downloads, synthetic voices."""
 
+from ._fetch import clear_data_home, fetch_librispeech, get_data_home
 from ._librispeech import ENV_ROOT, get_librispeech_root, load_librispeech, read_speakers, select_speakers
 from ._synthetic import make_voices
 
 __all__ = ["load_librispeech", "select_speakers", "read_speakers", "get_librispeech_root", "make_voices",
-           "ENV_ROOT"]
+           "ENV_ROOT", "fetch_librispeech", "get_data_home", "clear_data_home"]

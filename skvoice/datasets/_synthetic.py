@@ -34,10 +34,12 @@ def _speaker_params(seed, female):
     return {
         "f0": rng.uniform(170, 245) if female else rng.uniform(90, 145),
         "vtl": rng.uniform(1.12, 1.24) if female else rng.uniform(0.93, 1.04),  # formant scale
-        "vowel_jitter": rng.uniform(0.93, 1.07, size=_VOWELS.shape),  # speaker-specific vowel targets
+        "vowel_jitter": rng.uniform(0.85, 1.15, size=_VOWELS.shape),  # speaker-specific vowel targets
         "tilt": rng.uniform(0.75, 0.95),  # glottal low-pass pole: higher = darker voice
         "breath": rng.uniform(0.02, 0.12) * (1.5 if female else 1.0),
         "rate": rng.uniform(0.8, 1.2),  # speaking rate
+        # a fixed extra resonance (voice quality / nasality): a stable per-speaker spectral signature
+        "timbre": (rng.uniform(1800, 4800), rng.uniform(150, 400), rng.uniform(0.8, 1.5)),
     }
 
 
@@ -51,7 +53,7 @@ def _utterance(p, n_samples, sr, rng):
         if n <= 16:
             break
         frac = pos / n_samples
-        f0 = p["f0"] * (1 - (1 - decl) * frac) * rng.uniform(0.9, 1.1)
+        f0 = p["f0"] * (1 - (1 - decl) * frac) * rng.uniform(0.95, 1.05)
         f0_track = f0 * (1 + 0.04 * np.sin(np.linspace(0, rng.uniform(1, 3), n)) + 0.005 * rng.randn(n))
         phase = np.cumsum(f0_track / sr)
         pulses = np.diff(np.floor(phase), prepend=np.floor(phase[0])) > 0
@@ -67,6 +69,10 @@ def _utterance(p, n_samples, sr, rng):
             if f < sr / 2 - bw:
                 b, a = _resonator(f, bw, sr)
                 y = lfilter(b, a, y)
+        tf, tbw, tgain = p["timbre"]
+        b, a = _resonator(tf, tbw, sr)
+        y = y / (np.abs(y).max() + 1e-12)
+        y = y + tgain * lfilter(b, a, y) / (np.abs(lfilter(b, a, y)).max() + 1e-12)
         env = np.sin(np.linspace(0, np.pi, n)) ** 0.6
         out[pos:pos + n] += y * env / (np.abs(y).max() + 1e-12)
         pos += n

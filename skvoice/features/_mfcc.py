@@ -136,7 +136,7 @@ class MFCCExtractor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of paths or waveforms, optional
-            Ignored.
+            Validated (shape and type only; no audio is decoded).
         y : ignored
 
         Returns
@@ -144,6 +144,8 @@ class MFCCExtractor(TransformerMixin, BaseEstimator):
         self : MFCCExtractor
         """
         self._check_params()
+        if X is not None:
+            check_audio_input(X, estimator=self)
         self.n_features_out_ = self.n_mfcc * (3 if self.deltas else 1) + (2 if self.pitch else 0)
         return self
 

@@ -63,7 +63,13 @@ def pitch_track(y, sr, hop_length, *, fmin=60.0, fmax=400.0, frame_length=None, 
     with np.errstate(invalid="ignore", divide="ignore"):
         norm = (acf[:, lag_min:lag_max + 1] / wacf[lag_min:lag_max + 1]) * (wacf[0] / energy)
     norm = np.nan_to_num(norm, nan=0.0, posinf=0.0, neginf=0.0)
-    best = np.argmax(norm, axis=1)
+    # sub-harmonics (lags 2T, 3T...) correlate as well as the period itself: take the *shortest* lag whose
+    # peak comes within 10% of the best one (YIN's "first dip" idea), which avoids octave-down errors
+    peak = np.max(norm, axis=1, keepdims=True)
+    local_max = np.zeros_like(norm, dtype=bool)
+    local_max[:, 1:-1] = (norm[:, 1:-1] >= norm[:, :-2]) & (norm[:, 1:-1] >= norm[:, 2:])
+    candidates = local_max & (norm >= 0.9 * peak)
+    best = np.where(candidates.any(axis=1), np.argmax(candidates, axis=1), np.argmax(norm, axis=1))
     periodicity = np.clip(norm[np.arange(len(best)), best], 0.0, 1.0)
     # parabolic interpolation around the peak for sub-sample lag
     idx = np.clip(best, 1, norm.shape[1] - 2)

@@ -1,0 +1,123 @@
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from skvoice import AudioError, load_audio
+from skvoice._audio import audio_info, check_waveform
+
+
+def _tone(sr, seconds=0.5, channels=1):
+    t = np.arange(int(sr * seconds)) / sr
+    y = 0.3 * np.sin(2 * np.pi * 220 * t).astype(np.float32)
+    return np.stack([y] * channels, axis=1) if channels > 1 else y
+
+
+@pytest.mark.parametrize("fmt,subtype", [("WAV", "PCM_16"), ("WAV", "PCM_24"), ("WAV", "FLOAT"), ("FLAC", "PCM_16"),
+                                         ("OGG", "VORBIS")])
+def test_formats_decode_to_float32_mono(tmp_path, fmt, subtype):
+    path = tmp_path / f"a.{fmt.lower()}"
+    sf.write(path, _tone(16000), 16000, format=fmt, subtype=subtype)
+    y, sr = load_audio(path)
+    assert sr == 16000 and y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) - 8000) <= 1 and np.isclose(np.abs(y).max(), 0.3, atol=0.05)
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 44100])
+def test_resampled_to_target_rate(tmp_path, rate):
+    path = tmp_path / "a.wav"
+    sf.write(path, _tone(rate, 1.0), rate)
+    y, sr = load_audio(path, sample_rate=16000)
+    assert sr == 16000 and abs(len(y) - 16000) <= 2
+    spectrum = np.abs(np.fft.rfft(y))
+    assert abs(np.argmax(spectrum) * 16000 / len(y) - 220) < 3  # the tone survives resampling
+
+
+def test_native_rate_kept_with_none(tmp_path):
+    sf.write(tmp_path / "a.wav", _tone(8000), 8000)
+    assert load_audio(tmp_path / "a.wav", sample_rate=None)[1] == 8000
+
+
+def test_stereo_downmixed(tmp_path):
+    stereo = np.stack([np.full(1600, 0.5), np.full(1600, -0.1)], axis=1).astype(np.float32)
+    sf.write(tmp_path / "s.wav", stereo, 16000, subtype="FLOAT")
+    y, _ = load_audio(tmp_path / "s.wav")
+    assert np.allclose(y, 0.2, atol=1e-6)
+    y2, _ = load_audio(tmp_path / "s.wav", mono=False)
+    assert y2.shape == (1600, 2)
+
+
+def test_offset_and_duration(tmp_path):
+    sf.write(tmp_path / "a.wav", np.arange(16000, dtype=np.float32) / 16000, 16000, subtype="FLOAT")
+    y, _ = load_audio(tmp_path / "a.wav", offset=0.5, duration=0.25)
+    assert len(y) == 4000 and np.isclose(y[0], 0.5)
+
+
+@pytest.mark.parametrize("make,reason", [
+    (lambda p: p.write_bytes(b""), "empty"),
+    (lambda p: p.write_text("this is not audio"), "cannot read audio header"),
+    (lambda p: p.mkdir(), "directory"),
+])
+def test_bad_files_raise_audio_error_naming_file(tmp_path, make, reason):
+    path = tmp_path / "bad.wav"
+    make(path)
+    with pytest.raises(AudioError, match=reason) as info:
+        load_audio(path)
+    assert str(path) in str(info.value) and isinstance(info.value, ValueError)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(AudioError, match="does not exist"):
+        load_audio(tmp_path / "nope.flac")
+
+
+@pytest.mark.parametrize("ext,match", [("flac", "corrupt or truncated"), ("wav", "truncated WAV")])
+def test_truncated_files(tmp_path, ext, match):
+    path = tmp_path / f"t.{ext}"
+    sf.write(path, _tone(16000, 2.0), 16000)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(AudioError, match=match) as info:
+        load_audio(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without permission")
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "locked.wav"
+    sf.write(path, _tone(16000), 16000)
+    path.chmod(0)
+    with pytest.raises(AudioError, match="permission"):
+        load_audio(path)
+
+
+def test_non_ascii_name(tmp_path):
+    path = tmp_path / "voix_éàü_声音.wav"
+    sf.write(path, _tone(16000), 16000)
+    assert load_audio(path)[0].shape == (8000,)
+    assert audio_info(path).duration == pytest.approx(0.5)
+
+
+def test_audio_error_pickles():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(AudioError("f.wav", "broken")))
+    assert err.source == "f.wav" and err.reason == "broken" and str(err) == "f.wav: broken"
+
+
+@pytest.mark.parametrize("bad,match", [
+    (np.array([0.0, np.nan, 1.0]), "NaN"),
+    (np.array([0.0, np.inf]), "NaN or infinite"),
+    (np.array([]), "empty"),
+    (np.zeros((3, 3, 3)), "1-D"),
+    ("not audio", "neither a file path nor a numeric waveform"),
+])
+def test_check_waveform_rejects(bad, match):
+    with pytest.raises(AudioError, match=match):
+        check_waveform(bad)
+
+
+def test_check_waveform_downmixes_channels():
+    assert check_waveform(np.ones((100, 2))).shape == (100,)
+    assert check_waveform(np.ones((2, 100))).shape == (100,)
