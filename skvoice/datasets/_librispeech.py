@@ -182,10 +182,9 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
     if max_per_speaker is not None:
         if random_state is None:
             frame = frame.groupby("speaker", sort=False).head(int(max_per_speaker))
-        else:
-            rng = check_random_state(random_state)
-            frame = frame.groupby("speaker", sort=False, group_keys=False).apply(
-                lambda g: g.iloc[np.sort(rng.permutation(len(g))[:int(max_per_speaker)])])
+        else:  # a random rank within each speaker; keep the lowest ranks, in the original order
+            rank = pd.Series(check_random_state(random_state).permutation(len(frame)), index=frame.index)
+            frame = frame[rank.groupby(frame["speaker"]).rank(method="first") <= int(max_per_speaker)]
         frame = frame.reset_index(drop=True)
     if with_duration:
         from .._audio import audio_info

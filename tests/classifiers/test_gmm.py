@@ -1,0 +1,90 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from skvoice._ragged import as_recording_set
+from skvoice.classifiers import GMMSpeakerClassifier
+from skvoice.classifiers._gmm import map_adapt_means
+
+
+def _speakers(n_speakers=4, n_rec=4, seed=0, dim=5):
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(0, 3, size=(n_speakers, 3, dim))
+    X, y = [], []
+    for s in range(n_speakers):
+        for _ in range(n_rec):
+            comp = rng.randint(3, size=60)
+            X.append(centres[s, comp] + rng.normal(size=(60, dim)))
+            y.append(f"spk{s}")
+    return as_recording_set(X), np.array(y)
+
+
+@pytest.mark.parametrize("ubm", [False, True])
+def test_identifies_held_out_recordings(ubm):
+    X, y = _speakers()
+    clf = GMMSpeakerClassifier(n_components=4, ubm=ubm, random_state=0).fit(X[::2], y[::2])
+    assert (clf.predict(X[1::2]) == y[1::2]).mean() == 1.0
+    assert len(clf.models_) == 4 and clf.classes_.tolist() == ["spk0", "spk1", "spk2", "spk3"]
+
+
+def test_scores_are_mean_frame_log_likelihoods():
+    X, y = _speakers()
+    clf = GMMSpeakerClassifier(n_components=3, random_state=0).fit(X, y)
+    d = clf.decision_function(X[:2])
+    assert np.allclose(d[0], [m.score(X[0]) for m in clf.models_])
+    total = GMMSpeakerClassifier(n_components=3, scoring="sum", random_state=0).fit(X, y).decision_function(X[:1])
+    assert np.allclose(total, d[:1] * 60)
+    p = clf.predict_proba(X)
+    assert np.allclose(p.sum(1), 1) and np.allclose(np.log(p), clf.predict_log_proba(X))
+
+
+def test_binary_decision_function_is_1d():
+    X, y = _speakers(n_speakers=2)
+    d = GMMSpeakerClassifier(n_components=2, random_state=0).fit(X, y).decision_function(X)
+    assert d.shape == (len(X),)
+
+
+def test_map_adaptation_formula():
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.RandomState(0)
+    ubm = GaussianMixture(2, covariance_type="diag", random_state=0).fit(rng.normal(size=(500, 2)))
+    data = rng.normal(3, 1, size=(50, 2))
+    adapted = map_adapt_means(ubm, data, relevance_factor=16)
+    resp = ubm.predict_proba(data)
+    n = resp.sum(0)
+    expected = (n / (n + 16))[:, None] * (resp.T @ data / n[:, None]) + (16 / (n + 16))[:, None] * ubm.means_
+    assert np.allclose(adapted.means_, expected)
+    assert np.allclose(adapted.covariances_, ubm.covariances_) and adapted is not ubm
+
+
+def test_components_capped_by_frames_and_attributes():
+    X = as_recording_set([np.random.RandomState(0).normal(size=(3, 2)), np.ones((40, 2)) + 5])
+    clf = GMMSpeakerClassifier(n_components=16, n_init=1, random_state=0).fit(X, ["a", "b"])
+    assert clf.models_[0].n_components == 3 and clf.n_iter_ >= 1 and isinstance(clf.converged_, bool)
+
+
+def test_pickle_round_trip():
+    X, y = _speakers()
+    clf = GMMSpeakerClassifier(n_components=2, random_state=0, n_jobs=2).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_reproducible_with_random_state():
+    X, y = _speakers()
+    a = GMMSpeakerClassifier(n_components=3, random_state=1).fit(X, y).decision_function(X)
+    b = GMMSpeakerClassifier(n_components=3, random_state=1).fit(X, y).decision_function(X)
+    assert np.array_equal(a, b)
+
+
+def test_errors():
+    X, y = _speakers()
+    with pytest.raises(ValueError, match="inconsistent"):
+        GMMSpeakerClassifier().fit(X, y[:3])
+    with pytest.raises(ValueError, match="covariance_type"):
+        GMMSpeakerClassifier(covariance_type="banana").fit(X, y)
+    clf = GMMSpeakerClassifier(n_components=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="0 frame"):
+        clf.predict(as_recording_set([np.empty((0, 5))]))
