@@ -212,6 +212,8 @@ def outlier_counts(X, method="zscore", *, threshold=None, feature_names=None):
 
     recs, _ = check_recordings(X, dtype=None, ensure_min_frames=0)
     frames, _ = stack_frames(recs)
+    if len(frames) == 0:
+        raise ValueError("outlier_counts: the recording set has no frames at all (were all recordings skipped?).")
     n_features = frames.shape[1]
     names = list(feature_names) if feature_names is not None else [f"MFCC_{i}" for i in range(n_features)]
     if len(names) != n_features:
