@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._ragged import as_recording_set, segment_mean, split_frames, stack_frames, validate_recordings
+from .._persistence import VersionedPickleMixin
 
 __all__ = ["FrameVoteClassifier"]
 
@@ -42,7 +43,7 @@ def subsample_frames(lengths, max_frames, random_state):
     return np.concatenate(keep)
 
 
-class FrameVoteClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Fit a classifier on frames, predict each recording by majority or soft vote.
 
     Every frame is labelled with its recording's label and ``estimator`` is

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import segment_mean, stack_frames, validate_recordings
+from .._persistence import VersionedPickleMixin
 from ._frame_vote import check_recording_targets, subsample_frames
 
 __all__ = ["GMMSpeakerClassifier"]
@@ -44,7 +45,7 @@ def map_adapt_means(ubm, frames, relevance_factor):
     return adapted
 
 
-class GMMSpeakerClassifier(ClassifierMixin, BaseEstimator):
+class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """One Gaussian mixture per speaker; a recording goes to the most likely speaker.
 
     ``ubm=False`` is the study's recipe: an independent

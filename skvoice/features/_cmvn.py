@@ -10,11 +10,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import as_recording_set, restore_layout, stack_frames, validate_recordings
+from .._persistence import VersionedPickleMixin
 
 __all__ = ["CMVN"]
 
 
-class CMVN(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class CMVN(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Cepstral mean (and variance) normalisation of frame features.
 
     ``mode="global"`` is the study's recipe: per-coefficient mean and standard

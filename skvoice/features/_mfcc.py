@@ -11,13 +11,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._audio import AudioError, read_input, source_name
 from .._parallel import map_recordings
 from .._ragged import as_recording_set, check_audio_input
+from .._persistence import VersionedPickleMixin
 
 __all__ = ["MFCCExtractor"]
 
 SILENCE_PEAK = 1e-5  # -100 dBFS: digital silence / dither only
 
 
-class MFCCExtractor(TransformerMixin, BaseEstimator):
+class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Extract MFCC frames (optionally deltas and pitch) from recordings.
 
     Input is a sequence of audio file paths or 1-D waveforms (at

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import as_recording_set, restore_layout, split_frames, stack_frames, validate_recordings
+from .._persistence import VersionedPickleMixin
 
 __all__ = ["OutlierFilter", "outlier_counts", "AllFramesOutlierWarning"]
 
@@ -22,7 +23,7 @@ class AllFramesOutlierWarning(UserWarning):
     """Every frame of some recordings was an outlier; their least outlying frames were kept."""
 
 
-class OutlierFilter(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class OutlierFilter(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Drop (or clip) outlier frames inside recordings, with bounds learned on training frames.
 
     A frame is an outlier when *any* coefficient falls outside

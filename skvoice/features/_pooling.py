@@ -7,13 +7,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import stack_frames, validate_recordings
+from .._persistence import VersionedPickleMixin
 
 __all__ = ["StatsPooling"]
 
 STATS = ("mean", "std", "var", "min", "max", "median", "skew", "kurtosis", "iqr")
 
 
-class StatsPooling(TransformerMixin, BaseEstimator):
+class StatsPooling(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Per-recording statistics over frames: recording set -> 2-D array.
 
     Turns ragged frame features into one row per recording so that *any*
