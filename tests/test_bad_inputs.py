@@ -1,0 +1,141 @@
+"""A generated corpus of bad and unusual audio, and what every audio-consuming estimator does with it.
+
+Each case is generated here (no binary fixtures). "ok" cases must be processed; every other case must raise an
+AudioError naming the file and the reason with on_error="raise", and be reported in ``failures_`` (keeping the
+good recordings' results unchanged) with on_error="skip".
+"""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from skvoice import AudioError, SkippedRecordingsWarning
+
+SR = 16000
+
+
+def _speech(seconds=1.5, sr=SR, seed=0):
+    from skvoice.datasets import make_voices
+
+    y = make_voices(1, 1, duration=seconds, sample_rate=sr, random_state=seed).waveforms[0]
+    return y
+
+
+def build_corpus(root):
+    """Return {case: (input, expected)}; expected is "ok" or a regex the AudioError must match."""
+    root.mkdir(parents=True, exist_ok=True)
+    y = _speech()
+    cases = {}
+
+    def wav(name, data, sr=SR, subtype="PCM_16", fmt=None):
+        path = root / name
+        sf.write(path, data, sr, subtype=subtype, format=fmt)
+        return str(path)
+
+    cases["good_wav"] = (wav("good.wav", y), "ok")
+    cases["stereo"] = (wav("stereo.wav", np.stack([y, 0.5 * y], axis=1)), "ok")
+    cases["rate_8k"] = (wav("r8k.wav", _speech(sr=8000), sr=8000), "ok")
+    cases["rate_44k"] = (wav("r44k.wav", _speech(sr=44100), sr=44100), "ok")
+    cases["pcm24"] = (wav("pcm24.wav", y, subtype="PCM_24"), "ok")
+    cases["float_wav"] = (wav("float.wav", y, subtype="FLOAT"), "ok")
+    cases["clipping"] = (wav("clipped.wav", np.clip(8 * y, -1, 1)), "ok")
+    cases["non_ascii_name"] = (wav("voix_éàü_声音.flac", y, fmt="FLAC"), "ok")
+    cases["ogg"] = (wav("speech.ogg", y, subtype="VORBIS", fmt="OGG"), "ok")
+    cases["waveform_array"] = (y.copy(), "ok")
+
+    empty = root / "empty.wav"
+    empty.write_bytes(b"")
+    cases["zero_bytes"] = (str(empty), "empty")
+    text = root / "text.wav"
+    text.write_text("RIFF? no, just text pretending to be audio")
+    cases["text_as_wav"] = (str(text), "cannot read audio header")
+    full = root / "full.flac"
+    sf.write(full, y, SR)
+    data = full.read_bytes()
+    trunc = root / "truncated.flac"
+    trunc.write_bytes(data[: len(data) // 2])
+    cases["truncated_flac"] = (str(trunc), "corrupt or truncated")
+    wfull = wav("wfull.wav", y)
+    wtrunc = root / "truncated.wav"
+    wtrunc.write_bytes(open(wfull, "rb").read()[:5000])
+    cases["truncated_wav"] = (str(wtrunc), "truncated WAV")
+    cases["silence"] = (wav("silence.wav", np.zeros(SR, dtype=np.float32)), "silent")
+    cases["clip_10ms"] = (wav("short.wav", y[:160]), "too short")
+    directory = root / "a_directory.wav"
+    directory.mkdir()
+    cases["directory"] = (str(directory), "directory")
+    cases["missing"] = (str(root / "missing.flac"), "does not exist")
+    cases["nan_array"] = (np.where(np.arange(len(y)) % 100 == 0, np.nan, y).astype(np.float32), "NaN")
+    cases["inf_array"] = (np.where(np.arange(len(y)) == 5, np.inf, y).astype(np.float32), "NaN or infinite")
+    if os.geteuid() != 0:  # root reads anything: the permission case only means something for other users
+        locked = wav("locked.wav", y)
+        os.chmod(locked, 0)
+        cases["unreadable"] = (locked, "permission")
+    return cases
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return build_corpus(tmp_path_factory.mktemp("bad_corpus"))
+
+
+def _mfcc(**kw):
+    from skvoice.features import MFCCExtractor
+
+    return MFCCExtractor(**kw)
+
+
+CONSUMERS = {"MFCCExtractor": _mfcc}
+
+
+def _run(make, items, **kw):
+    est = make(**kw)
+    return est, est.fit_transform(items)
+
+
+@pytest.mark.parametrize("consumer", sorted(CONSUMERS))
+def test_each_case_raise_mode(corpus, consumer):
+    make = CONSUMERS[consumer]
+    for case, (item, expected) in corpus.items():
+        if expected == "ok":
+            _, out = _run(make, [item])
+            assert len(out) == 1 and len(out[0]) > 0 and np.isfinite(out[0]).all(), case
+        else:
+            with pytest.raises(AudioError, match=expected) as info:
+                _run(make, [item])
+            if isinstance(item, str):
+                assert item in str(info.value), case
+
+
+@pytest.mark.parametrize("consumer", sorted(CONSUMERS))
+def test_batch_with_bad_files_keeps_good_results(corpus, consumer):
+    make = CONSUMERS[consumer]
+    items = [item for item, _ in corpus.values()]
+    bad = [i for i, (_, exp) in enumerate(corpus.values()) if exp != "ok"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # skip mode reports through failures_, silently
+        est, out = _run(make, items, on_error="skip")
+    assert len(out) == len(items)
+    assert [f["index"] for f in est.failures_] == bad
+    assert all(len(out[i]) == 0 for i in bad)
+    good = _run(make, [corpus["good_wav"][0]])[1][0]
+    assert np.allclose(out[0], good)  # a good file's result does not depend on its bad neighbours
+    with pytest.warns(SkippedRecordingsWarning, match=f"{len(bad)} of {len(items)} recording"):
+        _run(make, items, on_error="warn")
+
+
+def test_resampled_files_have_the_right_number_of_frames(corpus):
+    from skvoice.features import MFCCExtractor
+
+    out = MFCCExtractor().fit_transform([corpus[c][0] for c in ("good_wav", "rate_8k", "rate_44k")])
+    assert [len(x) for x in out] == [151, 151, 151]  # 1.5 s at a 10 ms hop, whatever the file's rate
+
+
+def test_stereo_is_downmixed_not_rejected(corpus):
+    from skvoice.features import MFCCExtractor
+
+    mono, stereo = MFCCExtractor().fit_transform([corpus["good_wav"][0], corpus["stereo"][0]])
+    assert mono.shape == stereo.shape and not np.allclose(mono, stereo)
