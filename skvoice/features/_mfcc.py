@@ -16,6 +16,7 @@ from .._persistence import VersionedPickleMixin
 __all__ = ["MFCCExtractor"]
 
 SILENCE_PEAK = 1e-5  # -100 dBFS: digital silence / dither only
+BLOCK_FRAMES = 6000  # 60 s of 10 ms frames per STFT block
 
 
 class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
@@ -156,6 +157,24 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         return librosa.filters.mel(sr=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin,
                                    fmax=self.fmax, dtype=np.float32)
 
+    def _mel_power(self, y, mel_basis):
+        """Mel power spectrogram, centred frames as librosa's ``center=True``, computed in blocks of frames.
+
+        Blocks bound the memory of the complex STFT (a 1-hour file would otherwise need ~0.7 GB for it).
+        """
+        import librosa
+
+        hop = self.hop_length
+        padded = np.pad(y, self.n_fft // 2)  # zero padding, as librosa's default pad_mode="constant"
+        n_frames = 1 + (len(padded) - self.n_fft) // hop
+        out = np.empty((mel_basis.shape[0], n_frames), dtype=np.float32)
+        for f0 in range(0, n_frames, BLOCK_FRAMES):
+            f1 = min(f0 + BLOCK_FRAMES, n_frames)
+            seg = padded[f0 * hop:(f1 - 1) * hop + self.n_fft]
+            stft = librosa.stft(seg, n_fft=self.n_fft, hop_length=hop, win_length=self.win_length, center=False)
+            out[:, f0:f1] = mel_basis @ (stft.real ** 2 + stft.imag ** 2)
+        return out
+
     def _extract_one(self, item, index, mel_basis):
         import librosa
 
@@ -168,10 +187,7 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         if peak < SILENCE_PEAK:
             raise AudioError(source_name(item, index),
                              f"audio is silent (peak amplitude {peak:.1e}); no speech to analyse")
-        stft = librosa.stft(y, n_fft=self.n_fft, hop_length=self.hop_length, win_length=self.win_length,
-                            center=True)
-        power = stft.real ** 2 + stft.imag ** 2
-        mel = mel_basis @ power
+        mel = self._mel_power(y, mel_basis)
         log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
         log_mel = np.maximum(log_mel, log_mel.max() - 80.0)
         mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=self.n_mfcc)  # DCT-II, ortho: same as librosa's own

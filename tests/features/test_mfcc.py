@@ -105,3 +105,42 @@ def test_input_validation():
 def test_verbose_progress_bar(voices, capsys):
     MFCCExtractor(verbose=1).fit_transform(voices.waveforms[:2])
     assert "MFCC" in capsys.readouterr().err
+
+
+def test_blockwise_stft_equals_one_block(monkeypatch):
+    from skvoice.features import _mfcc
+
+    y = (0.1 * np.random.RandomState(0).randn(16000 * 25)).astype(np.float32)
+    ext = MFCCExtractor(deltas=True, pitch=True)
+    monkeypatch.setattr(_mfcc, "BLOCK_FRAMES", 700)  # several blocks, one partial
+    blocked = ext.fit_transform([y])[0]
+    monkeypatch.setattr(_mfcc, "BLOCK_FRAMES", 10**9)
+    whole = ext.fit_transform([y])[0]
+    assert blocked.shape == whole.shape == (2501, 41)
+    assert np.allclose(blocked, whole, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_one_hour_file_memory_is_bounded(tmp_path):
+    """A 1-hour file is decoded once and analysed in blocks: peak memory stays near the size of the waveform."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "hour.wav"
+    sr, seconds = 16000, 3600
+    with sf.SoundFile(path, "w", sr, 1, subtype="PCM_16") as fh:
+        rng = np.random.RandomState(0)
+        for _ in range(seconds // 60):
+            fh.write((0.1 * rng.randn(sr * 60)).astype(np.float32))
+    code = textwrap.dedent(f"""
+        import resource
+        from skvoice.features import MFCCExtractor
+        X = MFCCExtractor(deltas=True, pitch=True).fit_transform([{str(path)!r}])
+        print(X[0].shape[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    n_frames, peak_kib = int(out[0]), int(out[1])
+    assert n_frames == seconds * 100 + 1
+    waveform_mib = sr * seconds * 4 / 2**20  # 220 MiB of float32 samples
+    assert peak_kib / 1024 < 4 * waveform_mib + 400, f"peak RSS {peak_kib / 1024:.0f} MiB"
