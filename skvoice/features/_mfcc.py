@@ -164,13 +164,17 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         """
         import librosa
 
-        hop = self.hop_length
-        padded = np.pad(y, self.n_fft // 2)  # zero padding, as librosa's default pad_mode="constant"
-        n_frames = 1 + (len(padded) - self.n_fft) // hop
+        hop, pad = self.hop_length, self.n_fft // 2
+        n_frames = 1 + (len(y) + 2 * pad - self.n_fft) // hop
         out = np.empty((mel_basis.shape[0], n_frames), dtype=np.float32)
         for f0 in range(0, n_frames, BLOCK_FRAMES):
             f1 = min(f0 + BLOCK_FRAMES, n_frames)
-            seg = padded[f0 * hop:(f1 - 1) * hop + self.n_fft]
+            # samples of this block in the zero-padded signal (librosa's default pad_mode="constant"),
+            # padded per block so the whole waveform is never copied
+            start, stop = f0 * hop - pad, (f1 - 1) * hop + self.n_fft - pad
+            seg = y[max(start, 0):min(stop, len(y))]
+            if start < 0 or stop > len(y):
+                seg = np.pad(seg, (max(-start, 0), max(stop - len(y), 0)))
             stft = librosa.stft(seg, n_fft=self.n_fft, hop_length=hop, win_length=self.win_length, center=False)
             out[:, f0:f1] = mel_basis @ (stft.real ** 2 + stft.imag ** 2)
         return out

@@ -142,5 +142,6 @@ def test_one_hour_file_memory_is_bounded(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     n_frames, peak_kib = int(out[0]), int(out[1])
     assert n_frames == seconds * 100 + 1
-    waveform_mib = sr * seconds * 4 / 2**20  # 220 MiB of float32 samples
-    assert peak_kib / 1024 < 4 * waveform_mib + 400, f"peak RSS {peak_kib / 1024:.0f} MiB"
+    # measured ~1150 MiB (the 220 MiB float32 waveform, a padded copy for pitch, features, libraries);
+    # taking the STFT of the whole file at once would add ~1.1 GiB of complex spectrum on top
+    assert peak_kib / 1024 < 1536, f"peak RSS {peak_kib / 1024:.0f} MiB"
