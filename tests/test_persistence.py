@@ -80,3 +80,17 @@ def test_pickle_holds_no_audio(voices):
     pipe.fit(voices.waveforms, voices.gender)
     audio_bytes = sum(w.nbytes for w in voices.waveforms)
     assert len(pickle.dumps(pipe)) < audio_bytes / 20
+
+
+@pytest.mark.parametrize("how", ROUND_TRIPS)
+def test_keras_frame_vote_pipeline_round_trip(voices, how):
+    pytest.importorskip("scikeras")
+    from skvoice.classifiers import DenseGenderClassifier
+
+    pipe = make_pipeline(MFCCExtractor(pitch=True), CMVN(),
+                         FrameVoteClassifier(DenseGenderClassifier(epochs=3, random_state=0), voting="soft",
+                                             max_frames=50, random_state=0))
+    pipe.fit(voices.waveforms, voices.gender)
+    again = _round_trip(pipe, how)
+    assert np.allclose(again.predict_proba(voices.waveforms), pipe.predict_proba(voices.waveforms), atol=1e-6)
+    assert np.array_equal(again.predict(voices.waveforms), pipe.predict(voices.waveforms))
