@@ -3,11 +3,23 @@
 from ._frame_vote import FrameVoteClassifier
 from ._gmm import GMMSpeakerClassifier
 
-__all__ = ["FrameVoteClassifier", "GMMSpeakerClassifier"]
+__all__ = ["FrameVoteClassifier", "GMMSpeakerClassifier",
+           "SkvoiceKerasClassifier", "DenseGenderClassifier", "CNN1DGenderClassifier", "DenseSpeakerClassifier",
+           "build_dense_gender_net", "build_cnn1d_gender_net", "build_dense_speaker_net",
+           "HubertGender"]
 
 # Estimators that need optional extras (torch, transformers, keras, resemblyzer) are imported
 # on first access, so `import skvoice.classifiers` works with only the core dependencies installed.
-_LAZY = {}  # public name -> private submodule
+_LAZY = {  # public name -> private submodule
+    "SkvoiceKerasClassifier": "._keras",
+    "DenseGenderClassifier": "._keras",
+    "CNN1DGenderClassifier": "._keras",
+    "DenseSpeakerClassifier": "._keras",
+    "build_dense_gender_net": "._keras",
+    "build_cnn1d_gender_net": "._keras",
+    "build_dense_speaker_net": "._keras",
+    "HubertGender": "._hubert",
+}
 
 
 def __getattr__(name):
