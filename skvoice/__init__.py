@@ -2,8 +2,9 @@
 
 from ._audio import AudioError, load_audio
 from ._parallel import SkippedRecordingsWarning
+from ._hub import ModelNotAvailableError
 from ._persistence import IncompatibleVersionError
 
 __version__ = "0.1.0"
 
-__all__ = ["AudioError", "SkippedRecordingsWarning", "IncompatibleVersionError", "load_audio", "__version__"]
+__all__ = ["AudioError", "SkippedRecordingsWarning", "IncompatibleVersionError", "ModelNotAvailableError", "load_audio", "__version__"]

@@ -694,7 +694,7 @@ _COMMON_ATTRS_DOC = """
         Class labels (e.g. ``['F', 'M']`` or speaker ids).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
     model_ : keras.Model
         The trained network.

@@ -43,7 +43,7 @@ class CMVN(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         ``variance=True`` only).
     n_features_in_ : int
         Number of features per frame seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` was a DataFrame with string column names.
 
     See Also

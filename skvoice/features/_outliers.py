@@ -56,7 +56,7 @@ class OutlierFilter(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin
         Upper bound per coefficient.
     n_features_in_ : int
         Features per frame seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` was a DataFrame with string column names.
 
     See Also

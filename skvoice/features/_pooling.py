@@ -32,7 +32,7 @@ class StatsPooling(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Features per frame seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` was a DataFrame with string column names.
 
     Notes
