@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[all]"
 	touch $(STAMP)
 
+# the main job: reproduce the study's tables (real LibriSpeech when SKVOICE_LIBRISPEECH is set, else synthetic)
 demo: $(STAMP)
-	$(BIN)/skvoice demo
+	if [ -n "$$SKVOICE_LIBRISPEECH" ]; then $(BIN)/skvoice reproduce; \
+	else echo "SKVOICE_LIBRISPEECH is not set: running on synthetic voices"; $(BIN)/skvoice reproduce --synthetic --quick; fi
 
 # two pytest workers on two cores: keep each single-threaded, or every BLAS/OpenMP/torch call oversubscribes
 TEST_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -34,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst skvoice_report
