@@ -5,11 +5,15 @@ from ._mfcc import MFCCExtractor
 from ._outliers import AllFramesOutlierWarning, OutlierFilter, outlier_counts
 from ._pooling import StatsPooling
 
-__all__ = ["MFCCExtractor", "CMVN", "OutlierFilter", "outlier_counts", "StatsPooling", "AllFramesOutlierWarning"]
+__all__ = ["MFCCExtractor", "CMVN", "OutlierFilter", "outlier_counts", "StatsPooling", "AllFramesOutlierWarning",
+           "Wav2VecChunker", "SpeakerEmbedding"]
 
 # Estimators that need optional extras (torch, transformers, keras, resemblyzer) are imported
 # on first access, so `import skvoice.features` works with only the core dependencies installed.
-_LAZY = {}  # public name -> private submodule
+_LAZY = {  # public name -> private submodule
+    "Wav2VecChunker": "._wav2vec",
+    "SpeakerEmbedding": "._embedding",
+}
 
 
 def __getattr__(name):
