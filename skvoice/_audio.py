@@ -206,6 +206,8 @@ def check_waveform(y, source="<waveform>"):
 
     Returns a contiguous float32 1-D array; raises :class:`AudioError` otherwise.
     """
+    if np.iscomplexobj(y):
+        raise AudioError(source, "waveform is complex; complex data not supported (pass a real-valued signal)")
     try:
         y = np.asarray(y, dtype=np.float32)
     except (TypeError, ValueError):

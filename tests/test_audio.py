@@ -112,6 +112,7 @@ def test_audio_error_pickles():
     (np.array([]), "empty"),
     (np.zeros((3, 3, 3)), "1-D"),
     ("not audio", "neither a file path nor a numeric waveform"),
+    (np.ones(100, dtype=complex), "complex"),
 ])
 def test_check_waveform_rejects(bad, match):
     with pytest.raises(AudioError, match=match):
