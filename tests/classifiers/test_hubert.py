@@ -75,12 +75,33 @@ def _one_torch_thread():
     torch.set_num_threads(n)
 
 
-_SESSION_DIR = tempfile.mkdtemp(prefix="skvoice-hubert-")
-atexit.register(shutil.rmtree, _SESSION_DIR, True)
+# Model folders appear in parametrize ids, and pytest-xdist workers must collect identical ids: the folder is
+# fixed per test run (shared by the workers) and every model is created atomically (staging folder + rename), so
+# concurrent workers never read a half-written model. The models are seeded, hence identical in every worker.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
+_SESSION_DIR = os.path.join(tempfile.gettempdir(), f"skvoice-hubert-{os.getuid()}-{_RUN}")
+os.makedirs(_SESSION_DIR, exist_ok=True)
+if "PYTEST_XDIST_TESTRUNUID" not in os.environ:
+    atexit.register(shutil.rmtree, _SESSION_DIR, True)
+
+
+def _shared_model(name, *args, **kwargs):
+    final = os.path.join(_SESSION_DIR, name)
+    if os.path.isfile(os.path.join(final, "config.json")):
+        return final
+    staging = tempfile.mkdtemp(prefix=f".{name}-", dir=_SESSION_DIR)
+    built = make_tiny_model(os.path.join(staging, name), *args, **kwargs)
+    try:
+        os.rename(built, final)
+    except OSError:  # another worker created it first
+        pass
+    shutil.rmtree(staging, ignore_errors=True)
+    return final
+
 
 KINDS = ["hubert_speech", "wav2vec2_speech", "wav2vec2_seq", "hubert_seq"]
 _PREPROC = {"wav2vec2_seq": dict(do_normalize=True, return_attention_mask=True)}
-MODELS = {k: make_tiny_model(os.path.join(_SESSION_DIR, k), k, preprocessor=_PREPROC.get(k)) for k in KINDS}
+MODELS = {k: _shared_model(k, k, preprocessor=_PREPROC.get(k)) for k in KINDS}
 ARCH = {"hubert_speech": "HubertForSpeechClassification", "wav2vec2_speech": "Wav2Vec2ForSpeechClassification",
         "wav2vec2_seq": "Wav2Vec2ForSequenceClassification", "hubert_seq": "HubertForSequenceClassification"}
 
@@ -445,8 +466,7 @@ _CHECK_ARCH = dict(conv_dim=(4,), conv_kernel=(2,), conv_stride=(1,), num_conv_p
 
 def _check_model(*labels):
     name = "check_" + "_".join(labels)
-    return make_tiny_model(os.path.join(_SESSION_DIR, name), "hubert_speech", id2label=dict(enumerate(labels)),
-                           **_CHECK_ARCH)
+    return _shared_model(name, "hubert_speech", id2label=dict(enumerate(labels)), **_CHECK_ARCH)
 
 
 _NOT_BINARY = "zero-shot: y has classes {0, 1, 2} but the model's are '0'/'1' (re-run on a 3-class model below)"
