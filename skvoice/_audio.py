@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["AudioError", "load_audio", "audio_info", "check_waveform", "is_path_like"]
+__all__ = ["AudioError", "load_audio", "audio_info", "check_waveform", "check_not_silent", "is_path_like"]
+
+SILENCE_PEAK = 1e-5  # -100 dBFS: digital silence or dither only
 
 
 class AudioError(ValueError):
@@ -221,6 +223,14 @@ def check_waveform(y, source="<waveform>"):
     if not np.isfinite(y).all():
         raise AudioError(source, "waveform contains NaN or infinite values")
     return np.ascontiguousarray(y)
+
+
+def check_not_silent(y, source):
+    """Raise :class:`AudioError` when the waveform's peak is below -100 dBFS (nothing to analyse)."""
+    peak = float(np.max(np.abs(y))) if len(y) else 0.0
+    if peak < SILENCE_PEAK:
+        raise AudioError(source, f"audio is silent (peak amplitude {peak:.1e}); no speech to analyse")
+    return y
 
 
 def read_input(item, sample_rate, index=None):

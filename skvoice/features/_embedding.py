@@ -26,13 +26,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._audio import AudioError, check_waveform, is_path_like, load_audio, resample, source_name
+from .._audio import (AudioError, check_not_silent, check_waveform, is_path_like, load_audio, resample,
+                      source_name)
 from .._parallel import SkippedRecordingsWarning, map_recordings
 from .._ragged import as_recording_set, check_audio_input
 
 __all__ = ["SpeakerEmbedding", "resemblyzer_weights_path", "read_recording"]
 
-SILENCE_PEAK = 1e-5  # -100 dBFS: digital silence / dither only
 INT16_MAX = 2 ** 15 - 1
 
 # Resemblyzer's hyper-parameters (resemblyzer/hparams.py)
@@ -74,9 +74,7 @@ def read_recording(item, index, *, offset=0, input_rate, model_rate, max_seconds
     if y.shape[0] < min_samples:
         raise AudioError(src, f"audio is too short: {y.shape[0]} samples at {model_rate} Hz, fewer than "
                               f"{min_samples} ({1000.0 * min_samples / model_rate:.0f} ms)")
-    peak = float(np.max(np.abs(y)))
-    if peak < SILENCE_PEAK:
-        raise AudioError(src, f"audio is silent (peak amplitude {peak:.1e}); no speech to analyse")
+    check_not_silent(y, src)
     return y
 
 

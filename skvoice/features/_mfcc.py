@@ -9,14 +9,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
-from .._audio import AudioError, read_input, source_name
+from .._audio import AudioError, check_not_silent, read_input, source_name
 from .._parallel import map_recordings
 from .._ragged import as_recording_set, check_audio_input
 from .._persistence import VersionedPickleMixin
 
 __all__ = ["MFCCExtractor"]
 
-SILENCE_PEAK = 1e-5  # -100 dBFS: digital silence / dither only
 BLOCK_FRAMES = 6000  # 60 s of 10 ms frames per STFT block
 
 
@@ -188,10 +187,7 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             raise AudioError(source_name(item, index),
                              f"audio is too short: {y.shape[0]} samples, fewer than one analysis window "
                              f"({self.win_length} samples = {1000 * self.win_length / self.sample_rate:.0f} ms)")
-        peak = float(np.max(np.abs(y)))
-        if peak < SILENCE_PEAK:
-            raise AudioError(source_name(item, index),
-                             f"audio is silent (peak amplitude {peak:.1e}); no speech to analyse")
+        check_not_silent(y, source_name(item, index))
         mel = self._mel_power(y, mel_basis)
         log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
         log_mel = np.maximum(log_mel, log_mel.max() - 80.0)

@@ -13,10 +13,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._audio import AudioError, is_path_like, read_input, source_name
+from .._audio import AudioError, check_not_silent, is_path_like, read_input, source_name
 from .._parallel import SkippedRecordingsWarning, map_recordings
 from .._ragged import as_recording_set, check_audio_input
-from ._mfcc import SILENCE_PEAK
 
 __all__ = ["Wav2VecChunker"]
 
@@ -60,9 +59,7 @@ def _load_chunks(pair, _block_index, *, sample_rate, chunk, last_chunk, min_samp
         raise
     except (ValueError, RuntimeError, OSError, MemoryError) as exc:
         raise AudioError(src, f"{type(exc).__name__}: {exc}") from exc
-    peak = float(np.max(np.abs(y)))
-    if peak < SILENCE_PEAK:
-        raise AudioError(src, f"audio is silent (peak amplitude {peak:.1e}); no speech to analyse")
+    check_not_silent(y, src)
     n = y.shape[0]
     n_full = n // chunk
     rest = n - n_full * chunk
