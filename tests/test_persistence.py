@@ -94,3 +94,19 @@ def test_keras_frame_vote_pipeline_round_trip(voices, how):
     again = _round_trip(pipe, how)
     assert np.allclose(again.predict_proba(voices.waveforms), pipe.predict_proba(voices.waveforms), atol=1e-6)
     assert np.array_equal(again.predict(voices.waveforms), pipe.predict(voices.waveforms))
+
+
+@pytest.mark.parametrize("name", ["features.MFCCExtractor", "features.CMVN", "features.OutlierFilter",
+                                  "features.StatsPooling", "features.Wav2VecChunker", "features.SpeakerEmbedding",
+                                  "classifiers.FrameVoteClassifier", "classifiers.GMMSpeakerClassifier",
+                                  "classifiers.HubertGender", "classifiers.DenseGenderClassifier",
+                                  "classifiers.CNN1DGenderClassifier", "classifiers.DenseSpeakerClassifier"])
+def test_every_public_estimator_is_version_stamped(name):
+    import importlib
+
+    module, cls = name.split(".")
+    est = getattr(importlib.import_module(f"skvoice.{module}"), cls)()
+    data = pickle.dumps(est)
+    assert type(pickle.loads(data)) is type(est)
+    with pytest.raises(IncompatibleVersionError):
+        pickle.loads(data.replace(skvoice.__version__.encode(), b"0.0.0"))

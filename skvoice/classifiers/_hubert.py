@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._audio import check_waveform, is_path_like, source_name
+from .._persistence import VersionedPickleMixin
 from .._hub import ModelNotAvailableError, load_pretrained, model_source_kind
 from .._parallel import SkippedRecordingsWarning, map_recordings
 from .._ragged import check_audio_input
@@ -366,7 +367,7 @@ def _normalise(x):
     return (x - x.mean()) / np.sqrt(x.var() + 1e-7)
 
 
-class HubertGender(ClassifierMixin, BaseEstimator):
+class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """A pretrained audio classifier (HuBERT / wav2vec 2.0) as a zero-shot scikit-learn classifier.
 
     The default is the study's Hugging Face model

@@ -37,6 +37,8 @@ from sklearn.utils.validation import (  # noqa: E402
     validate_data,
 )
 
+from .._persistence import VersionedPickleMixin  # noqa: E402
+
 __all__ = [
     "build_dense_gender_net",
     "build_cnn1d_gender_net",
@@ -522,7 +524,7 @@ class SkvoiceKerasClassifier(KerasClassifier):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class _KerasNetClassifier(ClassifierMixin, BaseEstimator):
+class _KerasNetClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """Shared fit/predict of the ready Keras estimators (one builder each)."""
 
     _builder = None  # set by subclasses (a module-level function, so the estimator pickles)

@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._audio import (AudioError, check_not_silent, check_waveform, is_path_like, load_audio, resample,
                       source_name)
+from .._persistence import VersionedPickleMixin
 from .._parallel import SkippedRecordingsWarning, map_recordings
 from .._ragged import as_recording_set, check_audio_input
 
@@ -281,7 +282,7 @@ def _resolve_device(device):
     return device
 
 
-class SpeakerEmbedding(TransformerMixin, BaseEstimator):
+class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Pretrained GE2E speaker embeddings (Resemblyzer's voice encoder): audio -> 256-d vectors.
 
     Each recording is resampled to 16 kHz, raised to -30 dBFS if quieter,

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._audio import AudioError, check_not_silent, is_path_like, read_input, source_name
+from .._persistence import VersionedPickleMixin
 from .._parallel import SkippedRecordingsWarning, map_recordings
 from .._ragged import as_recording_set, check_audio_input
 
@@ -228,7 +229,7 @@ def _pooled(h, output):
 
 
 # ----------------------------------------------------------------------------------------------- estimator
-class Wav2VecChunker(TransformerMixin, BaseEstimator):
+class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Encode fixed-length chunks of each recording with wav2vec 2.0, HuBERT or WavLM.
 
     Every recording is cut into consecutive chunks of ``chunk_seconds``
