@@ -309,7 +309,8 @@ def test_long_audio_is_chunked_and_aggregated(kind, aggregate, waves):
         expected = np.exp(np.log(parts).mean(axis=0))
         expected /= expected.sum()
     np.testing.assert_allclose(got, expected, atol=1e-6)
-    assert not np.allclose(got, whole.predict_model_proba([long])[0], atol=1e-4)  # chunking did happen
+    # chunking did happen: compare log-probabilities, since a random tiny model can saturate near 0/1
+    assert not np.allclose(np.log(got), np.log(whole.predict_model_proba([long])[0]), atol=1e-3)
 
 
 @pytest.mark.parametrize("kind", KINDS)
