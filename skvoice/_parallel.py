@@ -13,7 +13,7 @@ from joblib import Parallel, delayed
 
 from ._audio import AudioError, source_name
 
-__all__ = ["SkippedRecordingsWarning", "map_recordings", "check_on_error"]
+__all__ = ["SkippedRecordingsWarning", "map_recordings", "check_on_error", "warn_failures"]
 
 ON_ERROR = ("raise", "warn", "skip")
 
@@ -80,13 +80,19 @@ def map_recordings(func, items, *, n_jobs=None, verbose=0, on_error="raise", des
             results.append(None)
         else:
             results.append(res)
-    if failures and on_error == "warn":
-        listed = "; ".join(f"[{f['index']}] {f['source']}: {f['reason']}" for f in failures[:20])
-        more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
-        warnings.warn(
-            f"{estimator_name}: {len(failures)} of {n} recording(s) failed and were left empty "
-            f"(0 frames): {listed}{more}. See the estimator's `failures_` attribute.",
-            SkippedRecordingsWarning,
-            stacklevel=3,
-        )
+    if on_error == "warn":
+        warn_failures(estimator_name, failures, n, "were left empty (0 frames)", stacklevel=4)
     return results, failures
+
+
+def warn_failures(estimator_name, failures, n, outcome, *, stacklevel=3):
+    """Emit one :class:`SkippedRecordingsWarning` listing failed recordings (no-op when there are none).
+
+    ``outcome`` says what the caller did with them, e.g. ``"were left empty (0 frames)"``.
+    """
+    if not failures:
+        return
+    listed = "; ".join(f"[{f['index']}] {f['source']}: {f['reason']}" for f in failures[:20])
+    more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
+    warnings.warn(f"{estimator_name}: {len(failures)} of {n} recording(s) failed and {outcome}: {listed}{more}. "
+                  "See the estimator's `failures_` attribute.", SkippedRecordingsWarning, stacklevel=stacklevel)

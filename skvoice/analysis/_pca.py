@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._ragged import check_recordings, lengths_of
+from .._ragged import check_recordings
 from ._plots import get_axes
 
 __all__ = ["components_for_variance", "plot_components_histogram"]

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._ragged import as_recording_set, segment_mean, split_frames, stack_frames, validate_recordings
+from .._ragged import segment_mean, split_frames, stack_frames, validate_recordings
 from .._persistence import VersionedPickleMixin
 
 __all__ = ["FrameVoteClassifier"]

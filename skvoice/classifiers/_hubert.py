@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from .._audio import check_waveform, is_path_like, source_name
 from .._persistence import VersionedPickleMixin
 from .._hub import ModelNotAvailableError, load_pretrained, model_source_kind
-from .._parallel import SkippedRecordingsWarning, map_recordings
+from .._parallel import map_recordings, warn_failures
 from .._ragged import check_audio_input
 from ..features._embedding import read_recording, torch_threads
 
@@ -654,11 +654,8 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
                 bar.update(len(part))
         if bar is not None:
             bar.close()
-        if self.failures_ and self.on_error == "warn":
-            listed = "; ".join(f"[{f['index']}] {f['source']}: {f['reason']}" for f in self.failures_[:20])
-            warnings.warn(f"{type(self).__name__}: {len(self.failures_)} of {n} recording(s) failed and get NaN "
-                          f"probabilities / a None prediction: {listed}. See `failures_`.",
-                          SkippedRecordingsWarning, stacklevel=2)
+        if self.on_error == "warn":
+            warn_failures(type(self).__name__, self.failures_, n, "get NaN probabilities / a None prediction")
         return out
 
     def _predict_block(self, loaded, waves, chunk, out, offset):

@@ -20,7 +20,6 @@ import importlib.util
 import numbers
 import os
 import threading
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -29,7 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._audio import (AudioError, check_not_silent, check_waveform, is_path_like, load_audio, resample,
                       source_name)
 from .._persistence import VersionedPickleMixin
-from .._parallel import SkippedRecordingsWarning, map_recordings
+from .._parallel import map_recordings, warn_failures
 from .._ragged import as_recording_set, check_audio_input
 
 __all__ = ["SpeakerEmbedding", "resemblyzer_weights_path", "read_recording"]
@@ -489,11 +488,9 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
                 bar.update(len(part))
         if bar is not None:
             bar.close()
-        if self.failures_ and self.on_error == "warn":
-            listed = "; ".join(f"[{f['index']}] {f['source']}: {f['reason']}" for f in self.failures_[:20])
-            warnings.warn(f"{type(self).__name__}: {len(self.failures_)} of {n} recording(s) failed and were left "
-                          f"{'as NaN rows' if self.output == 'recording' else 'empty (0 windows)'}: {listed}. "
-                          "See `failures_`.", SkippedRecordingsWarning, stacklevel=2)
+        if self.on_error == "warn":
+            warn_failures(type(self).__name__, self.failures_, n,
+                          "were left as NaN rows" if self.output == "recording" else "were left empty (0 windows)")
         if self.output == "windows":
             empty = np.empty((0, EMBEDDING_SIZE), dtype=np.float32)
             return as_recording_set(empty if w is None else w for w in per_recording)
