@@ -51,8 +51,12 @@ def _guarded(func, item, index, catch):
 
 
 def map_recordings(func, items, *, n_jobs=None, verbose=0, on_error="raise", desc="recordings",
-                   estimator_name="skvoice"):
+                   estimator_name="skvoice", offset=0):
     """Apply ``func(item, index)`` to every recording, in parallel with joblib.
+
+    ``index`` counts from ``offset``, so a caller that processes a corpus in
+    blocks passes the block's start and gets corpus-wide indices in error
+    messages (``<waveform i>``) and in ``failures``.
 
     Returns
     -------
@@ -66,7 +70,7 @@ def map_recordings(func, items, *, n_jobs=None, verbose=0, on_error="raise", des
     catch = on_error != "raise"
     items = list(items)
     n = len(items)
-    tasks = (delayed(_guarded)(func, item, i, catch) for i, item in enumerate(items))
+    tasks = (delayed(_guarded)(func, item, i, catch) for i, item in enumerate(items, start=offset))
     # n_jobs=None: sequential unless a joblib.parallel_config (dask, ray, loky...) says otherwise
     gen = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
     if verbose:

@@ -21,7 +21,8 @@ from .._persistence import VersionedPickleMixin
 from .._hub import ModelNotAvailableError, load_pretrained, model_source_kind
 from .._parallel import map_recordings, warn_failures
 from .._ragged import check_audio_input
-from ..features._embedding import read_recording, torch_threads
+from .._torch import resolve_device, torch_threads
+from ..features._embedding import read_recording
 
 try:
     import torch
@@ -151,14 +152,6 @@ class _LoadedModel:
         self.use_mask = use_mask
         self.min_samples = min_samples
         self.device = device
-
-
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was requested but torch reports no CUDA device; use device='cpu' or 'auto'.")
-    return device
 
 
 def _min_samples(config):
@@ -536,7 +529,7 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ model handling
     def _get_model(self):
         loaded = getattr(self, "_loaded", None)
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         if loaded is None or loaded.device != device:
             loaded = cached_speech_classifier(self.model, device)
             self._loaded = loaded
@@ -641,13 +634,11 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         for start in range(0, n, block):
             part = items[start:start + block]
 
-            read = functools.partial(read_recording, offset=start, input_rate=self.sample_rate,
+            read = functools.partial(read_recording, input_rate=self.sample_rate,
                                      model_rate=loaded.sampling_rate, max_seconds=self.max_seconds,
                                      min_samples=loaded.min_samples)
             waves, failures = map_recordings(read, part, n_jobs=self.n_jobs, on_error="skip" if catch else "raise",
-                                             estimator_name=type(self).__name__)
-            for f in failures:
-                f["index"] += start
+                                             estimator_name=type(self).__name__, offset=start)
             self.failures_.extend(failures)
             self._predict_block(loaded, waves, chunk, out, start)
             if bar is not None:

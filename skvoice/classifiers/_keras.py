@@ -286,17 +286,10 @@ def _torch_threads(n_threads):
     if n_threads is None or keras.backend.backend() != "torch":
         yield
         return
-    import torch
+    from .._torch import torch_threads
 
-    previous = torch.get_num_threads()
-    if previous == n_threads:
+    with torch_threads(n_threads):
         yield
-        return
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _draw_seed(random_state):

@@ -14,7 +14,6 @@ never load it.
 from __future__ import annotations
 
 import collections
-import contextlib
 import functools
 import importlib.util
 import numbers
@@ -28,6 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._audio import (AudioError, check_not_silent, check_waveform, is_path_like, load_audio, resample,
                       source_name)
 from .._persistence import VersionedPickleMixin
+from .._torch import resolve_device, torch_threads
 from .._parallel import map_recordings, warn_failures
 from .._ragged import as_recording_set, check_audio_input
 
@@ -54,15 +54,14 @@ N_LAYERS = 3
 # --------------------------------------------------------------------------------------------------------------
 # Shared audio reading (also used by skvoice.classifiers.HubertGender; torch-free for joblib workers)
 # --------------------------------------------------------------------------------------------------------------
-def read_recording(item, index, *, offset=0, input_rate, model_rate, max_seconds=None, min_samples=1):
+def read_recording(item, index, *, input_rate, model_rate, max_seconds=None, min_samples=1):
     """Decode one recording-set item to a float32 waveform at ``model_rate`` and reject unusable audio.
 
-    ``index + offset`` names in-memory waveforms in errors (``<waveform i>``);
+    ``index`` names in-memory waveforms in errors (``<waveform i>``);
     waveforms are taken to be at ``input_rate`` and resampled. Raises
     :class:`~skvoice.AudioError` for undecodable, empty, NaN, too short
     (< ``min_samples``) and silent audio.
     """
-    index = offset + index
     src = source_name(item, index)
     if is_path_like(item):
         y, _ = load_audio(item, model_rate, duration=max_seconds)
@@ -171,15 +170,15 @@ def mel_partials(wav, rate=1.3, min_coverage=0.75):
     return np.stack([mel[s:s + PARTIAL_FRAMES] for s in starts])
 
 
-def _prepare(item, index, *, offset, input_rate, vad, rate, min_coverage):
+def _prepare(item, index, *, input_rate, vad, rate, min_coverage):
     """Worker: decode, normalise, VAD-trim and cut one recording into mel partials."""
-    y = read_recording(item, index, offset=offset, input_rate=input_rate, model_rate=SAMPLE_RATE,
+    y = read_recording(item, index, input_rate=input_rate, model_rate=SAMPLE_RATE,
                        min_samples=MEL_WINDOW)
     y = normalize_volume(y)
     if vad:
         y = trim_long_silences(y)
         if len(y) < MEL_WINDOW:
-            raise AudioError(source_name(item, offset + index),
+            raise AudioError(source_name(item, index),
                              "the voice activity detector found no speech (vad=True); pass vad=False to embed "
                              "the recording anyway")
     return mel_partials(y, rate, min_coverage)
@@ -240,22 +239,6 @@ def load_encoder(weights=None, device="cpu"):
     return encoder
 
 
-@contextlib.contextmanager
-def torch_threads(n):
-    """Temporarily set torch's intra-op thread count (``None``: leave it)."""
-    import torch
-
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def embed_partials(encoder, mels, device="cpu", batch_size=64, n_threads=None):
     """L2-normalised embeddings ``(n, 256)`` of ``(n, 160, 40)`` mel partials, batched under inference mode."""
     import torch
@@ -269,16 +252,6 @@ def embed_partials(encoder, mels, device="cpu", batch_size=64, n_threads=None):
             e = e / torch.linalg.vector_norm(e, dim=1, keepdim=True).clamp_min(1e-12)
             out[s:s + len(x)] = e.float().cpu().numpy()
     return out
-
-
-def _resolve_device(device):
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was requested but torch reports no CUDA device; use device='cpu' or 'auto'.")
-    return device
 
 
 class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
@@ -429,7 +402,7 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
                     if not is_path_like(item):
                         check_waveform(item, source=source_name(item, i))
         partial_slices(PARTIAL_FRAMES * MEL_HOP, self.partials_per_second, self.min_coverage)
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         load_encoder(self.weights, device)
         self.weights_path_ = resemblyzer_weights_path() if self.weights is None else os.fspath(self.weights)
         self.n_features_out_ = EMBEDDING_SIZE
@@ -456,7 +429,7 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         else:
             self._validate_params()
         items = check_audio_input(X, estimator=self)
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         encoder = load_encoder(self.weights, device)
         n = len(items)
         per_recording = [None] * n
@@ -469,13 +442,11 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             bar = tqdm(total=n, desc=f"{type(self).__name__}: recordings", unit="file", leave=False)
         for start in range(0, n, block):
             part = items[start:start + block]
-            func = functools.partial(_prepare, offset=start, input_rate=self.sample_rate, vad=self.vad,
+            func = functools.partial(_prepare, input_rate=self.sample_rate, vad=self.vad,
                                      rate=self.partials_per_second, min_coverage=self.min_coverage)
             mels, failures = map_recordings(func, part, n_jobs=self.n_jobs,
                                             on_error="raise" if self.on_error == "raise" else "skip",
-                                            estimator_name=type(self).__name__)
-            for f in failures:
-                f["index"] += start
+                                            estimator_name=type(self).__name__, offset=start)
             self.failures_.extend(failures)
             ok = [i for i, m in enumerate(mels) if m is not None]
             if ok:

@@ -15,7 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._audio import AudioError, check_not_silent, is_path_like, read_input, source_name
 from .._persistence import VersionedPickleMixin
-from .._parallel import SkippedRecordingsWarning, map_recordings
+from .._torch import resolve_device
+from .._parallel import map_recordings, warn_failures
 from .._ragged import as_recording_set, check_audio_input
 
 __all__ = ["Wav2VecChunker"]
@@ -43,14 +44,13 @@ def _normalize(chunk):
     return (chunk - chunk.mean()) / np.sqrt(chunk.var() + _NORM_EPS)
 
 
-def _load_chunks(pair, _block_index, *, sample_rate, chunk, last_chunk, min_samples, normalize):
+def _load_chunks(item, index, *, sample_rate, chunk, last_chunk, min_samples, normalize):
     """Decode one recording and cut it into chunks (runs in joblib workers).
 
     Returns ``(full, tail)``: a ``(n_full, chunk)`` float32 array of full-length
     chunks (the zero-padded last chunk included with ``last_chunk="pad"``) and
     the unpadded last chunk (``last_chunk="keep"``) or ``None``.
     """
-    index, item = pair
     src = source_name(item, index)
     if not is_path_like(item) and np.iscomplexobj(item):
         raise AudioError(src, "waveform is complex; audio must be real")
@@ -475,11 +475,7 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     def _resolve_device_dtype(self):
         import torch
 
-        device = self.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        elif device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device='cuda' but torch reports no CUDA device; use device='cpu' or 'auto'.")
+        device = resolve_device(self.device)
         dtype = self.dtype
         if self.quantize == "int8":
             if device != "cpu":
@@ -748,15 +744,13 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             bar = tqdm(total=n, desc=f"{type(self).__name__}", unit="file", leave=False)
         with _torch_threads():
             for start in range(0, n, block):
-                pairs = [(i, items[i]) for i in range(start, min(n, start + block))]
+                stop = min(n, start + block)
                 results, fails = map_recordings(
-                    load, pairs, n_jobs=self.n_jobs, verbose=0,
+                    load, items[start:stop], n_jobs=self.n_jobs, verbose=0,
                     on_error="raise" if self.on_error == "raise" else "skip", desc="wav2vec",
-                    estimator_name=type(self).__name__)
-                for f in fails:
-                    f["index"] = pairs[f["index"]][0]
+                    estimator_name=type(self).__name__, offset=start)
                 failures.extend(fails)
-                for (rec, _), res in zip(pairs, results):
+                for rec, res in zip(range(start, stop), results):
                     if res is None:
                         continue
                     full, tail = res
@@ -771,19 +765,14 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
                     # full-length chunks carry over to the next block; unpadded tails are flushed now
                     run(length, force=length != self.chunk_samples_)
                 if bar is not None:
-                    bar.update(len(pairs))
+                    bar.update(stop - start)
             for length in list(pending):
                 run(length, force=True)
         if bar is not None:
             bar.close()
         self.failures_ = failures
-        if failures and self.on_error == "warn":
-            listed = "; ".join(f"[{f['index']}] {f['source']}: {f['reason']}" for f in failures[:20])
-            more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
-            warnings.warn(
-                f"{type(self).__name__}: {len(failures)} of {n} recording(s) failed and were left empty "
-                f"(0 rows): {listed}{more}. See the estimator's `failures_` attribute.",
-                SkippedRecordingsWarning, stacklevel=2)
+        if self.on_error == "warn":
+            warn_failures(type(self).__name__, failures, n, "were left empty (0 rows)")
         empty = np.empty((0, self.n_features_out_), dtype=np.float32)
         return as_recording_set(empty if r is None else r for r in outputs)
 
