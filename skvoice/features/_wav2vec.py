@@ -51,15 +51,9 @@ def _load_chunks(item, index, *, sample_rate, chunk, last_chunk, min_samples, no
     chunks (the zero-padded last chunk included with ``last_chunk="pad"``) and
     the unpadded last chunk (``last_chunk="keep"``) or ``None``.
     """
+    # read_input rejects complex/NaN/empty input; map_recordings turns other decoding errors into AudioError
     src = source_name(item, index)
-    if not is_path_like(item) and np.iscomplexobj(item):
-        raise AudioError(src, "waveform is complex; audio must be real")
-    try:
-        y = read_input(item, sample_rate, index)
-    except AudioError:
-        raise
-    except (ValueError, RuntimeError, OSError, MemoryError) as exc:
-        raise AudioError(src, f"{type(exc).__name__}: {exc}") from exc
+    y = read_input(item, sample_rate, index)
     check_not_silent(y, src)
     n = y.shape[0]
     n_full = n // chunk
