@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["AudioError", "load_audio", "audio_info", "check_waveform", "check_not_silent", "is_path_like"]
+__all__ = ["AudioError", "load_audio", "audio_info", "check_waveform", "check_not_silent", "is_path_like", "read_input",
+           "read_for_model", "source_name"]
 
 SILENCE_PEAK = 1e-5  # -100 dBFS: digital silence or dither only
 
@@ -244,3 +245,26 @@ def read_input(item, sample_rate, index=None):
 def source_name(item, index):
     """Readable name for error reports: the path, or ``<waveform i>``."""
     return os.fspath(item) if is_path_like(item) else f"<waveform {index}>"
+
+
+def read_for_model(item, index, *, input_rate, model_rate, max_seconds=None, min_samples=1):
+    """Decode one recording-set item for a model front end: float32 at ``model_rate``, unusable audio rejected.
+
+    ``index`` names in-memory waveforms in errors (``<waveform i>``);
+    waveforms are taken to be at ``input_rate`` and resampled. At most
+    ``max_seconds`` are read. Raises :class:`AudioError` for undecodable,
+    empty, NaN, too short (< ``min_samples``) and silent audio.
+    """
+    src = source_name(item, index)
+    if is_path_like(item):
+        y, _ = load_audio(item, model_rate, duration=max_seconds)
+    else:
+        y = check_waveform(item, source=src)
+        if max_seconds is not None:
+            y = y[:max(1, int(round(max_seconds * input_rate)))]
+        y = resample(y, input_rate, model_rate)
+    if y.shape[0] < min_samples:
+        raise AudioError(src, f"audio is too short: {y.shape[0]} samples at {model_rate} Hz, fewer than "
+                              f"{min_samples} ({1000.0 * min_samples / model_rate:.0f} ms)")
+    check_not_silent(y, src)
+    return y

@@ -2,14 +2,16 @@
 
 All per-file work in skvoice goes through :func:`map_recordings`, so
 ``joblib.parallel_config(backend="dask")`` (or ray's joblib backend) distributes
-it with no change to skvoice code.
+it with no change to skvoice code. It uses :mod:`sklearn.utils.parallel`, which
+carries scikit-learn's configuration (``set_config``/``config_context``) into
+the workers.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from joblib import Parallel, delayed
+from sklearn.utils.parallel import Parallel, delayed
 
 from ._audio import AudioError, source_name
 
@@ -19,7 +21,17 @@ ON_ERROR = ("raise", "warn", "skip")
 
 
 class SkippedRecordingsWarning(UserWarning):
-    """Some recordings could not be processed and were left empty (``on_error="warn"``)."""
+    """Some recordings could not be processed and were left empty (``on_error="warn"``).
+
+    Attributes
+    ----------
+    failures : list of dict
+        ``{"index", "source", "reason"}`` of each failed recording.
+    """
+
+    def __init__(self, message, failures=()):
+        super().__init__(message)
+        self.failures = list(failures)
 
 
 class _Failure:
@@ -51,12 +63,13 @@ def _guarded(func, item, index, catch):
 
 
 def map_recordings(func, items, *, n_jobs=None, verbose=0, on_error="raise", desc="recordings",
-                   estimator_name="skvoice", offset=0):
+                   estimator_name="skvoice", offset=0, progress=None):
     """Apply ``func(item, index)`` to every recording, in parallel with joblib.
 
     ``index`` counts from ``offset``, so a caller that processes a corpus in
     blocks passes the block's start and gets corpus-wide indices in error
-    messages (``<waveform i>``) and in ``failures``.
+    messages (``<waveform i>``) and in ``failures``. ``progress`` (e.g. a
+    tqdm bar's ``update``) is called with 1 as each item finishes.
 
     Returns
     -------
@@ -79,6 +92,8 @@ def map_recordings(func, items, *, n_jobs=None, verbose=0, on_error="raise", des
         gen = tqdm(gen, total=n, desc=f"{estimator_name}: {desc}", unit="file", leave=False)
     results, failures = [], []
     for res in gen:
+        if progress is not None:
+            progress(1)
         if isinstance(res, _Failure):
             failures.append(res.as_dict())
             results.append(None)
@@ -98,5 +113,6 @@ def warn_failures(estimator_name, failures, n, outcome, *, stacklevel=3):
         return
     listed = "; ".join(f"[{f['index']}] {f['source']}: {f['reason']}" for f in failures[:20])
     more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
-    warnings.warn(f"{estimator_name}: {len(failures)} of {n} recording(s) failed and {outcome}: {listed}{more}. "
-                  "See the estimator's `failures_` attribute.", SkippedRecordingsWarning, stacklevel=stacklevel)
+    message = (f"{estimator_name}: {len(failures)} of {n} recording(s) failed and {outcome}: {listed}{more}. "
+               "See the estimator's `failures_` attribute.")
+    warnings.warn(SkippedRecordingsWarning(message, failures), stacklevel=stacklevel)

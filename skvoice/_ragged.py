@@ -194,7 +194,11 @@ def check_audio_input(X, *, estimator=None):
                 f"{name}: item {i} is a single number; expected a file path or a 1-D waveform per recording. "
                 "Pass a list of waveforms, or a 2-D array with one waveform per row.")
         if isinstance(it, np.ndarray) and np.iscomplexobj(it):
-            raise ValueError(f"{name}: waveform {i} is complex; complex data not supported.")
+            raise ValueError(f"Complex data not supported: {name} recording {i} is a complex array; "
+                             "waveforms must be real.")
+        if isinstance(it, np.ndarray) and not (np.issubdtype(it.dtype, np.number) or it.dtype in (bool, object)):
+            raise ValueError(f"{name}: recording {i} is neither a file path nor a numeric waveform "
+                             f"(dtype {it.dtype}).")
     return items
 
 

@@ -19,15 +19,23 @@ def resolve_device(device):
 
 
 @contextlib.contextmanager
-def torch_threads(n):
-    """Temporarily set torch's intra-op thread count (``None``: leave it), restoring it afterwards."""
+def torch_threads(n=None):
+    """Temporarily set torch's intra-op thread count, restoring it afterwards.
+
+    ``n=None`` keeps torch's setting but never more threads than the CPUs this
+    process may use: torch defaults to the host's physical cores, which
+    oversubscribes a container limited by a CPU quota or an affinity mask
+    (joblib's ``cpu_count`` knows both).
+    """
+    import joblib
     import torch
 
-    if n is None or torch.get_num_threads() == int(n):
+    before = torch.get_num_threads()
+    wanted = min(before, max(1, int(joblib.cpu_count()))) if n is None else int(n)
+    if wanted == before:
         yield
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
+    torch.set_num_threads(wanted)
     try:
         yield
     finally:

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import collections
 import functools
 import math
 import numbers
 import os
-import threading
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._audio import check_waveform, is_path_like, source_name
-from .._persistence import VersionedPickleMixin
+from .._audio import read_for_model
+from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioClassifier
 from .._hub import ModelNotAvailableError, load_pretrained, model_source_kind
-from .._parallel import map_recordings, warn_failures
-from .._ragged import check_audio_input
-from .._torch import resolve_device, torch_threads
-from ..features._embedding import read_recording
+from .._sklearn_compat import Interval, StrOptions
 
 try:
     import torch
@@ -39,7 +32,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 __all__ = ["HubertGender", "HubertForSpeechClassification", "Wav2Vec2ForSpeechClassification"]
 
 DEFAULT_MODEL = "m3hrdadfi/hubert-base-persian-speech-gender-recognition"
-RECORDINGS_PER_BLOCK = 64  # recordings decoded (and held in memory) per step
 
 # common spellings of the two classes of voice-gender models (compared lower-cased, stripped)
 _FEMALE = {"female", "f", "woman", "women", "fem", "feminine"}
@@ -142,8 +134,9 @@ class _LoadedModel:
     """A loaded network and the preprocessing it expects (never pickled)."""
 
     def __init__(self, network, labels, architecture, sampling_rate, do_normalize, padding_value, use_mask,
-                 min_samples, device):
+                 min_samples, device, feature_extractor):
         self.network = network
+        self.feature_extractor = feature_extractor  # normalises, pads and masks batches
         self.labels = labels
         self.architecture = architecture
         self.sampling_rate = sampling_rate
@@ -180,38 +173,29 @@ def _load_feature_extractor(model):
         return None
 
 
-_CACHE = collections.OrderedDict()  # (model key, device) -> _LoadedModel; the last few networks stay in memory
-_CACHE_SIZE = 2
-_CACHE_LOCK = threading.Lock()
-
-
-def _cache_key(model, device):
+def _cache_key(model):
+    """A folder is identified by its files' names, sizes and times, so a changed folder is reloaded."""
     if model_source_kind(model) == "folder":
         path = os.path.realpath(os.path.expanduser(os.fspath(model)))
-        stamp = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
-                             for e in os.scandir(path) if e.is_file()))
-        return (path, stamp, device)
-    return (os.fspath(model), device)
+        return path, tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
+                                  for e in os.scandir(path) if e.is_file()))
+    return os.fspath(model), None
 
 
 def cached_speech_classifier(model, device="cpu"):
-    """:func:`load_speech_classifier` with a small in-memory cache.
+    """:func:`load_speech_classifier` through a small in-memory cache (the two most recently used networks).
 
     Cloned estimators (cross-validation, grid search) then share one network
     instead of reloading it for every fit. A folder whose files change is
     reloaded.
     """
-    key = _cache_key(model, device)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    loaded = load_speech_classifier(model, device)
-    with _CACHE_LOCK:
-        _CACHE[key] = loaded
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return loaded
+    key, stamp = _cache_key(model)
+    return _cached_load(key, stamp, device)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_load(key, stamp, device):
+    return load_speech_classifier(key, device)
 
 
 def load_speech_classifier(model, device="cpu"):
@@ -256,14 +240,17 @@ def load_speech_classifier(model, device="cpu"):
     fe = _load_feature_extractor(model)
     feat_norm_layer = getattr(config, "feat_extract_norm", "group") == "layer"
     if fe is None:
-        sampling_rate, do_normalize, padding_value, use_mask = 16000, False, 0.0, feat_norm_layer
-    else:
-        sampling_rate = int(getattr(fe, "sampling_rate", 16000) or 16000)
-        do_normalize = bool(getattr(fe, "do_normalize", False))
-        padding_value = float(getattr(fe, "padding_value", 0.0))
-        use_mask = bool(getattr(fe, "return_attention_mask", feat_norm_layer))
+        from transformers import Wav2Vec2FeatureExtractor
+
+        # no preprocessor config: raw waveforms, zero padding, a mask only for layer-norm conv encoders
+        fe = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=False,
+                                      return_attention_mask=feat_norm_layer)
+    sampling_rate = int(getattr(fe, "sampling_rate", 16000) or 16000)
+    do_normalize = bool(getattr(fe, "do_normalize", False))
+    padding_value = float(getattr(fe, "padding_value", 0.0))
+    use_mask = bool(getattr(fe, "return_attention_mask", feat_norm_layer))
     return _LoadedModel(network, labels, type(network).__name__, sampling_rate, do_normalize, padding_value,
-                        use_mask, _min_samples(config), device)
+                        use_mask, _min_samples(config), device, fe)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -355,12 +342,7 @@ def chunk_bounds(n_samples, chunk_samples):
     return starts, length
 
 
-def _normalise(x):
-    # transformers' Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm
-    return (x - x.mean()) / np.sqrt(x.var() + 1e-7)
-
-
-class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class HubertGender(AudioClassifier):
     """A pretrained audio classifier (HuBERT / wav2vec 2.0) as a zero-shot scikit-learn classifier.
 
     The default is the study's Hugging Face model
@@ -413,24 +395,15 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         arithmetic mean, or length-weighted geometric mean (renormalised).
     batch_size : int, default=8
         Chunks per forward pass.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Torch device; ``"auto"`` picks CUDA when available.
-    n_threads : int or None, default=None
-        Torch intra-op threads during inference (restored afterwards);
-        ``None`` keeps torch's setting. On a busy 2-core machine one thread
-        ran a HuBERT-base model 2.3x faster than two (3.0x vs 1.3x real
-        time); on an idle machine more threads help.
-    on_error : {"raise", "warn", "skip"}, default="raise"
-        Unusable recordings (corrupt, empty, silent, too short): ``"raise"``
-        raises :class:`~skvoice.AudioError` naming the file; ``"warn"`` and
-        ``"skip"`` give them a row of NaN in ``predict_proba`` and ``None``
-        from ``predict`` and list them in ``failures_`` (``"warn"`` also
-        warns).
-    n_jobs : int or None, default=None
-        Parallel jobs for decoding files (joblib); the network runs in the
-        calling process.
-    verbose : int, default=0
-        Progress bar over recordings when > 0.
+    %(device)s
+    %(n_threads)s
+        On a busy 2-core machine one thread ran a HuBERT-base model 2.3x
+        faster than two (3.0x vs 1.3x real time); on an idle machine more
+        threads help.
+    %(on_error)s
+    %(n_jobs)s
+        The network runs in the calling process.
+    %(verbose)s
 
     Attributes
     ----------
@@ -446,9 +419,7 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         Rate the model consumes.
     normalize_ : bool
         Whether waveforms are zero-mean/unit-variance normalised.
-    failures_ : list of dict
-        Set by each prediction: ``{"index", "source", "reason"}`` of the
-        recordings that failed (only with ``on_error`` "warn"/"skip").
+    %(failures_)s
 
     See Also
     --------
@@ -503,15 +474,14 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         "chunk_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "aggregate": [StrOptions({"mean", "geometric"})],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "on_error": [StrOptions({"raise", "warn", "skip"})],
-        "n_jobs": [numbers.Integral, None],
-        "verbose": ["verbose"],
+        **TORCH_CONSTRAINTS,
+        **AUDIO_CONSTRAINTS,
     }
+    _failed_slot = "a row of NaN in ``predict_proba`` and ``None`` from ``predict``"
+    _block_size = 64  # recordings decoded (and held in memory) per step
 
     def __init__(self, model=DEFAULT_MODEL, *, label_map=None, sample_rate=16000, max_seconds=None,
-                 chunk_seconds=10.0, aggregate="mean", batch_size=8, device="cpu", n_threads=None, on_error="raise",
+                 chunk_seconds=10.0, aggregate="mean", batch_size=8, device="auto", n_threads=None, on_error="raise",
                  n_jobs=None, verbose=0):
         self.model = model
         self.label_map = label_map
@@ -528,17 +498,9 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ model handling
     def _get_model(self):
-        loaded = getattr(self, "_loaded", None)
-        device = resolve_device(self.device)
-        if loaded is None or loaded.device != device:
-            loaded = cached_speech_classifier(self.model, device)
-            self._loaded = loaded
-        return loaded
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_loaded", None)  # the network is reloaded lazily, never pickled
-        return state
+        # from the module's small cache, never stored on the estimator: predicting changes no state and
+        # pickles never hold the network
+        return cached_speech_classifier(self.model, self._torch_device())
 
     def _chunk_samples(self, loaded):
         if self.chunk_seconds is None:
@@ -568,7 +530,7 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self : HubertGender
         """
         self._validate_params()
-        items = check_audio_input(X, estimator=self)
+        items = self._check_audio(X, check_waveforms=True)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None "
                              "(y gives the label names the model's classes map to).")
@@ -577,10 +539,6 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {len(items)} "
                              f"recordings, y has {len(y)} labels.")
         check_classification_targets(y)
-        if self.on_error == "raise":  # in-memory waveforms are cheap to validate now (files are read when predicting)
-            for i, item in enumerate(items):
-                if not is_path_like(item):
-                    check_waveform(item, source=source_name(item, i))
         loaded = self._get_model()
         self._chunk_samples(loaded)
         y_labels = np.unique(y)
@@ -593,7 +551,7 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self.architecture_ = loaded.architecture
         self.model_sample_rate_ = loaded.sampling_rate
         self.normalize_ = loaded.do_normalize
-        self.failures_ = []  # fit decodes no audio; predictions update this
+        self._set_failures([])  # fit decodes no audio; predictions report theirs
         return self
 
     def _mapping_matrix(self):
@@ -618,46 +576,28 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "classes_")
         self._validate_params()
-        items = check_audio_input(X, estimator=self)
+        items = self._check_audio(X)
         loaded = self._get_model()
         chunk = self._chunk_samples(loaded)
-        n = len(items)
-        out = np.full((n, len(loaded.labels)), np.nan)
-        self.failures_ = []
-        block = RECORDINGS_PER_BLOCK
-        bar = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=n, desc=f"{type(self).__name__}: recordings", unit="file", leave=False)
-        catch = self.on_error != "raise"
-        for start in range(0, n, block):
-            part = items[start:start + block]
-
-            read = functools.partial(read_recording, input_rate=self.sample_rate,
-                                     model_rate=loaded.sampling_rate, max_seconds=self.max_seconds,
-                                     min_samples=loaded.min_samples)
-            waves, failures = map_recordings(read, part, n_jobs=self.n_jobs, on_error="skip" if catch else "raise",
-                                             estimator_name=type(self).__name__, offset=start)
-            self.failures_.extend(failures)
-            self._predict_block(loaded, waves, chunk, out, start)
-            if bar is not None:
-                bar.update(len(part))
-        if bar is not None:
-            bar.close()
-        if self.on_error == "warn":
-            warn_failures(type(self).__name__, self.failures_, n, "get NaN probabilities / a None prediction")
+        read = functools.partial(read_for_model, input_rate=self.sample_rate, model_rate=loaded.sampling_rate,
+                                 max_seconds=self.max_seconds, min_samples=loaded.min_samples)
+        with torch.inference_mode(), self._torch_threads():
+            results = self._map_audio(items, read, encode=lambda ready, final: self._classify(loaded, ready, chunk))
+        out = np.full((len(items), len(loaded.labels)), np.nan)
+        for i, proba in enumerate(results):
+            if proba is not None:
+                out[i] = proba
         return out
 
-    def _predict_block(self, loaded, waves, chunk, out, offset):
-        pieces = []  # (recording row, start, length)
-        for r, w in enumerate(waves):
-            if w is None:
-                continue
+    def _classify(self, loaded, ready, chunk):
+        """``[(index, waveform)]`` -> ``[(index, probabilities over the model's classes)]``."""
+        pieces = []  # (recording, start, length)
+        for r, (_, w) in enumerate(ready):
             starts, length = chunk_bounds(w.shape[0], chunk)
             pieces.extend((r, int(s), int(length)) for s in starts)
         if not pieces:
-            return
+            return []
+        # longest first within equal lengths; without a mask only chunks of identical length share a batch
         order = sorted(range(len(pieces)), key=lambda j: (pieces[j][2], j))
         batches, current = [], []
         for j in order:
@@ -668,39 +608,29 @@ class HubertGender(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             current.append(j)
         batches.append(current)
 
-        n_labels = len(loaded.labels)
-        weight = np.zeros(len(waves))
-        acc = np.zeros((len(waves), n_labels))
-        with torch.inference_mode(), torch_threads(self.n_threads):
-            for batch in batches:
-                longest = max(pieces[j][2] for j in batch)
-                x = np.full((len(batch), longest), loaded.padding_value, dtype=np.float32)
-                mask = np.zeros((len(batch), longest), dtype=np.int64)
-                for b, j in enumerate(batch):
-                    r, s, length = pieces[j]
-                    seg = waves[r][s:s + length]
-                    x[b, :length] = _normalise(seg) if loaded.do_normalize else seg
-                    mask[b, :length] = 1
-                inputs = {"input_values": torch.from_numpy(x).to(loaded.device)}
-                if loaded.use_mask:
-                    inputs["attention_mask"] = torch.from_numpy(mask).to(loaded.device)
-                logits = loaded.network(**inputs).logits
-                proba = torch.softmax(logits.float(), dim=-1).cpu().numpy().astype(np.float64)
-                for b, j in enumerate(batch):
-                    r, _, length = pieces[j]
-                    weight[r] += length
-                    if self.aggregate == "mean":
-                        acc[r] += length * proba[b]
-                    else:
-                        acc[r] += length * np.log(np.clip(proba[b], 1e-300, None))
-        done = weight > 0
+        weight = np.zeros(len(ready))
+        acc = np.zeros((len(ready), len(loaded.labels)))
+        for batch in batches:
+            segments = [ready[pieces[j][0]][1][pieces[j][1]:pieces[j][1] + pieces[j][2]] for j in batch]
+            features = loaded.feature_extractor(segments, sampling_rate=loaded.sampling_rate, padding=True,
+                                                return_attention_mask=True, return_tensors="np")
+            inputs = {"input_values": torch.from_numpy(np.asarray(features["input_values"], dtype=np.float32))
+                      .to(loaded.device)}
+            if loaded.use_mask:
+                inputs["attention_mask"] = torch.from_numpy(np.asarray(features["attention_mask"], dtype=np.int64)
+                                                            ).to(loaded.device)
+            proba = torch.softmax(loaded.network(**inputs).logits.float(), dim=-1).cpu().numpy().astype(np.float64)
+            for b, j in enumerate(batch):
+                r, _, length = pieces[j]
+                weight[r] += length
+                acc[r] += length * (proba[b] if self.aggregate == "mean" else np.log(np.clip(proba[b], 1e-300, None)))
         if self.aggregate == "mean":
-            res = acc[done] / weight[done, None]
+            res = acc / weight[:, None]
         else:
-            logp = acc[done] / weight[done, None]
+            logp = acc / weight[:, None]
             res = np.exp(logp - logp.max(axis=1, keepdims=True))
         res /= res.sum(axis=1, keepdims=True)
-        out[offset + np.flatnonzero(done)] = res
+        return [(index, row) for (index, _), row in zip(ready, res)]
 
     def predict_proba(self, X):
         """Class probabilities per recording, columns in ``classes_`` order.

@@ -13,25 +13,19 @@ never load it.
 
 from __future__ import annotations
 
-import collections
 import functools
 import importlib.util
 import numbers
 import os
-import threading
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._audio import (AudioError, check_not_silent, check_waveform, is_path_like, load_audio, resample,
-                      source_name)
-from .._persistence import VersionedPickleMixin
-from .._torch import resolve_device, torch_threads
-from .._parallel import map_recordings, warn_failures
-from .._ragged import as_recording_set, check_audio_input
+from .._audio import AudioError, read_for_model, source_name
+from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
+from .._ragged import as_recording_set
+from .._sklearn_compat import Interval, StrOptions
 
-__all__ = ["SpeakerEmbedding", "resemblyzer_weights_path", "read_recording"]
+__all__ = ["SpeakerEmbedding", "resemblyzer_weights_path"]
 
 INT16_MAX = 2 ** 15 - 1
 
@@ -49,32 +43,6 @@ HIDDEN = 256
 RECORDINGS_PER_BLOCK = 128  # recordings decoded per step: bounds memory on long lists
 EMBEDDING_SIZE = 256
 N_LAYERS = 3
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Shared audio reading (also used by skvoice.classifiers.HubertGender; torch-free for joblib workers)
-# --------------------------------------------------------------------------------------------------------------
-def read_recording(item, index, *, input_rate, model_rate, max_seconds=None, min_samples=1):
-    """Decode one recording-set item to a float32 waveform at ``model_rate`` and reject unusable audio.
-
-    ``index`` names in-memory waveforms in errors (``<waveform i>``);
-    waveforms are taken to be at ``input_rate`` and resampled. Raises
-    :class:`~skvoice.AudioError` for undecodable, empty, NaN, too short
-    (< ``min_samples``) and silent audio.
-    """
-    src = source_name(item, index)
-    if is_path_like(item):
-        y, _ = load_audio(item, model_rate, duration=max_seconds)
-    else:
-        y = check_waveform(item, source=src)
-        if max_seconds is not None:
-            y = y[:max(1, int(round(max_seconds * input_rate)))]
-        y = resample(y, input_rate, model_rate)
-    if y.shape[0] < min_samples:
-        raise AudioError(src, f"audio is too short: {y.shape[0]} samples at {model_rate} Hz, fewer than "
-                              f"{min_samples} ({1000.0 * min_samples / model_rate:.0f} ms)")
-    check_not_silent(y, src)
-    return y
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -172,8 +140,7 @@ def mel_partials(wav, rate=1.3, min_coverage=0.75):
 
 def _prepare(item, index, *, input_rate, vad, rate, min_coverage):
     """Worker: decode, normalise, VAD-trim and cut one recording into mel partials."""
-    y = read_recording(item, index, input_rate=input_rate, model_rate=SAMPLE_RATE,
-                       min_samples=MEL_WINDOW)
+    y = read_for_model(item, index, input_rate=input_rate, model_rate=SAMPLE_RATE, min_samples=MEL_WINDOW)
     y = normalize_volume(y)
     if vad:
         y = trim_long_silences(y)
@@ -201,22 +168,23 @@ def resemblyzer_weights_path():
                             "pretrained.pt; reinstall it (pip install --force-reinstall resemblyzer).")
 
 
-_ENCODERS = collections.OrderedDict()  # (weights path, mtime, device) -> module
-_ENCODERS_LOCK = threading.Lock()
-
-
 def load_encoder(weights=None, device="cpu"):
-    """The GE2E voice encoder as a torch ``ModuleDict`` (``lstm``, ``linear``) in eval mode (cached)."""
-    import torch
-    from torch import nn
+    """The GE2E voice encoder as a torch ``ModuleDict`` (``lstm``, ``linear``) in eval mode.
 
+    The two most recently used encoders stay in memory (a weights file that
+    changes on disk is reloaded).
+    """
     path = resemblyzer_weights_path() if weights is None else os.path.expanduser(os.fspath(weights))
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Speaker encoder weights {path!r} not found.")
-    key = (os.path.realpath(path), os.stat(path).st_mtime_ns, device)
-    with _ENCODERS_LOCK:
-        if key in _ENCODERS:
-            return _ENCODERS[key]
+    return _load_encoder(os.path.realpath(path), os.stat(path).st_mtime_ns, device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_encoder(path, mtime_ns, device):
+    import torch
+    from torch import nn
+
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -231,20 +199,15 @@ def load_encoder(weights=None, device="cpu"):
         encoder.load_state_dict(wanted, strict=True)
     except RuntimeError as exc:
         raise ValueError(f"{path!r} does not hold a 3-layer, 256-unit GE2E LSTM encoder: {exc}") from exc
-    encoder.eval().to(device)
-    with _ENCODERS_LOCK:
-        _ENCODERS[key] = encoder
-        while len(_ENCODERS) > 2:
-            _ENCODERS.popitem(last=False)
-    return encoder
+    return encoder.eval().to(device)
 
 
-def embed_partials(encoder, mels, device="cpu", batch_size=64, n_threads=None):
+def embed_partials(encoder, mels, device="cpu", batch_size=64):
     """L2-normalised embeddings ``(n, 256)`` of ``(n, 160, 40)`` mel partials, batched under inference mode."""
     import torch
 
     out = np.empty((len(mels), EMBEDDING_SIZE), dtype=np.float32)
-    with torch.inference_mode(), torch_threads(n_threads):
+    with torch.inference_mode():
         for s in range(0, len(mels), batch_size):
             x = torch.from_numpy(np.ascontiguousarray(mels[s:s + batch_size])).to(device)
             _, (hidden, _) = encoder["lstm"](x)
@@ -254,7 +217,7 @@ def embed_partials(encoder, mels, device="cpu", batch_size=64, n_threads=None):
     return out
 
 
-class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+class SpeakerEmbedding(AudioTransformer):
     """Pretrained GE2E speaker embeddings (Resemblyzer's voice encoder): audio -> 256-d vectors.
 
     Each recording is resampled to 16 kHz, raised to -30 dBFS if quieter,
@@ -293,25 +256,17 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         ``pretrained.pt`` shipped with the ``resemblyzer`` package.
     batch_size : int, default=64
         Partials per LSTM forward pass (results do not depend on it).
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Torch device; ``"auto"`` picks CUDA when available.
-    n_threads : int or None, default=1
-        Torch intra-op threads while the encoder runs (the previous setting
-        is restored afterwards). The LSTM makes 480 small sequential steps
-        per batch, so extra threads mostly add synchronisation: on a busy
-        2-core machine one thread was over 10x faster than two. ``None``
-        keeps torch's setting. Use ``n_jobs`` to use more cores.
-    n_jobs : int or None, default=None
-        Parallel jobs (joblib) for decoding and the front end; the network
-        runs batched in the calling process.
-    on_error : {"raise", "warn", "skip"}, default="raise"
-        Unusable recordings (corrupt, empty, silent, shorter than 25 ms, no
-        speech found by the VAD): ``"raise"`` raises
-        :class:`~skvoice.AudioError` naming the file; ``"warn"``/``"skip"``
-        give them a row of NaN (``output="recording"``) or a 0-row array
-        (``"windows"``) and list them in ``failures_``.
-    verbose : int, default=0
-        Progress bar when > 0.
+    %(device)s
+    %(n_threads)s
+        The LSTM makes 480 small sequential steps per batch, so extra threads
+        mostly add synchronisation: on a busy 2-core machine one thread was
+        over 10x faster than two. Use ``n_jobs`` to use more cores.
+    %(n_jobs)s
+        The network runs batched in the calling process.
+    %(on_error)s
+        Unusable here also means shorter than 25 ms, or no speech found by
+        the VAD.
+    %(verbose)s
 
     Attributes
     ----------
@@ -319,9 +274,7 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         256.
     weights_path_ : str
         The checkpoint that was loaded.
-    failures_ : list of dict
-        Set by each ``transform``: ``{"index", "source", "reason"}`` of the
-        recordings that failed (only with ``on_error`` "warn"/"skip").
+    %(failures_)s
 
     See Also
     --------
@@ -357,15 +310,13 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         "min_coverage": [Interval(numbers.Real, 0, 1, closed="right")],
         "weights": [str, os.PathLike, None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "n_jobs": [numbers.Integral, None],
-        "on_error": [StrOptions({"raise", "warn", "skip"})],
-        "verbose": ["verbose"],
+        **TORCH_CONSTRAINTS,
+        **AUDIO_CONSTRAINTS,
     }
+    _failed_slot = 'a row of NaN (``output="recording"``) or a 0-row array (``"windows"``)'
 
     def __init__(self, output="recording", *, vad=True, sample_rate=16000, partials_per_second=1.3,
-                 min_coverage=0.75, weights=None, batch_size=64, device="cpu", n_threads=1, n_jobs=None,
+                 min_coverage=0.75, weights=None, batch_size=64, device="auto", n_threads=1, n_jobs=None,
                  on_error="raise", verbose=0):
         self.output = output
         self.vad = vad
@@ -396,17 +347,12 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         if X is not None:
-            items = check_audio_input(X, estimator=self)
-            if self.on_error == "raise":  # otherwise bad recordings are reported by transform
-                for i, item in enumerate(items):
-                    if not is_path_like(item):
-                        check_waveform(item, source=source_name(item, i))
+            self._check_audio(X, check_waveforms=True)
         partial_slices(PARTIAL_FRAMES * MEL_HOP, self.partials_per_second, self.min_coverage)
-        device = resolve_device(self.device)
-        load_encoder(self.weights, device)
+        load_encoder(self.weights, self._torch_device())
         self.weights_path_ = resemblyzer_weights_path() if self.weights is None else os.fspath(self.weights)
         self.n_features_out_ = EMBEDDING_SIZE
-        self.failures_ = []
+        self._set_failures([])
         return self
 
     def transform(self, X):
@@ -424,49 +370,27 @@ class SpeakerEmbedding(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             float32 unit vectors (``output="recording"``), or one
             ``(n_partials_i, 256)`` array per recording (``"windows"``).
         """
-        if not hasattr(self, "n_features_out_"):
-            self.fit()
-        else:
-            self._validate_params()
-        items = check_audio_input(X, estimator=self)
-        device = resolve_device(self.device)
+        self._validate_params()  # nothing is learned: transform works unfitted and never sets attributes
+        items = self._check_audio(X)
+        device = self._torch_device()
         encoder = load_encoder(self.weights, device)
-        n = len(items)
-        per_recording = [None] * n
-        self.failures_ = []
-        block = RECORDINGS_PER_BLOCK
-        bar = None
-        if self.verbose:
-            from tqdm.auto import tqdm
+        prepare = functools.partial(_prepare, input_rate=self.sample_rate, vad=self.vad,
+                                    rate=self.partials_per_second, min_coverage=self.min_coverage)
 
-            bar = tqdm(total=n, desc=f"{type(self).__name__}: recordings", unit="file", leave=False)
-        for start in range(0, n, block):
-            part = items[start:start + block]
-            func = functools.partial(_prepare, input_rate=self.sample_rate, vad=self.vad,
-                                     rate=self.partials_per_second, min_coverage=self.min_coverage)
-            mels, failures = map_recordings(func, part, n_jobs=self.n_jobs,
-                                            on_error="raise" if self.on_error == "raise" else "skip",
-                                            estimator_name=type(self).__name__, offset=start)
-            self.failures_.extend(failures)
-            ok = [i for i, m in enumerate(mels) if m is not None]
-            if ok:
-                stacked = np.concatenate([mels[i] for i in ok])
-                emb = embed_partials(encoder, stacked, device, self.batch_size, self.n_threads)
-                bounds = np.cumsum([0] + [len(mels[i]) for i in ok])
-                for k, i in enumerate(ok):
-                    per_recording[start + i] = emb[bounds[k]:bounds[k + 1]]
-            if bar is not None:
-                bar.update(len(part))
-        if bar is not None:
-            bar.close()
-        if self.on_error == "warn":
-            warn_failures(type(self).__name__, self.failures_, n,
-                          "were left as NaN rows" if self.output == "recording" else "were left empty (0 windows)")
+        def encode(ready, final):
+            if not ready:
+                return []
+            emb = embed_partials(encoder, np.concatenate([mels for _, mels in ready]), device, self.batch_size)
+            bounds = np.cumsum([0] + [len(mels) for _, mels in ready])
+            return [(i, emb[bounds[k]:bounds[k + 1]]) for k, (i, _) in enumerate(ready)]
+
+        with self._torch_threads():
+            windows = self._map_audio(items, prepare, encode=encode)
         if self.output == "windows":
             empty = np.empty((0, EMBEDDING_SIZE), dtype=np.float32)
-            return as_recording_set(empty if w is None else w for w in per_recording)
-        out = np.full((n, EMBEDDING_SIZE), np.nan, dtype=np.float32)
-        for i, w in enumerate(per_recording):
+            return as_recording_set(empty if w is None else w for w in windows)
+        out = np.full((len(items), EMBEDDING_SIZE), np.nan, dtype=np.float32)
+        for i, w in enumerate(windows):
             if w is not None:
                 mean = w.astype(np.float64).mean(axis=0)
                 out[i] = mean / max(np.linalg.norm(mean), 1e-12)

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
 from .._audio import AudioError, check_not_silent, read_input, source_name
-from .._parallel import map_recordings
-from .._ragged import as_recording_set, check_audio_input
-from .._persistence import VersionedPickleMixin
+from .._base import AUDIO_CONSTRAINTS, AudioTransformer
+from .._ragged import as_recording_set
+from .._sklearn_compat import Interval
 
 __all__ = ["MFCCExtractor"]
 
 BLOCK_FRAMES = 6000  # 60 s of 10 ms frames per STFT block
 
 
-class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+class MFCCExtractor(AudioTransformer):
     """Extract MFCC frames (optionally deltas and pitch) from recordings.
 
     Input is a sequence of audio file paths or 1-D waveforms (at
@@ -53,25 +52,15 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         Append two pitch features per frame: log2(F0/100 Hz) (interpolated
         through unvoiced frames) and periodicity (voicing strength in [0, 1]).
         F0 is the strongest single cue to speaker sex.
-    on_error : {"raise", "warn", "skip"}, default="raise"
-        What to do with a recording that cannot be used (corrupt, empty,
-        silent, shorter than one frame, NaN...). ``"raise"`` raises
-        :class:`~skvoice.AudioError` naming the file. ``"warn"`` and ``"skip"``
-        keep the recording's slot as a 0-frame array (so ``y`` stays aligned)
-        and list it in ``failures_``; ``"warn"`` also emits a
-        :class:`~skvoice.SkippedRecordingsWarning`.
-    n_jobs : int or None, default=None
-        Parallel jobs over files (joblib semantics; ``-1`` uses all cores).
-    verbose : int, default=0
-        Show a progress bar when > 0.
+    %(on_error)s
+    %(n_jobs)s
+    %(verbose)s
 
     Attributes
     ----------
     n_features_out_ : int
         Number of features per frame.
-    failures_ : list of dict
-        Set by each ``transform``: ``{"index", "source", "reason"}`` of the
-        recordings that failed (only non-empty with ``on_error`` "warn"/"skip").
+    %(failures_)s
 
     See Also
     --------
@@ -99,10 +88,10 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         "fmax": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "deltas": ["boolean"],
         "pitch": ["boolean"],
-        "on_error": [StrOptions({"raise", "warn", "skip"})],
-        "n_jobs": [numbers.Integral, None],
-        "verbose": ["verbose"],
+        **AUDIO_CONSTRAINTS,
     }
+    _failed_slot = "a 0-frame array"
+    _block_size = None  # frames are small: all recordings in one parallel pass
 
     def __init__(self, n_mfcc=13, *, sample_rate=16000, n_fft=512, win_length=400, hop_length=160, n_mels=40,
                  fmin=20.0, fmax=None, deltas=False, pitch=False, on_error="raise", n_jobs=None, verbose=0):
@@ -147,9 +136,12 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         """
         self._check_params()
         if X is not None:
-            check_audio_input(X, estimator=self)
-        self.n_features_out_ = self.n_mfcc * (3 if self.deltas else 1) + (2 if self.pitch else 0)
+            self._check_audio(X)
+        self.n_features_out_ = self._n_features_out()
         return self
+
+    def _n_features_out(self):
+        return self.n_mfcc * (3 if self.deltas else 1) + (2 if self.pitch else 0)
 
     def _mel_basis(self):
         import librosa
@@ -188,9 +180,7 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
                              f"audio is too short: {y.shape[0]} samples, fewer than one analysis window "
                              f"({self.win_length} samples = {1000 * self.win_length / self.sample_rate:.0f} ms)")
         check_not_silent(y, source_name(item, index))
-        mel = self._mel_power(y, mel_basis)
-        log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
-        log_mel = np.maximum(log_mel, log_mel.max() - 80.0)
+        log_mel = librosa.power_to_db(self._mel_power(y, mel_basis), ref=1.0, amin=1e-10, top_db=80.0)
         mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=self.n_mfcc)  # DCT-II, ortho: same as librosa's own
         parts = [mfcc]
         if self.deltas:
@@ -222,19 +212,14 @@ class MFCCExtractor(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         frames : ndarray of object, shape (n_recordings,)
             One float32 array ``(n_frames_i, n_features_out_)`` per recording.
         """
-        if not hasattr(self, "n_features_out_"):
-            self.fit()
-        else:
-            self._check_params()
-        items = check_audio_input(X, estimator=self)
-        mel_basis = self._mel_basis()
+        self._check_params()  # MFCC learns nothing: transform works unfitted and never sets attributes
+        items = self._check_audio(X)
+        extract = functools.partial(self._extract_one, mel_basis=self._mel_basis())
         # the per-file matrix products are small: multi-threaded BLAS only adds contention (measured 4x slower
         # on a busy 2-core machine) and makes results depend on n_jobs; loky workers are single-threaded anyway
         with threadpool_limits(limits=1, user_api="blas"):
-            results, self.failures_ = map_recordings(
-                lambda item, i: self._extract_one(item, i, mel_basis), items, n_jobs=self.n_jobs,
-                verbose=self.verbose, on_error=self.on_error, desc="MFCC", estimator_name=type(self).__name__)
-        empty = np.empty((0, self.n_features_out_), dtype=np.float32)
+            results = self._map_audio(items, extract, desc="MFCC")
+        empty = np.empty((0, self._n_features_out()), dtype=np.float32)
         return as_recording_set(empty if r is None else r for r in results)
 
     def get_feature_names_out(self, input_features=None):

@@ -6,22 +6,22 @@ import contextlib
 import numbers
 import os
 import warnings
+import weakref
 from functools import partial
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._audio import AudioError, check_not_silent, is_path_like, read_input, source_name
-from .._persistence import VersionedPickleMixin
+from .._audio import AudioError, check_not_silent, read_input, source_name
+from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
+from .._ragged import as_recording_set
+from .._sklearn_compat import Interval, StrOptions
 from .._torch import resolve_device
-from .._parallel import map_recordings, warn_failures
-from .._ragged import as_recording_set, check_audio_input
 
 __all__ = ["Wav2VecChunker"]
 
-_NORM_EPS = 1e-7  # transformers' Wav2Vec2FeatureExtractor zero-mean unit-variance epsilon
+# fitted chunker -> its loaded model, hooks and device buffers: beside the estimator, never pickled or hashed
+_RUNTIMES = weakref.WeakKeyDictionary()
 
 
 # ----------------------------------------------------------------------------------------------- decoding (workers)
@@ -40,8 +40,11 @@ def _conv_frames(n_samples, kernels, strides):
     return n
 
 
-def _normalize(chunk):
-    return (chunk - chunk.mean()) / np.sqrt(chunk.var() + _NORM_EPS)
+def _normalize(chunks):
+    """transformers' zero-mean unit-variance normalisation of each chunk (what its feature extractor does)."""
+    from transformers.models.wav2vec2.feature_extraction_wav2vec2 import Wav2Vec2FeatureExtractor
+
+    return Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm(list(chunks), attention_mask=None)
 
 
 def _load_chunks(item, index, *, sample_rate, chunk, last_chunk, min_samples, normalize):
@@ -60,13 +63,13 @@ def _load_chunks(item, index, *, sample_rate, chunk, last_chunk, min_samples, no
     rest = n - n_full * chunk
     full = y[:n_full * chunk].reshape(n_full, chunk)
     if normalize and n_full:
-        full = _normalize_rows(full)
+        full = np.stack(_normalize(full))
     tail = None
     # a remainder shorter than the model's receptive field cannot yield a frame of real audio: always dropped
     if rest >= min_samples and last_chunk != "drop":
         tail = y[n_full * chunk:]
         if normalize:
-            tail = _normalize(tail)
+            tail = _normalize([tail])[0]
         if last_chunk == "pad":
             padded = np.zeros((1, chunk), dtype=np.float32)
             padded[0, :rest] = tail
@@ -80,13 +83,6 @@ def _load_chunks(item, index, *, sample_rate, chunk, last_chunk, min_samples, no
             need = f"the model's receptive field ({min_samples} samples)"
         raise AudioError(src, f"audio is too short: {n} samples ({secs:.3f} s), fewer than {need}")
     return np.ascontiguousarray(full, dtype=np.float32), tail
-
-
-def _normalize_rows(a):
-    a = a.astype(np.float32, copy=True)
-    a -= a.mean(axis=1, keepdims=True)
-    a /= np.sqrt((a * a).mean(axis=1, keepdims=True) + _NORM_EPS)
-    return a
 
 
 # ----------------------------------------------------------------------------------------------- model runtime
@@ -162,28 +158,6 @@ def _bake_weight_norm(model):
 
 
 @contextlib.contextmanager
-def _torch_threads():
-    """Never run more intra-op threads than the CPUs this process may use.
-
-    torch defaults to the host's physical cores; in a container limited by a
-    CPU quota or an affinity mask that oversubscribes (joblib's ``cpu_count``
-    knows both). The setting is restored afterwards.
-    """
-    import joblib
-    import torch
-
-    available = max(1, int(joblib.cpu_count()))
-    before = torch.get_num_threads()
-    if before > available:
-        torch.set_num_threads(available)
-    try:
-        yield
-    finally:
-        if before > available:
-            torch.set_num_threads(before)
-
-
-@contextlib.contextmanager
 def _quiet_transformers(verbose):
     """No "Loading weights" progress bar per fit unless verbose (restored afterwards)."""
     try:
@@ -222,8 +196,51 @@ def _pooled(h, output):
     return [np.concatenate([m, s])[None] for m, s in zip(mean, std)]
 
 
+class _ChunkBatcher:
+    """The chunker's ``encode`` step: batches equal-length chunks across recordings and blocks.
+
+    Called with the ``(recording, (full, tail))`` payloads of each block, it
+    queues their chunks by length, encodes full batches, carries full-length
+    chunks over to the next block (unpadded tails are flushed at once) and
+    returns each recording as soon as all its chunks are encoded.
+    """
+
+    def __init__(self, chunker, runtime):
+        self.chunker, self.runtime = chunker, runtime
+        self.parts = {}  # recording -> per-chunk outputs
+        self.remaining = {}  # recording -> chunks not encoded yet
+        self.pending = {}  # chunk length -> [(recording, position, samples)]
+
+    def __call__(self, ready, final):
+        for rec, (full, tail) in ready:
+            count = full.shape[0] + (tail is not None)
+            self.parts[rec], self.remaining[rec] = [None] * count, count
+            for pos in range(full.shape[0]):
+                self.pending.setdefault(full.shape[1], []).append((rec, pos, full[pos]))
+            if tail is not None:
+                self.pending.setdefault(tail.shape[0], []).append((rec, count - 1, tail))
+        done = []
+        for length in list(self.pending):
+            done.extend(self._run(length, force=final or length != self.chunker.chunk_samples_))
+        return done
+
+    def _run(self, length, force):
+        size = self.chunker.batch_size
+        queue, done = self.pending.get(length, []), []
+        while len(queue) >= size or (force and queue):
+            batch, queue = queue[:size], queue[size:]
+            encoded = self.chunker._encode(self.runtime, np.stack([b[2] for b in batch]))
+            for (rec, pos, _), out in zip(batch, encoded):
+                self.parts[rec][pos] = out
+                self.remaining[rec] -= 1
+                if self.remaining[rec] == 0:
+                    done.append((rec, np.ascontiguousarray(np.concatenate(self.parts.pop(rec)), dtype=np.float32)))
+        self.pending[length] = queue
+        return done
+
+
 # ----------------------------------------------------------------------------------------------- estimator
-class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+class Wav2VecChunker(AudioTransformer):
     """Encode fixed-length chunks of each recording with wav2vec 2.0, HuBERT or WavLM.
 
     Every recording is cut into consecutive chunks of ``chunk_seconds``
@@ -290,8 +307,7 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         Chunks per forward pass; bounds the memory used. Only equal-length
         chunks are batched together (no padding is added for batching), so
         the features do not depend on ``batch_size``.
-    device : {"auto", "cpu", "cuda"}, default="auto"
-        ``"auto"`` uses CUDA when available.
+    %(device)s
     dtype : {"auto", "float32", "bfloat16", "float16"}, default="auto"
         Compute precision. ``"auto"``: float32 on CPU; on CUDA bfloat16 when
         supported, else float16 (the model is cast). ``"bfloat16"`` on CPU runs
@@ -306,18 +322,11 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         CPU setting. Both trade a little accuracy for speed: check the cosine
         similarity to float32 features reported by
         ``benchmarks/bench_wav2vec.py`` before relying on them.
-    on_error : {"raise", "warn", "skip"}, default="raise"
-        What to do with a recording that cannot be used (corrupt, empty,
-        silent: peak amplitude < 1e-5, too short, NaN...). ``"raise"`` raises
-        :class:`~skvoice.AudioError` naming the file. ``"warn"`` and ``"skip"``
-        keep the recording's slot as a 0-row array (so ``y`` stays aligned) and
-        list it in ``failures_``; ``"warn"`` also emits a
-        :class:`~skvoice.SkippedRecordingsWarning`.
-    n_jobs : int or None, default=None
-        Parallel jobs for decoding files (joblib semantics). The encoder runs
-        in this process, batched, with torch's own threads.
-    verbose : int, default=0
-        Show a progress bar when > 0.
+    %(n_threads)s
+    %(on_error)s
+    %(n_jobs)s
+        The encoder runs in this process, batched, with ``n_threads`` threads.
+    %(verbose)s
 
     Attributes
     ----------
@@ -349,9 +358,7 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     dtype_ : str
         Floating-point precision actually used (``quantize`` says whether
         Linear layers are int8).
-    failures_ : list of dict
-        Set by each ``transform``: ``{"index", "source", "reason"}`` of the
-        recordings that failed (only non-empty with ``on_error`` "warn"/"skip").
+    %(failures_)s
 
     See Also
     --------
@@ -404,17 +411,16 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         "normalize": ["boolean", StrOptions({"auto"})],
         "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [StrOptions({"auto", "cpu", "cuda"})],
         "dtype": [StrOptions({"auto", "float32", "bfloat16", "float16"})],
         "quantize": [StrOptions({"int8"}), None],
-        "on_error": [StrOptions({"raise", "warn", "skip"})],
-        "n_jobs": [numbers.Integral, None],
-        "verbose": ["verbose"],
+        **TORCH_CONSTRAINTS,
+        **AUDIO_CONSTRAINTS,
     }
+    _failed_slot = "a 0-row array"
 
     def __init__(self, model="facebook/wav2vec2-base", *, chunk_seconds=2.0, last_chunk="pad", output="frames",
                  layer=-1, normalize="auto", sample_rate=16000, batch_size=16, device="auto", dtype="auto",
-                 quantize=None, on_error="raise", n_jobs=None, verbose=0):
+                 quantize=None, n_threads=None, on_error="raise", n_jobs=None, verbose=0):
         self.model = model
         self.chunk_seconds = chunk_seconds
         self.last_chunk = last_chunk
@@ -426,15 +432,10 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self.device = device
         self.dtype = dtype
         self.quantize = quantize
+        self.n_threads = n_threads
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    # ------------------------------------------------------------------ pickling: the weights are never stored
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_runtime", None)  # the loaded model, its hooks and device buffers
-        return state
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self):
@@ -591,7 +592,7 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         """
         chunk = self._check_params()
         if X is not None:
-            self._check_fit_input(X)
+            self._check_audio(X)
         device, dtype = self._resolve_device_dtype()
         model, meta = self._load_model()
         config = model.config
@@ -618,9 +619,9 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         self.model_source_ = meta["source"]
         self.device_ = device
         self.dtype_ = dtype
-        self._runtime = self._build_runtime(model)
+        _RUNTIMES[self] = self._build_runtime(model)
         self._fit_signature = self._signature()
-        self.failures_ = []
+        self._set_failures([])
         return self
 
     _FIT_PARAMS = ("model", "layer", "output", "chunk_seconds", "sample_rate", "normalize", "device", "dtype",
@@ -635,25 +636,8 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__}: parameter(s) {changed} changed since fit (they set the model "
                              "and the output layout); call fit again.")
 
-    def _check_fit_input(self, X):
-        import scipy.sparse
-
-        name = type(self).__name__
-        if scipy.sparse.issparse(X):
-            raise TypeError(f"{name}: sparse input is not supported; pass file paths or 1-D waveforms.")
-        for i, item in enumerate(check_audio_input(X, estimator=self)):
-            if is_path_like(item):
-                continue
-            a = np.asarray(item)
-            if np.iscomplexobj(a):
-                raise ValueError(f"Complex data not supported: {name} recording {i} is a complex array; "
-                                 "waveforms must be real.")
-            if not (np.issubdtype(a.dtype, np.number) or a.dtype in (bool, object)):  # object: checked later
-                raise ValueError(f"{name}: recording {i} is neither a file path nor a numeric waveform "
-                                 f"(dtype {a.dtype}).")
-
     def _get_runtime(self):
-        runtime = getattr(self, "_runtime", None)
+        runtime = _RUNTIMES.get(self)
         if runtime is None:  # unpickled (or copied without the model): load it again
             self._check_params()
             model, _ = self._load_model()
@@ -662,7 +646,7 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"The model at {self.model!r} changed since fit: {found[0]} layers of width {found[1]}, "
                     f"fitted with {self.n_layers_} layers of width {self.hidden_size_}. Fit again.")
-            runtime = self._runtime = self._build_runtime(model)
+            runtime = _RUNTIMES[self] = self._build_runtime(model)
         return runtime
 
     # ------------------------------------------------------------------ inference
@@ -705,70 +689,19 @@ class Wav2VecChunker(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_out_")
         self._check_params()
         self._check_unchanged()
-        items = check_audio_input(X, estimator=self)
+        items = self._check_audio(X)
         runtime = self._get_runtime()
-        n = len(items)
         load = partial(_load_chunks, sample_rate=self.sample_rate, chunk=self.chunk_samples_,
                        last_chunk=self.last_chunk, min_samples=self.min_samples_, normalize=self.normalize_)
-        from joblib import effective_n_jobs
-
-        block = int(min(256, max(16, 4 * effective_n_jobs(self.n_jobs), self.batch_size)))
-        outputs = [None] * n
-        parts = {}  # recording -> list of per-chunk outputs
-        remaining = {}  # recording -> chunks not encoded yet
-        pending = {}  # chunk length -> list of (recording, position, samples)
-        failures = []
-
-        def run(length, force):
-            queue = pending.get(length, [])
-            while len(queue) >= self.batch_size or (force and queue):
-                batch, queue = queue[:self.batch_size], queue[self.batch_size:]
-                encoded = self._encode(runtime, np.stack([b[2] for b in batch]))
-                for (rec, pos, _), out in zip(batch, encoded):
-                    parts[rec][pos] = out
-                    remaining[rec] -= 1
-                    if remaining[rec] == 0:
-                        outputs[rec] = np.ascontiguousarray(np.concatenate(parts.pop(rec)), dtype=np.float32)
-            pending[length] = queue
-
-        bar = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=n, desc=f"{type(self).__name__}", unit="file", leave=False)
-        with _torch_threads():
-            for start in range(0, n, block):
-                stop = min(n, start + block)
-                results, fails = map_recordings(
-                    load, items[start:stop], n_jobs=self.n_jobs, verbose=0,
-                    on_error="raise" if self.on_error == "raise" else "skip", desc="wav2vec",
-                    estimator_name=type(self).__name__, offset=start)
-                failures.extend(fails)
-                for rec, res in zip(range(start, stop), results):
-                    if res is None:
-                        continue
-                    full, tail = res
-                    count = full.shape[0] + (tail is not None)
-                    parts[rec], remaining[rec] = [None] * count, count
-                    for pos in range(full.shape[0]):
-                        pending.setdefault(full.shape[1], []).append((rec, pos, full[pos]))
-                    if tail is not None:
-                        pending.setdefault(tail.shape[0], []).append((rec, count - 1, tail))
-                del results
-                for length in list(pending):
-                    # full-length chunks carry over to the next block; unpadded tails are flushed now
-                    run(length, force=length != self.chunk_samples_)
-                if bar is not None:
-                    bar.update(stop - start)
-            for length in list(pending):
-                run(length, force=True)
-        if bar is not None:
-            bar.close()
-        self.failures_ = failures
-        if self.on_error == "warn":
-            warn_failures(type(self).__name__, failures, n, "were left empty (0 rows)")
+        with self._torch_threads():
+            outputs = self._map_audio(items, load, encode=_ChunkBatcher(self, runtime), desc="wav2vec")
         empty = np.empty((0, self.n_features_out_), dtype=np.float32)
         return as_recording_set(empty if r is None else r for r in outputs)
+
+    def _recordings_per_block(self):
+        from joblib import effective_n_jobs
+
+        return int(min(256, max(16, 4 * effective_n_jobs(self.n_jobs), self.batch_size)))
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the output features.

@@ -144,13 +144,15 @@ def test_normalisation_follows_preprocessor_config(waves, tmp_path):
     """do_normalize in preprocessor_config.json: the input is normalised exactly like transformers does it."""
     from transformers import Wav2Vec2FeatureExtractor
 
-    from skvoice.classifiers._hubert import _normalise
+    from skvoice.classifiers._hubert import cached_speech_classifier
 
     with_norm = HubertGender(MODELS["wav2vec2_seq"]).fit(waves, Y)
     assert with_norm.normalize_ and with_norm.model_sample_rate_ == 16000
     fe = Wav2Vec2FeatureExtractor(do_normalize=True)
     ref = fe(waves[1], sampling_rate=16000, return_tensors="np")["input_values"][0]
-    np.testing.assert_allclose(_normalise(waves[1]), ref, rtol=1e-5, atol=1e-5)
+    used = cached_speech_classifier(MODELS["wav2vec2_seq"]).feature_extractor  # the one batches go through
+    np.testing.assert_allclose(used([waves[1]], sampling_rate=16000, return_tensors="np")["input_values"][0], ref,
+                               rtol=1e-5, atol=1e-5)
     # normalisation removes a DC offset and the gain entirely
     shifted = [3.0 * w + 0.2 for w in waves]
     np.testing.assert_allclose(with_norm.predict_proba(shifted), with_norm.predict_proba(waves), atol=1e-5)
@@ -415,9 +417,7 @@ def test_bad_audio_warn_or_skip(on_error, bad_inputs, waves):
 
 
 def test_failure_indices_are_global_across_blocks(waves, monkeypatch):
-    import skvoice.classifiers._hubert as mod
-
-    monkeypatch.setattr(mod, "RECORDINGS_PER_BLOCK", 4)
+    monkeypatch.setattr(HubertGender, "_block_size", 4)
     items = list(waves) * 2 + [np.zeros(3000, dtype=np.float32)]  # 13 items: 4 blocks
     clf = HubertGender(MODELS["hubert_speech"], on_error="skip", batch_size=3).fit(waves, Y)
     proba = clf.predict_proba(items)

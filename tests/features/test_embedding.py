@@ -228,9 +228,7 @@ def test_bad_audio_warn_or_skip(bad_inputs, on_error, output):
 
 
 def test_failure_indices_are_global_across_blocks(voices, monkeypatch):
-    import skvoice.features._embedding as mod
-
-    monkeypatch.setattr(mod, "RECORDINGS_PER_BLOCK", 3)
+    monkeypatch.setattr(SpeakerEmbedding, "_block_size", 3)
     items = [voices.waveforms[i % 4][:8000] for i in range(7)] + [np.zeros(8000, dtype=np.float32)]
     emb = SpeakerEmbedding(vad=False, on_error="skip")
     out = emb.fit_transform(items)

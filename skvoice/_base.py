@@ -1,0 +1,312 @@
+"""The one base for estimators that read audio, and the output rules of every skvoice transformer.
+
+:class:`AudioEstimatorMixin` owns what every audio-input estimator shares, the
+way :class:`sklearn.mixture.BaseMixture` does for mixtures:
+
+- the shared parameters (``on_error``, ``n_jobs``, ``verbose``, and for torch
+  models ``device``, ``n_threads``): their constraints and their docstring
+  paragraphs (write ``%(on_error)s`` on a line of its own in a class docstring);
+- validation of audio input (:meth:`~AudioEstimatorMixin._check_audio`);
+- the block loop over recordings (:meth:`~AudioEstimatorMixin._map_audio`):
+  decode and prepare each recording in joblib workers, run the model on blocks
+  of prepared recordings in this process, show progress, apply the error policy
+  and report failed recordings;
+- torch device and thread handling.
+
+A subclass implements only "one recording -> payload" (a picklable function run
+in workers) and, for models, "a batch of payloads -> results".
+
+Transform and predict never change the estimator's state: the report of failed
+recordings of the last call is kept beside the estimator, not in it
+(``failures_`` is a read-only view), so ``joblib.hash``, ``Pipeline(memory=...)``
+caching, ``clone`` and pickles are unaffected by calling them.
+
+:class:`RecordingSetOutputMixin` makes ``set_output(transform="pandas")`` and
+``sklearn.set_config(transform_output="pandas")`` work for transformers whose
+output may be a ragged recording set: ragged outputs pass through unchanged,
+2-D outputs become DataFrames named by ``get_feature_names_out``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import numbers
+import weakref
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+
+from ._audio import check_waveform, is_path_like, source_name
+from ._parallel import map_recordings, warn_failures
+from ._persistence import VersionedPickleMixin
+from ._ragged import check_audio_input
+from ._sklearn_compat import Interval, StrOptions, output_container, supported_outputs, wrap_in_container
+
+__all__ = ["AudioEstimatorMixin", "AudioTransformer", "AudioClassifier", "RecordingSetOutputMixin",
+           "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS"]
+
+AUDIO_CONSTRAINTS = {
+    "on_error": [StrOptions({"raise", "warn", "skip"})],
+    "n_jobs": [numbers.Integral, None],
+    "verbose": ["verbose"],
+}
+TORCH_CONSTRAINTS = {
+    "device": [StrOptions({"auto", "cpu", "cuda"})],
+    "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
+}
+
+# Docstring paragraphs of the shared parameters. ``{failed}`` is the class's ``_failed_slot``.
+_DOCS = {
+    "on_error": '''on_error : {{"raise", "warn", "skip"}}, default="raise"
+    What to do with a recording that cannot be used (missing, corrupt,
+    empty, silent, too short, NaN...). ``"raise"`` raises
+    :class:`~skvoice.AudioError` naming the file and the reason. ``"warn"``
+    and ``"skip"`` keep its slot as {failed}, so ``y`` and ``groups`` stay
+    aligned, and list it in ``failures_``; ``"warn"`` also emits one
+    :class:`~skvoice.SkippedRecordingsWarning` (whose ``failures`` attribute
+    holds the same list).''',
+    "n_jobs": '''n_jobs : int or None, default=None
+    Parallel jobs over recordings for decoding and per-recording work
+    (joblib semantics: ``None`` is one job unless a
+    ``joblib.parallel_config`` context says otherwise, ``-1`` uses all
+    cores; a dask or ray joblib backend distributes the work).''',
+    "verbose": '''verbose : int, default=0
+    Show a progress bar over recordings when > 0.''',
+    "device": '''device : {{"auto", "cpu", "cuda"}}, default="auto"
+    Torch device; ``"auto"`` picks CUDA when available, else the CPU.''',
+    "n_threads": '''n_threads : int or None, default={n_threads}
+    Torch intra-op threads while the model runs (the previous setting is
+    restored afterwards). ``None``: torch's setting, capped at the CPUs this
+    process may use (a CPU quota or affinity mask is respected).''',
+    "failures_": '''failures_ : list of dict
+    ``{{"index", "source", "reason"}}`` of each recording that failed in the
+    most recent transform/predict call of this instance (empty unless
+    ``on_error`` is "warn" or "skip"). A read-only diagnostic kept beside the
+    estimator, not in it: it is not pickled, cloned or hashed.''',
+}
+
+# estimator -> failures of its most recent call (outside the estimator, so calls never change its state)
+_LAST_FAILURES = weakref.WeakKeyDictionary()
+
+
+def _fill_doc(doc, cls):
+    """Replace lines holding only ``%(name)s`` by the shared paragraph, indented like the placeholder."""
+    if not doc or "%(" not in doc:
+        return doc
+    fields = {"failed": cls._failed_slot, "n_threads": _default_of(cls, "n_threads")}
+    out = []
+    for line in doc.splitlines():
+        token = line.strip()
+        if token.startswith("%(") and token.endswith(")s") and token[2:-2] in _DOCS:
+            indent = line[:len(line) - len(line.lstrip())]
+            text = _DOCS[token[2:-2]].format(**fields)
+            out.extend(indent + part if part else "" for part in text.splitlines())
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _default_of(cls, name):
+    import inspect
+
+    try:
+        param = inspect.signature(cls.__init__).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    return None if param is None else param.default
+
+
+class AudioEstimatorMixin(VersionedPickleMixin):
+    """Shared machinery of estimators whose input is audio (file paths or 1-D waveforms).
+
+    Subclasses set ``_parameter_constraints = {**AUDIO_CONSTRAINTS, ...}``
+    (plus ``TORCH_CONSTRAINTS`` for torch models), write ``%(on_error)s``-style
+    placeholders in their docstring, and call :meth:`_map_audio` from
+    ``transform``/``predict``.
+    """
+
+    #: what a failed recording's slot holds, for the docs and the warning
+    _failed_slot = "an empty (0-row) array"
+    #: recordings decoded per step of the block loop (None: all at once)
+    _block_size = 128
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__doc__" in cls.__dict__ and cls.__doc__:
+            cls.__doc__ = _fill_doc(cls.__doc__, cls)
+
+    # ------------------------------------------------------------------ failures of the last call
+    @property
+    def failures_(self):
+        try:
+            return list(_LAST_FAILURES[self])
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has processed no audio yet: no `failures_`.") from None
+
+    def _set_failures(self, failures):
+        _LAST_FAILURES[self] = list(failures)
+
+    # ------------------------------------------------------------------ input validation
+    def _check_audio(self, X, *, check_waveforms=False):
+        """Validate a recording set of audio (see :func:`skvoice._ragged.check_audio_input`); returns a list.
+
+        With ``check_waveforms`` (and ``on_error="raise"``), in-memory waveforms are checked now (1-D, finite,
+        non-empty) so that ``fit`` fails early; files are only read when transforming.
+        """
+        items = check_audio_input(X, estimator=self)
+        if check_waveforms and getattr(self, "on_error", "raise") == "raise":
+            for i, item in enumerate(items):
+                if not is_path_like(item):
+                    check_waveform(item, source=source_name(item, i))
+        return items
+
+    # ------------------------------------------------------------------ the block loop
+    def _recordings_per_block(self):
+        return self._block_size
+
+    def _map_audio(self, items, prepare, *, encode=None, desc="recordings"):
+        """Run ``prepare`` on every recording (joblib workers) and ``encode`` on blocks of them (this process).
+
+        Parameters
+        ----------
+        items : list
+            Validated audio items (paths or waveforms).
+        prepare : callable
+            ``prepare(item, index) -> payload``: decode and pre-process one
+            recording; raise :class:`~skvoice.AudioError` for unusable audio.
+            Runs in joblib workers: keep it picklable and free of models.
+        encode : callable or None
+            ``encode(ready, final) -> iterable of (index, result)``, where
+            ``ready`` is a list of ``(index, payload)`` of one block. It may
+            hold items back to batch them with the next block, and must
+            return everything it holds when ``final`` is true. ``None``: the
+            payload is the result.
+        desc : str
+            Progress bar label.
+
+        Returns
+        -------
+        results : list
+            One entry per item, ``None`` for recordings that failed (only with
+            ``on_error`` "warn"/"skip"). The failures are then available as
+            ``failures_`` and, with ``"warn"``, in one warning.
+        """
+        n = len(items)
+        results = [None] * n
+        failures = []
+        block = self._recordings_per_block() or n
+        policy = "raise" if self.on_error == "raise" else "skip"
+        name = type(self).__name__
+        with _progress_bar(self.verbose, n, f"{name}: {desc}") as bar:
+            for start in range(0, n, block):
+                stop = min(n, start + block)
+                payloads, fails = map_recordings(prepare, items[start:stop], n_jobs=self.n_jobs, on_error=policy,
+                                                 estimator_name=name, offset=start,
+                                                 progress=bar.update if bar is not None and encode is None else None)
+                failures.extend(fails)
+                ready = [(start + k, p) for k, p in enumerate(payloads) if p is not None]
+                del payloads
+                for index, result in (ready if encode is None else encode(ready, stop >= n)):
+                    results[index] = result
+                if bar is not None and encode is not None:
+                    bar.update(stop - start)
+        self._set_failures(failures)
+        if self.on_error == "warn":
+            warn_failures(name, failures, n, f"were left as {self._failed_slot}", stacklevel=4)
+        return results
+
+    # ------------------------------------------------------------------ torch
+    def _torch_device(self):
+        from ._torch import resolve_device
+
+        return resolve_device(self.device)
+
+    def _torch_threads(self):
+        from ._torch import torch_threads
+
+        return torch_threads(self.n_threads)
+
+
+@contextlib.contextmanager
+def _progress_bar(verbose, total, desc):
+    if not verbose:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="file", leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+# ---------------------------------------------------------------------------------------------- set_output
+def _wrap_output(estimator, out, X):
+    """2-D numeric output -> the configured container; ragged (object) output and containers pass through."""
+    if not (isinstance(out, np.ndarray) and out.ndim == 2 and out.dtype != object):
+        return out
+    container = output_container(estimator, "transform")
+    if container == "default":
+        return out
+    return wrap_in_container(out, X, estimator, container)
+
+
+def _output_wrapped(method):
+    @functools.wraps(method)
+    def wrapped(self, X, *args, **kwargs):
+        return _wrap_output(self, method(self, X, *args, **kwargs), X)
+
+    wrapped._skvoice_output_wrapped = True
+    return wrapped
+
+
+class RecordingSetOutputMixin:
+    """``set_output`` for transformers whose output may be a ragged recording set.
+
+    scikit-learn's own wrapping would try to put a 1-D object array of
+    recordings into a DataFrame and fail; this mixin turns it off and wraps
+    only 2-D outputs. Put it before :class:`~sklearn.base.TransformerMixin` in
+    the bases.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        kwargs["auto_wrap_output_keys"] = None  # scikit-learn's wrapper: off (ours below decides per output)
+        super().__init_subclass__(**kwargs)
+        for name in ("transform", "fit_transform"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_skvoice_output_wrapped", False):
+                setattr(cls, name, _output_wrapped(method))
+
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` and ``fit_transform``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            ``"pandas"``/``"polars"``: 2-D outputs become DataFrames whose
+            columns are ``get_feature_names_out()``; ragged recording sets (one
+            array per recording) are returned unchanged whatever the setting.
+            ``None`` leaves the configuration unchanged.
+
+        Returns
+        -------
+        self : estimator
+        """
+        if transform is None:
+            return self
+        if transform not in supported_outputs():
+            raise ValueError(f"output config must be in {supported_outputs()}, got {transform}")
+        if not hasattr(self, "_sklearn_output_config"):
+            self._sklearn_output_config = {}
+        self._sklearn_output_config["transform"] = transform
+        return self
+
+
+class AudioTransformer(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
+    """Base of transformers from audio to features (recording sets or 2-D arrays)."""
+
+
+class AudioClassifier(AudioEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Base of classifiers whose input is audio."""

@@ -1,0 +1,47 @@
+"""Every private scikit-learn import skvoice relies on, in one place.
+
+scikit-learn keeps these names private (leading underscore modules or
+functions), so they may move between releases. When they do, this is the only
+file to change. Public scikit-learn API is imported directly where it is used.
+"""
+
+from __future__ import annotations
+
+from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
+from sklearn.utils.validation import _check_feature_names_in  # noqa: F401  (re-exported)
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "InvalidParameterError",
+    "StrOptions",
+    "validate_params",
+    "check_feature_names_in",
+    "output_container",
+    "supported_outputs",
+]
+
+check_feature_names_in = _check_feature_names_in
+
+
+def supported_outputs():
+    """Output containers ``set_output`` accepts here (``"default"``, ``"pandas"``, ``"polars"`` if installed)."""
+    return sorted(ADAPTERS_MANAGER.supported_outputs)
+
+
+def output_container(estimator, method="transform"):
+    """The container (``"default"``, ``"pandas"``...) configured for ``method`` by ``set_output``/``set_config``."""
+    return _get_output_config(method, estimator)["dense"]
+
+
+def wrap_in_container(data, original_input, estimator, container):
+    """Wrap a 2-D array in the ``container`` dataframe type with the estimator's feature names as columns."""
+    adapter = ADAPTERS_MANAGER.adapters[container]
+    return adapter.create_container(data, original_input, columns=estimator.get_feature_names_out)
