@@ -310,3 +310,67 @@ class AudioTransformer(AudioEstimatorMixin, RecordingSetOutputMixin, Transformer
 
 class AudioClassifier(AudioEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Base of classifiers whose input is audio."""
+
+
+class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
+    """Base of transformers of frame features (recording sets or plain 2-D arrays).
+
+    ``fit`` validates the parameters and the frames (recording ``n_features_in_``)
+    and calls ``_fit_recordings(recordings)``; ``transform`` checks it is
+    fitted, validates the frames against the fit and calls
+    ``_transform_recordings(recordings, is_2d)``. Subclasses implement those two
+    (``_fitted_attribute`` names an attribute that only ``fit`` sets).
+    """
+
+    _fitted_attribute = "n_features_in_"
+
+    def fit(self, X, y=None):
+        """Learn what the transformer needs from the training frames.
+
+        Parameters
+        ----------
+        X : recording set or array-like of shape (n_recordings, n_features)
+            Frame features: one ``(n_frames_i, n_features)`` array per
+            recording, or a plain 2-D array (one frame per recording).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        from ._ragged import validate_recordings
+
+        self._validate_params()
+        recordings, _ = validate_recordings(self, X, reset=True)
+        self._fit_recordings(recordings)
+        return self
+
+    def transform(self, X):
+        """Transform the frames of each recording.
+
+        Parameters
+        ----------
+        X : recording set or array-like of shape (n_recordings, n_features)
+            Frame features with the ``n_features_in_`` of the fit.
+
+        Returns
+        -------
+        Xt : recording set or ndarray
+            One item per recording (a 2-D array for 2-D input, except where
+            the class says otherwise).
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        from ._ragged import validate_recordings
+
+        check_is_fitted(self, self._fitted_attribute)
+        recordings, is_2d = validate_recordings(self, X, reset=False, ensure_min_frames=0)
+        return self._transform_recordings(recordings, is_2d)
+
+    def _fit_recordings(self, recordings):
+        """Learn from the validated recordings (default: nothing)."""
+
+    def _transform_recordings(self, recordings, is_2d):
+        raise NotImplementedError

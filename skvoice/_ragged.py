@@ -21,7 +21,10 @@ __all__ = [
     "split_frames",
     "frame_owner",
     "lengths_of",
+    "recording_starts",
     "segment_mean",
+    "check_recording_targets",
+    "subsample_frames",
 ]
 
 
@@ -222,6 +225,12 @@ def stack_frames(recordings):
     return frames, lengths
 
 
+def recording_starts(lengths):
+    """Index of each recording's first frame in the stacked frames (``stack_frames`` order)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else lengths
+
+
 def split_frames(frames, lengths):
     """Inverse of :func:`stack_frames`: a recording set of views into ``frames``."""
     bounds = np.cumsum(lengths)[:-1]
@@ -241,7 +250,7 @@ def segment_mean(values, lengths):
     sums = np.zeros(out_shape, dtype=np.float64)
     nonempty = lengths > 0
     if nonempty.any():
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
+        starts = recording_starts(lengths)[nonempty]
         sums[nonempty] = np.add.reduceat(values.astype(np.float64, copy=False), starts, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / lengths.reshape((-1,) + (1,) * (values.ndim - 1))
@@ -279,3 +288,36 @@ def restore_layout(recordings, is_2d):
     if is_2d:
         return np.vstack(list(recordings)) if len(recordings) else np.empty((0, 0))
     return recordings
+
+
+def check_recording_targets(recordings, y, estimator):
+    """Validate ``y`` (one classification label per recording) against a recording set (or its lengths)."""
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import column_or_1d
+
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
+    y = column_or_1d(y, warn=True)
+    if len(y) != len(recordings):
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {len(recordings)} recordings, "
+            f"y has {len(y)} labels (one label per recording is expected)."
+        )
+    check_classification_targets(y)
+    return y
+
+
+def subsample_frames(lengths, max_frames, random_state):
+    """Indices of at most ``max_frames`` randomly chosen frames per recording (sorted, stacked order).
+
+    ``None`` when no recording has more than ``max_frames`` frames (keep them all).
+    """
+    from sklearn.utils import check_random_state
+
+    if max_frames is None or lengths.max(initial=0) <= max_frames:
+        return None
+    rng = check_random_state(random_state)
+    keep = []
+    for s, n in zip(recording_starts(lengths), lengths):
+        keep.append(s + (np.sort(rng.choice(n, max_frames, replace=False)) if n > max_frames else np.arange(n)))
+    return np.concatenate(keep)

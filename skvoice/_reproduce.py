@@ -925,7 +925,7 @@ def run_reproduce(config, progress=None):
     budget = Budget.make(quick=config.quick, synthetic=config.synthetic)
     g_specs, s_specs = gender_specs(config, budget), speaker_specs(config, budget)
     progress.total = _plan_size(config, g_specs, s_specs)
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     t_start = time.perf_counter()
     figures = []
     results = {

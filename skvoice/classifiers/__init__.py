@@ -1,34 +1,15 @@
-"""Recording-level classifiers."""
+"""Recording-level classifiers.
 
-from ._frame_vote import FrameVoteClassifier
-from ._gmm import GMMSpeakerClassifier
+Names are loaded on first access (``lazy_loader``), so ``import skvoice.classifiers`` needs only the core
+dependencies; the estimators that need optional extras (torch, transformers, keras) import them when used.
+"""
 
-__all__ = ["FrameVoteClassifier", "GMMSpeakerClassifier",
-           "SkvoiceKerasClassifier", "DenseGenderClassifier", "CNN1DGenderClassifier", "DenseSpeakerClassifier",
-           "build_dense_gender_net", "build_cnn1d_gender_net", "build_dense_speaker_net",
-           "HubertGender"]
+import lazy_loader as _lazy
 
-# Estimators that need optional extras (torch, transformers, keras, resemblyzer) are imported
-# on first access, so `import skvoice.classifiers` works with only the core dependencies installed.
-_LAZY = {  # public name -> private submodule
-    "SkvoiceKerasClassifier": "._keras",
-    "DenseGenderClassifier": "._keras",
-    "CNN1DGenderClassifier": "._keras",
-    "DenseSpeakerClassifier": "._keras",
-    "build_dense_gender_net": "._keras",
-    "build_cnn1d_gender_net": "._keras",
-    "build_dense_speaker_net": "._keras",
-    "HubertGender": "._hubert",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "_frame_vote": ["FrameVoteClassifier"],
+    "_gmm": ["GMMSpeakerClassifier"],
+    "_keras": ["SkvoiceKerasClassifier", "DenseGenderClassifier", "CNN1DGenderClassifier", "DenseSpeakerClassifier",
+               "build_dense_gender_net", "build_cnn1d_gender_net", "build_dense_speaker_net"],
+    "_hubert": ["HubertGender"],
+})

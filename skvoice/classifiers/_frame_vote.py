@@ -6,41 +6,20 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from .._ragged import segment_mean, split_frames, stack_frames, validate_recordings
 from .._persistence import VersionedPickleMixin
+from .._ragged import (
+    check_recording_targets,
+    segment_mean,
+    split_frames,
+    stack_frames,
+    subsample_frames,
+    validate_recordings,
+)
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["FrameVoteClassifier"]
-
-
-def check_recording_targets(recs, y, estimator):
-    """Validate ``y`` (one label per recording) against a recording set."""
-    if y is None:
-        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
-    y = column_or_1d(y, warn=True)
-    if len(y) != len(recs):
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: X has {len(recs)} recordings, "
-            f"y has {len(y)} labels (one label per recording is expected)."
-        )
-    check_classification_targets(y)
-    return y
-
-
-def subsample_frames(lengths, max_frames, random_state):
-    """Indices of at most ``max_frames`` randomly chosen frames per recording (sorted, stacked order)."""
-    if max_frames is None or lengths.max(initial=0) <= max_frames:
-        return None
-    rng = check_random_state(random_state)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    keep = []
-    for s, n in zip(starts, lengths):
-        keep.append(s + (np.sort(rng.choice(n, max_frames, replace=False)) if n > max_frames else np.arange(n)))
-    return np.concatenate(keep)
 
 
 class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):

@@ -6,17 +6,16 @@ import copy
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from .._ragged import segment_mean, stack_frames, validate_recordings
 from .._persistence import VersionedPickleMixin
-from ._frame_vote import check_recording_targets, subsample_frames
+from .._ragged import check_recording_targets, segment_mean, stack_frames, subsample_frames, validate_recordings
+from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["GMMSpeakerClassifier"]
 

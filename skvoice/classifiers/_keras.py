@@ -27,7 +27,6 @@ import numpy as np  # noqa: E402
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 from sklearn.utils import ClassifierTags, check_random_state  # noqa: E402
-from sklearn.utils._param_validation import Interval  # noqa: E402
 from sklearn.utils.multiclass import check_classification_targets  # noqa: E402
 from sklearn.utils.validation import (  # noqa: E402
     _check_sample_weight,
@@ -38,6 +37,7 @@ from sklearn.utils.validation import (  # noqa: E402
 )
 
 from .._persistence import VersionedPickleMixin  # noqa: E402
+from .._sklearn_compat import Interval  # noqa: E402
 
 __all__ = [
     "build_dense_gender_net",
@@ -262,7 +262,7 @@ def _seeded(seed):
     if seed is None:
         yield
         return
-    py_state, np_state = random.getstate(), np.random.get_state()
+    py_state, np_state = random.getstate(), np.random.get_state()  # noqa: NPY002 (restoring the legacy global RNG)
     torch_state = None
     if keras.backend.backend() == "torch":
         import torch
@@ -273,7 +273,7 @@ def _seeded(seed):
         yield
     finally:
         random.setstate(py_state)
-        np.random.set_state(np_state)
+        np.random.set_state(np_state)  # noqa: NPY002
         if torch_state is not None:
             import torch
 

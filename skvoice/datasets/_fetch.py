@@ -353,7 +353,7 @@ def _download(url, dest, *, md5, timeout, verbose, root, subset):
                 if _is_offline_reason(reason):
                     raise OfflineError(_offline_message(url, reason, dest, root, subset)) from exc
                 raise DownloadError(f"Downloading {url} failed: {reason}.") from exc
-            except (TimeoutError, socket.timeout, ConnectionRefusedError, socket.gaierror) as exc:
+            except (TimeoutError, ConnectionRefusedError, socket.gaierror) as exc:
                 raise OfflineError(_offline_message(url, exc, dest, root, subset)) from exc
             except (http.client.HTTPException, ConnectionError) as exc:
                 interruptions += 1

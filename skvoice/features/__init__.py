@@ -1,28 +1,16 @@
-"""Feature transformers: audio -> recording sets -> fixed vectors."""
+"""Feature transformers: audio -> recording sets -> fixed vectors.
 
-from ._cmvn import CMVN
-from ._mfcc import MFCCExtractor
-from ._outliers import AllFramesOutlierWarning, OutlierFilter, outlier_counts
-from ._pooling import StatsPooling
+Names are loaded on first access (``lazy_loader``), so ``import skvoice.features`` needs only the core
+dependencies; the extractors that need optional extras (torch, transformers, resemblyzer) import them when used.
+"""
 
-__all__ = ["MFCCExtractor", "CMVN", "OutlierFilter", "outlier_counts", "StatsPooling", "AllFramesOutlierWarning",
-           "Wav2VecChunker", "SpeakerEmbedding"]
+import lazy_loader as _lazy
 
-# Estimators that need optional extras (torch, transformers, keras, resemblyzer) are imported
-# on first access, so `import skvoice.features` works with only the core dependencies installed.
-_LAZY = {  # public name -> private submodule
-    "Wav2VecChunker": "._wav2vec",
-    "SpeakerEmbedding": "._embedding",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "_mfcc": ["MFCCExtractor"],
+    "_cmvn": ["CMVN"],
+    "_outliers": ["OutlierFilter", "outlier_counts", "AllFramesOutlierWarning"],
+    "_pooling": ["StatsPooling"],
+    "_wav2vec": ["Wav2VecChunker"],
+    "_embedding": ["SpeakerEmbedding"],
+})

@@ -5,17 +5,16 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import OneToOneFeatureMixin
 
-from .._ragged import as_recording_set, restore_layout, stack_frames, validate_recordings
-from .._persistence import VersionedPickleMixin
+from .._base import FrameTransformer
+from .._ragged import as_recording_set, restore_layout, stack_frames
+from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["CMVN"]
 
 
-class CMVN(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class CMVN(OneToOneFeatureMixin, FrameTransformer):
     """Cepstral mean (and variance) normalisation of frame features.
 
     ``mode="global"`` is the study's recipe: per-coefficient mean and standard
@@ -36,11 +35,11 @@ class CMVN(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
 
     Attributes
     ----------
-    mean_ : ndarray of shape (n_features,)
-        Training frame mean (``mode="global"`` only).
-    scale_ : ndarray of shape (n_features,)
-        Training frame standard deviation plus ``eps`` (``mode="global"``,
-        ``variance=True`` only).
+    mean_ : ndarray of shape (n_features,) or None
+        Training frame mean (``mode="global"``; None otherwise).
+    scale_ : ndarray of shape (n_features,) or None
+        Training frame standard deviation plus ``eps`` (``mode="global"``
+        with ``variance=True``; None otherwise).
     n_features_in_ : int
         Number of features per frame seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -80,44 +79,17 @@ class CMVN(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEst
         self.variance = variance
         self.eps = eps
 
-    def fit(self, X, y=None):
-        """Learn the global frame statistics.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-            Frame features.
-        y : ignored
-
-        Returns
-        -------
-        self : CMVN
-        """
-        self._validate_params()
-        recs, _ = validate_recordings(self, X, reset=True)
+    def _fit_recordings(self, recordings):
+        self.mean_ = self.scale_ = None  # a refit never keeps statistics of an earlier setting
         if self.mode == "global":
-            frames, _ = stack_frames(recs)
+            frames, _ = stack_frames(recordings)
             self.mean_ = frames.mean(axis=0, dtype=np.float64)
             if self.variance:
                 self.scale_ = frames.std(axis=0, dtype=np.float64) + self.eps
-        return self
 
-    def transform(self, X):
-        """Normalise the frames.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-
-        Returns
-        -------
-        Xt : recording set or ndarray
-            Same layout, lengths and dtype as ``X``.
-        """
-        check_is_fitted(self, "n_features_in_")
-        recs, is_2d = validate_recordings(self, X, reset=False, ensure_min_frames=0)
+    def _transform_recordings(self, recordings, is_2d):
         out = []
-        for r in recs:
+        for r in recordings:
             if self.mode == "global":
                 mean = self.mean_
                 scale = self.scale_ if self.variance else None

@@ -7,12 +7,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import OneToOneFeatureMixin
 
-from .._ragged import as_recording_set, restore_layout, split_frames, stack_frames, validate_recordings
-from .._persistence import VersionedPickleMixin
+from .._base import FrameTransformer
+from .._ragged import as_recording_set, restore_layout, split_frames, stack_frames
+from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["OutlierFilter", "outlier_counts", "AllFramesOutlierWarning"]
 
@@ -23,7 +22,7 @@ class AllFramesOutlierWarning(UserWarning):
     """Every frame of some recordings was an outlier; their least outlying frames were kept."""
 
 
-class OutlierFilter(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class OutlierFilter(OneToOneFeatureMixin, FrameTransformer):
     """Drop (or clip) outlier frames inside recordings, with bounds learned on training frames.
 
     A frame is an outlier when *any* coefficient falls outside
@@ -95,23 +94,11 @@ class OutlierFilter(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin
         self.action = action
         self.min_frames = min_frames
 
-    def fit(self, X, y=None):
-        """Learn the outlier bounds from the training frames.
+    _fitted_attribute = "lower_"
 
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self : OutlierFilter
-        """
-        self._validate_params()
-        recs, _ = validate_recordings(self, X, reset=True)
-        frames, _ = stack_frames(recs)
+    def _fit_recordings(self, recordings):
+        frames, _ = stack_frames(recordings)
         self.lower_, self.upper_ = _bounds(frames, self.method, self._threshold())
-        return self
 
     def _threshold(self):
         return DEFAULT_THRESHOLD[self.method] if self.threshold is None else float(self.threshold)
@@ -123,20 +110,8 @@ class OutlierFilter(VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin
         above = (frames - self.upper_) / width
         return np.maximum(np.maximum(below, above), 0).max(axis=1)
 
-    def transform(self, X):
-        """Remove or clip outlier frames.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-
-        Returns
-        -------
-        Xt : recording set or ndarray
-            Same number of recordings as ``X``.
-        """
-        check_is_fitted(self, "lower_")
-        recs, is_2d = validate_recordings(self, X, reset=False, ensure_min_frames=0)
+    def _transform_recordings(self, recs, is_2d):
+        """Remove or clip outlier frames (same number of recordings as the input)."""
         if self.action == "clip":
             out = [np.clip(r, self.lower_.astype(r.dtype), self.upper_.astype(r.dtype)) for r in recs]
             return restore_layout(as_recording_set(out), is_2d)

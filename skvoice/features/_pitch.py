@@ -11,12 +11,12 @@ import numpy as np
 
 
 def frame_signal(y, frame_length, hop_length):
-    """Centre-padded frames ``(n_frames, frame_length)``, aligned with librosa's ``center=True``."""
+    """Centre-padded frames ``(n_frames, frame_length)``, aligned with librosa's ``center=True`` (a view)."""
+    import librosa
+
     pad = frame_length // 2
     y = np.pad(y, (pad, pad), mode="constant")
-    n_frames = 1 + (len(y) - frame_length) // hop_length
-    strides = (y.strides[0] * hop_length, y.strides[0])
-    return np.lib.stride_tricks.as_strided(y, shape=(n_frames, frame_length), strides=strides, writeable=False)
+    return librosa.util.frame(y, frame_length=frame_length, hop_length=hop_length, axis=0, writeable=False)
 
 
 def _pitch_block(frames, window, wacf, n_fft, lag_min, lag_max, sr):

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._ragged import stack_frames, validate_recordings
-from .._persistence import VersionedPickleMixin
+from .._base import FrameTransformer
+from .._ragged import recording_starts, stack_frames
+from .._sklearn_compat import check_feature_names_in
 
 __all__ = ["StatsPooling"]
 
 STATS = ("mean", "std", "var", "min", "max", "median", "skew", "kurtosis", "iqr")
 
 
-class StatsPooling(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+class StatsPooling(FrameTransformer):
     """Per-recording statistics over frames: recording set -> 2-D array.
 
     Turns ragged frame features into one row per recording so that *any*
@@ -71,37 +71,12 @@ class StatsPooling(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"stats has duplicates: {stats}.")
         return stats
 
-    def fit(self, X, y=None):
-        """Record the number of input features.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self : StatsPooling
-        """
-        self._validate_params()
+    def _fit_recordings(self, recordings):
         self._check_stats()
-        validate_recordings(self, X, reset=True)
-        return self
 
-    def transform(self, X):
-        """Pool each recording.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-
-        Returns
-        -------
-        Xt : ndarray of shape (n_recordings, len(stats) * n_features)
-        """
-        check_is_fitted(self, "n_features_in_")
+    def _transform_recordings(self, recs, is_2d):
+        """``(n_recordings, len(stats) * n_features)``: the statistics of each recording's frames."""
         stats = self._check_stats()
-        recs, _ = validate_recordings(self, X, reset=False, ensure_min_frames=0)
         frames, lengths = stack_frames(recs)
         dtype = frames.dtype if frames.dtype in (np.float32, np.float64) else np.float64
         return np.hstack([_pool(frames, lengths, recs, s) for s in stats]).astype(dtype, copy=False)
@@ -120,9 +95,7 @@ class StatsPooling(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         names : ndarray of str objects
         """
         check_is_fitted(self, "n_features_in_")
-        from sklearn.utils.validation import _check_feature_names_in
-
-        names = _check_feature_names_in(self, input_features)
+        names = check_feature_names_in(self, input_features)
         return np.asarray([f"{s}_{n}" for s in self._check_stats() for n in names], dtype=object)
 
 
@@ -132,7 +105,7 @@ def _pool(frames, lengths, recs, stat):
     nonempty = lengths > 0
     if not nonempty.any():
         return out
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[nonempty]
+    starts = recording_starts(lengths)[nonempty]
     cnt = lengths[nonempty][:, None].astype(np.float64)
     f = frames.astype(np.float64, copy=False)
     if stat in ("min", "max"):

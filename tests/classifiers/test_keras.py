@@ -21,7 +21,7 @@ from sklearn.ensemble import VotingClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
+from skvoice._sklearn_compat import InvalidParameterError  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from skvoice.classifiers import (  # noqa: E402
