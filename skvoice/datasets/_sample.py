@@ -34,8 +34,8 @@ SHA-256 of every file) and a ``README.md`` listing every file.
 
 **Attribution.** LibriSpeech (c) 2014 by Vassil Panayotov; V. Panayotov, G. Chen, D. Povey and
 S. Khudanpur, "LibriSpeech: an ASR corpus based on public domain audio books", ICASSP 2015. Licensed
-under the Creative Commons Attribution 4.0 International License
-(http://creativecommons.org/licenses/by/4.0/). The recordings are LibriVox readings.
+under the Creative Commons Attribution 4.0 International License (CC BY 4.0,
+http://creativecommons.org/licenses/by/4.0/). The recordings are LibriVox readings.
 
 One row of ``frame`` is one utterance (recording)."""
 
