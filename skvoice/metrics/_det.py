@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._verification import _check_trials, _lower_hull, _operating_points, equal_error_rate
+from ._verification import _check_trials, _operating_points, _rocch, equal_error_rate
 
 __all__ = ["plot_det"]
 
@@ -106,7 +106,7 @@ def plot_det(y_true, y_score, *, ax=None, label=None, pos_label=None, sample_wei
     trials = _check_trials(y_true, y_score, pos_label, sample_weight)
     p_fa, p_miss, _ = _operating_points(*trials)
     if hull:
-        idx = _lower_hull(p_fa, p_miss)
+        idx = _rocch(p_fa, p_miss)
         p_fa, p_miss = p_fa[idx], p_miss[idx]
     _set_probit_axes(ax, (lo, hi))
     if mark_eer:

@@ -135,6 +135,24 @@ def _lower_hull(x, y):
     return np.asarray(hull)
 
 
+def _rocch(p_fa, p_miss):
+    """Indices of the operating points that are vertices of the ROC convex hull (ROCCH).
+
+    Only "inner corners" can be vertices: points reached by a drop in miss
+    rate and left by a rise in false-alarm rate. A point entered horizontally
+    has its predecessor level with it and to the left, one left vertically
+    has its successor straight below it (the hull is non-increasing), so
+    dropping the others first keeps the result and makes the hull loop run
+    over at most one point per target/non-target alternation.
+    """
+    n = len(p_fa)
+    entered_by_drop = np.r_[True, p_miss[1:] < p_miss[:-1]]
+    left_by_rise = np.r_[p_fa[1:] > p_fa[:-1], True]
+    candidates = np.flatnonzero(entered_by_drop & left_by_rise)
+    candidates = np.union1d(candidates, [0, n - 1])
+    return candidates[_lower_hull(p_fa[candidates], p_miss[candidates])]
+
+
 def _crossing(p_fa, p_miss):
     """Where the polyline through (p_fa, p_miss) (p_miss - p_fa non-increasing) meets p_miss == p_fa."""
     d = p_miss - p_fa
@@ -218,7 +236,7 @@ def equal_error_rate(y_true, y_score, *, pos_label=None, sample_weight=None, met
     _check_choice("method", method, ("rocch", "linear"))
     p_fa, p_miss, thresholds = _operating_points(*_check_trials(y_true, y_score, pos_label, sample_weight))
     if method == "rocch":
-        hull = _lower_hull(p_fa, p_miss)
+        hull = _rocch(p_fa, p_miss)
         eer = _crossing(p_fa[hull], p_miss[hull])
     else:
         eer = _crossing(p_fa, p_miss)

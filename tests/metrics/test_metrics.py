@@ -434,3 +434,12 @@ def test_scorer_options_weights_errors_repr_pickle():
 
     with pytest.raises(AttributeError, match="classes_"):
         eer_scorer(NoClasses(), X, y)
+
+
+def test_public_names_are_exported():
+    import skvoice.metrics as metrics
+
+    for name in metrics.__all__:
+        assert hasattr(metrics, name), name
+    public = {n for n in dir(metrics) if not n.startswith("_") and callable(getattr(metrics, n))}
+    assert public <= set(metrics.__all__)
