@@ -44,10 +44,7 @@ def _as_items(recordings, labels):
         if isinstance(recordings, (str, os.PathLike)):
             raise TypeError("recordings must be a sequence of paths or waveforms (got a single path); "
                             "wrap it in a list.")
-        if isinstance(recordings, np.ndarray) and recordings.dtype != object and recordings.ndim == 2:
-            items = list(recordings)  # a 2-D numeric array: one waveform per row
-        else:
-            items = list(recordings)
+        items = list(recordings)  # a 2-D numeric array gives one waveform per row
         if labels is None:
             cols = {}
         elif isinstance(labels, dict):
@@ -207,15 +204,24 @@ def _check_chunk_table(chunks, required):
         raise ValueError(f"chunks lacks column(s) {missing}; make it with skvoice.datasets.chunk_recordings.")
 
 
-def _read_spans(item, index, *, spans, sample_rate):
-    """Decode file ``index`` once, over the span its wanted chunks cover, and cut the chunks out (joblib task)."""
+class _FileSpans(os.PathLike):
+    """A file path (``os.fspath`` works, so errors name the file) with the chunk spans wanted from it."""
+
+    def __init__(self, path, spans):
+        self.path, self.spans = os.fspath(path), spans
+
+    def __fspath__(self):
+        return self.path
+
+
+def _read_spans(item, index, *, sample_rate):
+    """Decode one file once, over the span its wanted chunks cover, and cut the chunks out (joblib task)."""
     from .._audio import load_audio
 
-    wanted = spans[index]
-    first = min(a for a, _ in wanted)
-    last = max(b for _, b in wanted)
-    y, _ = load_audio(item, sample_rate, offset=first, duration=last - first)
-    return [_cut(y, a - first, b - first, sample_rate) for a, b in wanted]
+    first = min(a for a, _ in item.spans)
+    last = max(b for _, b in item.spans)
+    y, _ = load_audio(item.path, sample_rate, offset=first, duration=last - first)
+    return [_cut(y, a - first, b - first, sample_rate) for a, b in item.spans]
 
 
 def _cut(y, start, stop, sample_rate):
@@ -291,27 +297,32 @@ def load_chunks(chunks, recordings=None, *, sample_rate=16000, n_jobs=None, verb
             raise ValueError("These chunks come from in-memory waveforms: pass the same recordings as "
                              "load_chunks(chunks, recordings).")
         items = {int(r): p for r, p in zip(rec, paths)}
-    order = pd.unique(rec)
-    rows = {r: np.flatnonzero(rec == r) for r in order}
     files, file_rows = [], []
-    for r in order:
+    for r, idx in _group_rows(rec):
         item = items[int(r)]
         if isinstance(item, (str, os.PathLike)):
-            files.append(item)
-            file_rows.append(rows[r])
+            files.append(_FileSpans(item, list(zip(start[idx].tolist(), stop[idx].tolist()))))
+            file_rows.append(idx)
         else:
             y = check_waveform(item, source=f"<waveform {int(r)}>")
-            for i in rows[r]:
+            for i in idx:
                 out[i] = _cut(y, start[i], stop[i], sample_rate)
     if files:
-        spans = [list(zip(start[idx].tolist(), stop[idx].tolist())) for idx in file_rows]
-        task = partial(_read_spans, spans=spans, sample_rate=int(sample_rate))
-        results, _ = map_recordings(task, files, n_jobs=n_jobs, verbose=verbose, desc="chunks",
-                                    estimator_name="load_chunks")
+        results, _ = map_recordings(partial(_read_spans, sample_rate=int(sample_rate)), files, n_jobs=n_jobs,
+                                    verbose=verbose, desc="chunks", estimator_name="load_chunks")
         for idx, pieces in zip(file_rows, results):
             for i, piece in zip(idx, pieces):
                 out[i] = piece
     return out
+
+
+def _group_rows(keys):
+    """``(key, positions)`` for each distinct key, in order of first appearance; O(n log n)."""
+    codes, uniques = pd.factorize(pd.Series(keys))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(codes[codes >= 0], minlength=len(uniques)))]
+    order = order[len(order) - bounds[-1]:]  # missing keys (code -1) sort first: leave them out
+    return [(uniques[g], order[bounds[g]:bounds[g + 1]]) for g in range(len(uniques))]
 
 
 def _rounded(x):
@@ -406,18 +417,18 @@ def chunk_split(chunks, *, protocol="later", train_size=None, test_size=None, st
     rng = check_random_state(random_state) if protocol == "random" else None
     is_test = np.zeros(len(chunks), dtype=bool)
     single = 0
-    codes, uniques = pd.factorize(pd.Series(unit), sort=True)
-    if (codes < 0).any():
-        raise ValueError(f"{int((codes < 0).sum())} chunk(s) have a missing {what.split()[0]!r} value.")
-    for g in range(len(uniques)):
-        rows = np.flatnonzero(codes == g)
+    missing = pd.isna(pd.Series(unit)).to_numpy()
+    if missing.any():
+        raise ValueError(f"{int(missing.sum())} chunk(s) have a missing {what.split()[0]!r} value.")
+    chunk_pos = chunks["chunk"].to_numpy() if protocol == "later" else None
+    for _, rows in sorted(_group_rows(unit), key=lambda kv: str(kv[0])):
         n = len(rows)
         if n < 2:
             single += 1
             continue
         n_test = min(max(_rounded(test_size * n), 1), n - 1)
         if protocol == "later":
-            order = rows[np.argsort(chunks["chunk"].to_numpy()[rows], kind="stable")]
+            order = rows[np.argsort(chunk_pos[rows], kind="stable")]
             is_test[order[n - n_test:]] = True
         else:
             is_test[rng.permutation(rows)[:n_test]] = True
