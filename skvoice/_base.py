@@ -86,8 +86,9 @@ _DOCS = {
     estimator, not in it: it is not pickled, cloned or hashed.''',
 }
 
-# estimator -> failures of its most recent call (outside the estimator, so calls never change its state)
-_LAST_FAILURES = weakref.WeakKeyDictionary()
+# estimator -> {diagnostic name: value} of its most recent call (kept outside the estimator, so transform and
+# predict never change its state)
+_LAST_CALL = weakref.WeakKeyDictionary()
 
 
 def _fill_doc(doc, cls):
@@ -136,16 +137,22 @@ class AudioEstimatorMixin(VersionedPickleMixin):
         if "__doc__" in cls.__dict__ and cls.__doc__:
             cls.__doc__ = _fill_doc(cls.__doc__, cls)
 
-    # ------------------------------------------------------------------ failures of the last call
+    # ------------------------------------------------------------------ diagnostics of the last call
+    def _set_last(self, name, value):
+        _LAST_CALL.setdefault(self, {})[name] = list(value)
+
+    def _get_last(self, name):
+        try:
+            return list(_LAST_CALL[self][name])
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has processed no audio yet: no `{name}_`.") from None
+
     @property
     def failures_(self):
-        try:
-            return list(_LAST_FAILURES[self])
-        except KeyError:
-            raise AttributeError(f"{type(self).__name__} has processed no audio yet: no `failures_`.") from None
+        return self._get_last("failures")
 
     def _set_failures(self, failures):
-        _LAST_FAILURES[self] = list(failures)
+        self._set_last("failures", failures)
 
     # ------------------------------------------------------------------ input validation
     def _check_audio(self, X, *, check_waveforms=False):

@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from .._audio import AudioError, read_for_model, source_name
+from .._audio import read_for_model
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval, StrOptions
@@ -57,44 +57,16 @@ def normalize_volume(wav, target_dbfs=NORM_TARGET_DBFS):
     return wav * (10 ** (change / 20))
 
 
-class _WebRtcVad:
-    """Minimal binding to webrtcvad's C extension (its Python wrapper needs the removed ``pkg_resources``)."""
-
-    def __init__(self, mode=3):
-        try:
-            import _webrtcvad as backend
-        except ImportError:
-            backend = None
-        if backend is not None:
-            self._c, self._vad = backend, backend.create()
-            backend.init(self._vad)
-            backend.set_mode(self._vad, mode)
-            self._py = None
-            return
-        try:
-            import webrtcvad
-        except ImportError as exc:
-            raise ImportError("vad=True needs the webrtcvad package (installed with resemblyzer: "
-                              "pip install 'skvoice[embeddings]'); or pass vad=False.") from exc
-        self._py = webrtcvad.Vad(mode)
-
-    def is_speech(self, pcm16, sample_rate):
-        if self._py is not None:
-            return self._py.is_speech(pcm16, sample_rate)
-        return self._c.process(self._vad, sample_rate, pcm16, len(pcm16) // 2)
-
-
 def trim_long_silences(wav, sample_rate=SAMPLE_RATE):
     """Drop silences longer than ~0.2 s found by webrtcvad (mode 3), like resemblyzer's preprocessing."""
     from scipy.ndimage import binary_dilation
 
+    from ._vad import webrtc_flags
+
     wav = wav[:len(wav) - (len(wav) % VAD_WINDOW)]
     if len(wav) == 0:
         return wav
-    pcm = np.clip(np.round(wav * INT16_MAX), -INT16_MAX - 1, INT16_MAX).astype(np.int16).tobytes()
-    vad = _WebRtcVad(mode=3)
-    step = VAD_WINDOW * 2  # bytes per window
-    flags = np.array([vad.is_speech(pcm[s:s + step], sample_rate) for s in range(0, len(pcm), step)], dtype=float)
+    flags = webrtc_flags(wav, mode=3, window=VAD_WINDOW).astype(float)
     width = VAD_MOVING_AVERAGE
     padded = np.concatenate((np.zeros((width - 1) // 2), flags, np.zeros(width // 2)))
     cum = np.cumsum(padded, dtype=float)
@@ -139,16 +111,18 @@ def mel_partials(wav, rate=1.3, min_coverage=0.75):
 
 
 def _prepare(item, index, *, input_rate, vad, rate, min_coverage):
-    """Worker: decode, normalise, VAD-trim and cut one recording into mel partials."""
+    """Worker: decode, normalise, VAD-trim and cut one recording into mel partials; returns ``(mels, found)``.
+
+    ``found`` is False when the detector kept less than one analysis window: the whole recording is used.
+    """
     y = read_for_model(item, index, input_rate=input_rate, model_rate=SAMPLE_RATE, min_samples=MEL_WINDOW)
     y = normalize_volume(y)
+    found = True
     if vad:
-        y = trim_long_silences(y)
-        if len(y) < MEL_WINDOW:
-            raise AudioError(source_name(item, index),
-                             "the voice activity detector found no speech (vad=True); pass vad=False to embed "
-                             "the recording anyway")
-    return mel_partials(y, rate, min_coverage)
+        trimmed = trim_long_silences(y)
+        found = len(trimmed) >= MEL_WINDOW
+        y = trimmed if found else y
+    return mel_partials(y, rate, min_coverage), found
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -241,7 +215,9 @@ class SpeakerEmbedding(AudioTransformer):
         embeddings per recording (for StatsPooling, FrameVoteClassifier...).
     vad : bool, default=True
         Trim silences longer than ~0.2 s with webrtcvad (aggressiveness 3)
-        before embedding, as Resemblyzer's ``preprocess_wav`` does.
+        before embedding, as Resemblyzer's ``preprocess_wav`` does. A
+        recording in which it finds no speech is embedded whole and listed in
+        ``no_speech_``.
     sample_rate : int, default=16000
         Rate of waveform input (resampled to 16 kHz with soxr). Files are
         decoded at 16 kHz directly.
@@ -275,6 +251,9 @@ class SpeakerEmbedding(AudioTransformer):
     weights_path_ : str
         The checkpoint that was loaded.
     %(failures_)s
+    no_speech_ : list of int
+        Indices of the recordings of the most recent ``transform`` in which
+        the VAD found no speech (embedded whole instead).
 
     See Also
     --------
@@ -377,15 +356,19 @@ class SpeakerEmbedding(AudioTransformer):
         prepare = functools.partial(_prepare, input_rate=self.sample_rate, vad=self.vad,
                                     rate=self.partials_per_second, min_coverage=self.min_coverage)
 
+        no_speech = []
+
         def encode(ready, final):
             if not ready:
                 return []
-            emb = embed_partials(encoder, np.concatenate([mels for _, mels in ready]), device, self.batch_size)
-            bounds = np.cumsum([0] + [len(mels) for _, mels in ready])
+            no_speech.extend(i for i, (_, found) in ready if not found)
+            emb = embed_partials(encoder, np.concatenate([mels for _, (mels, _) in ready]), device, self.batch_size)
+            bounds = np.cumsum([0] + [len(mels) for _, (mels, _) in ready])
             return [(i, emb[bounds[k]:bounds[k + 1]]) for k, (i, _) in enumerate(ready)]
 
         with self._torch_threads():
             windows = self._map_audio(items, prepare, encode=encode)
+        self._set_last("no_speech", sorted(no_speech))
         if self.output == "windows":
             empty = np.empty((0, EMBEDDING_SIZE), dtype=np.float32)
             return as_recording_set(empty if w is None else w for w in windows)
@@ -395,6 +378,10 @@ class SpeakerEmbedding(AudioTransformer):
                 mean = w.astype(np.float64).mean(axis=0)
                 out[i] = mean / max(np.linalg.norm(mean), 1e-12)
         return out
+
+    @property
+    def no_speech_(self):
+        return self._get_last("no_speech")
 
     def get_feature_names_out(self, input_features=None):
         """``embedding_0`` ... ``embedding_255``."""

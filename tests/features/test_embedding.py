@@ -198,9 +198,11 @@ def test_bad_audio_raises_by_default(bad_inputs):
         emb.transform(bad_inputs[2:3])
     with pytest.raises(AudioError, match="corrupt.flac"):
         emb.transform(bad_inputs[3:4])
-    with pytest.raises(AudioError, match="no speech.*vad=False"):
-        emb.transform(bad_inputs[4:5])
-    assert np.isfinite(SpeakerEmbedding(vad=False).fit_transform(bad_inputs[4:5])).all()
+    # no speech found by the VAD is not an error: the recording is embedded whole and reported
+    whole = SpeakerEmbedding(vad=False).fit_transform(bad_inputs[4:5])
+    assert np.isfinite(whole).all()
+    np.testing.assert_allclose(emb.transform(bad_inputs[4:5]), whole, atol=1e-6)
+    assert emb.no_speech_ == [0]
     with pytest.raises(AudioError, match="<waveform 6>: waveform contains NaN"):
         SpeakerEmbedding().fit(bad_inputs)  # in-memory waveforms are validated in fit already
     with pytest.raises(AudioError, match="NaN"):
@@ -215,14 +217,15 @@ def test_bad_audio_warn_or_skip(bad_inputs, on_error, output):
         warnings.simplefilter("always")
         out = emb.fit_transform(bad_inputs)
     assert sum(issubclass(w.category, SkippedRecordingsWarning) for w in caught) == (on_error == "warn")
-    assert [f["index"] for f in emb.failures_] == [1, 2, 3, 4, 6]
+    assert [f["index"] for f in emb.failures_] == [1, 2, 3, 6]
     assert "corrupt.flac" in emb.failures_[2]["source"]
+    assert emb.no_speech_ == [4]  # noise without speech: embedded whole, not a failure
     good = SpeakerEmbedding(output=output).fit_transform([bad_inputs[0], bad_inputs[5]])
     if output == "recording":
-        assert np.isnan(out[[1, 2, 3, 4, 6]]).all()
+        assert np.isnan(out[[1, 2, 3, 6]]).all() and np.isfinite(out[4]).all()
         np.testing.assert_allclose(out[[0, 5]], good, atol=1e-6)
     else:
-        assert [len(w) for w in out] == [len(out[0]), 0, 0, 0, 0, len(out[5]), 0]
+        assert [len(w) for w in out] == [len(out[0]), 0, 0, 0, len(out[4]), len(out[5]), 0] and len(out[4]) > 0
         assert all(w.shape[1] == 256 for w in out)
         np.testing.assert_allclose(out[5], good[1], atol=1e-6)
 

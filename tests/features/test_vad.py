@@ -1,0 +1,163 @@
+"""VoiceActivityDetector and speech_mask: detectors, post-processing, fallback, pipelines, estimator checks."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skvoice import AudioError, SkippedRecordingsWarning
+from skvoice.features import MFCCExtractor, VoiceActivityDetector, apply_speech_mask, speech_mask
+
+SR = 16000
+
+
+def _speech_like(seconds, seed=0):
+    """Amplitude-modulated harmonic buzz: voiced-speech-like energy and periodicity."""
+    rng = np.random.RandomState(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = 120 + 20 * np.sin(2 * np.pi * 0.5 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    buzz = sum(np.sin(k * phase) / k for k in range(1, 15))
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2
+    return (0.2 * buzz * envelope + 0.002 * rng.randn(len(t))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def padded():
+    """2 s of silence, 1.5 s of speech-like sound, 2 s of silence."""
+    s = _speech_like(1.5)
+    z = np.zeros(2 * SR, dtype=np.float32)
+    return np.concatenate([z, s, z]), s
+
+
+@pytest.mark.parametrize("method", ["energy", "webrtc"])
+def test_detectors_find_the_speech_and_drop_the_padding(padded, method):
+    y, s = padded
+    mask = speech_mask(y, SR, method)
+    assert mask.shape == (1 + len(y) // 160,)
+    assert mask[:180].mean() < 0.05 and mask[-180:].mean() < 0.05  # silence
+    assert mask[220:330].mean() > 0.8  # inside the speech
+    out = VoiceActivityDetector(method=method, padding=0.0, min_pause=0.0).fit_transform([y])[0]
+    assert abs(len(out) - len(s)) < 0.35 * SR
+
+
+def test_silero_on_real_speech(librispeech_root):
+    """Silero finds speech in a real utterance and rejects the added silence (real-data check)."""
+    pytest.importorskip("silero_vad")
+    from skvoice.datasets import load_librispeech
+
+    data = load_librispeech(librispeech_root, "test-other")
+    from skvoice._audio import load_audio
+
+    y, _ = load_audio(data.filenames[0])
+    z = np.zeros(3 * SR, dtype=np.float32)
+    padded = np.concatenate([z, y, z])
+    mask = speech_mask(padded, SR, "silero")
+    assert mask[:280].mean() < 0.02 and mask[-280:].mean() < 0.02
+    assert mask[300:-300].mean() > 0.5
+    out = VoiceActivityDetector(method="silero", output="trim").fit_transform([padded])[0]
+    assert len(y) - 2 * SR < len(out) <= len(y) + 0.3 * SR
+
+
+def test_trim_keeps_inner_pauses_speech_drops_them():
+    s = _speech_like(0.8)
+    gap = np.zeros(SR, dtype=np.float32)
+    y = np.concatenate([gap, s, gap, s, gap])
+    trim = VoiceActivityDetector(method="energy", output="trim", padding=0.0).fit_transform([y])[0]
+    speech = VoiceActivityDetector(method="energy", output="speech", padding=0.0).fit_transform([y])[0]
+    assert 2.6 * SR < len(trim) < 2.9 * SR  # s + gap + s
+    assert 1.4 * SR < len(speech) < 1.8 * SR  # s + s
+    # short pauses are bridged
+    short = np.concatenate([gap, s, np.zeros(int(0.2 * SR), np.float32), s, gap])
+    kept = VoiceActivityDetector(method="energy", padding=0.0, min_pause=0.3).fit_transform([short])[0]
+    assert kept.shape[0] > 1.75 * SR
+
+
+def test_no_speech_falls_back_to_the_whole_recording():
+    noise = (1e-3 * np.random.RandomState(1).randn(SR)).astype(np.float32)
+    tone = _speech_like(1.0)
+    vad = VoiceActivityDetector(method="energy", min_speech=0.25)
+    out = vad.fit_transform([tone, np.concatenate([tone[:1600], np.zeros(SR, np.float32)]), noise])
+    assert vad.no_speech_ == [1]  # 0.1 s of sound is less than min_speech
+    assert len(out[0]) == SR and len(out[1]) == SR + 1600
+    # the energy detector has no notion of speech: pause-free stationary noise passes as "speech"
+    assert len(out[2]) == SR
+    assert vad.failures_ == []
+    y, found = apply_speech_mask(noise, SR, np.zeros(101, dtype=bool))
+    assert not found and y is noise
+
+
+def test_silero_rejects_noise_without_speech():
+    pytest.importorskip("silero_vad")
+    noise = (0.05 * np.random.RandomState(1).randn(2 * SR)).astype(np.float32)
+    vad = VoiceActivityDetector(method="silero")
+    out = vad.fit_transform([noise])
+    assert vad.no_speech_ == [0]
+    np.testing.assert_array_equal(out[0], noise)
+
+
+def test_bad_inputs_follow_on_error(tmp_path):
+    tone = _speech_like(1.0)
+    bad = [tone, np.zeros(SR, np.float32), str(tmp_path / "missing.wav"), tone]
+    with pytest.raises(AudioError, match="silent"):
+        VoiceActivityDetector(method="energy").fit_transform(bad)
+    vad = VoiceActivityDetector(method="energy", on_error="warn")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = vad.fit_transform(bad)
+    warned = [w for w in caught if issubclass(w.category, SkippedRecordingsWarning)]
+    assert len(warned) == 1 and [f["index"] for f in warned[0].message.failures] == [1, 2]
+    assert [f["index"] for f in vad.failures_] == [1, 2]
+    assert len(out) == 4 and len(out[1]) == len(out[2]) == 0
+    np.testing.assert_array_equal(out[0], out[3])
+
+
+def test_transform_changes_no_state():
+    import joblib
+
+    vad = VoiceActivityDetector(method="energy").fit()
+    before = joblib.hash(vad)
+    vad.transform([_speech_like(0.5)])
+    assert joblib.hash(vad) == before
+
+
+def test_in_a_pipeline_silence_padding_no_longer_changes_mfcc_statistics():
+    s = _speech_like(1.0)
+    z = np.zeros(3 * SR, dtype=np.float32)
+    vad = VoiceActivityDetector(method="energy", padding=0.0)
+    plain = MFCCExtractor().fit_transform(vad.fit_transform([s]))[0]
+    pad = MFCCExtractor().fit_transform(vad.fit_transform(
+        [np.concatenate([z, s, z])]))[0]
+    assert abs(len(pad) - len(plain)) <= 25
+    np.testing.assert_allclose(pad.mean(axis=0), plain.mean(axis=0), atol=8.0)  # c0 moves a little at the edges
+    raw = MFCCExtractor().fit_transform([np.concatenate([z, s, z])])[0]
+    assert np.abs(raw.mean(axis=0) - plain.mean(axis=0)).max() > 5 * np.abs(pad.mean(axis=0)
+                                                                             - plain.mean(axis=0)).max()
+
+
+def test_parameter_validation():
+    with pytest.raises(ValueError, match="method"):
+        VoiceActivityDetector(method="nope").fit()
+    with pytest.raises(ValueError, match="aggressiveness"):
+        speech_mask(_speech_like(0.2), SR, "webrtc", threshold=7)
+
+
+_RAGGED = ("output is a ragged recording set of waveforms (1-D object array); the check compares outputs as "
+           "2-D numeric arrays")
+VAD_EXPECTED_FAILURES = {name: _RAGGED for name in [
+    "check_pipeline_consistency", "check_estimators_pickle", "check_transformer_data_not_an_array",
+    "check_transformer_general", "check_transformer_preserve_dtypes", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_fit_idempotent"]}
+VAD_EXPECTED_FAILURES.update({
+    "check_estimators_dtypes": "the check feeds an all-zero row: digital silence is rejected with AudioError",
+    "check_n_features_in": "input is audio (waveforms of any length): there is no input feature dimension",
+    "check_n_features_in_after_fitting": "input is audio (waveforms of any length): there is no input feature "
+                                         "dimension",
+})
+
+
+@parametrize_with_checks([VoiceActivityDetector(method="energy")],
+                         expected_failed_checks=lambda est: VAD_EXPECTED_FAILURES)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
