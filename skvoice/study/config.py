@@ -79,10 +79,13 @@ class ReproduceConfig:
     seed: int = 0
     download: bool = True
     argv: list | None = None
+    data_source: str | None = None  # a registered data source; None: synthetic or librispeech from the flags
 
     @property
     def source(self):
-        """Name of the data source (a key of :data:`skvoice.study.data.DATA_SOURCES`) the options select."""
+        """Name of the data source (a key of :data:`skvoice.study.data.DATA_SOURCES`) the run uses."""
+        if self.data_source:
+            return self.data_source
         return "synthetic" if self.synthetic else "librispeech"
 
     @property
@@ -91,5 +94,8 @@ class ReproduceConfig:
 
     def to_dict(self):
         """The options as written to ``results.json`` (tuples as lists, without ``argv``)."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()
-                if k != "argv"}
+        out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()
+               if k != "argv"}
+        if self.data_source is None:  # results.json of the built-in sources keeps its layout
+            out.pop("data_source")
+        return out

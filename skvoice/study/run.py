@@ -80,13 +80,13 @@ def _spec_steps(spec, n_protocols):
     return n_protocols + (1 if spec.kind == ZERO_SHOT else 0)
 
 
-def _plan_size(config, g_specs, s_specs):
+def _plan_size(config, g_specs, s_specs, shared_corpus):
     """Number of progress steps when everything runs (what is skipped takes its steps off as it goes)."""
     g_feats = {s.features for s in g_specs} - {"mfcc", "audio"}
     s_feats = {s.features for s in s_specs} - {"mfcc", "audio"}
-    if config.synthetic:  # one corpus for both tasks: features are extracted once
+    if shared_corpus:  # one corpus for both tasks: features are extracted once
         s_feats -= g_feats
-    n = 3 + (0 if config.synthetic else 1)  # load data, gender MFCC, outliers, speaker MFCC
+    n = 3 + (0 if shared_corpus else 1)  # load data, gender MFCC, outliers, speaker MFCC
     n += len(g_feats) + len(s_feats | {"wav2vec"})  # wav2vec is always tried (for PCA / k-means)
     n += sum(_spec_steps(s, 2) for s in g_specs) + sum(_spec_steps(s, 1) for s in s_specs)
     n += sum(n_steps for _, n_steps in EXTRA_STEPS.values())
@@ -233,7 +233,7 @@ def run_reproduce(config, progress=None):
     os.makedirs(out_dir, exist_ok=True)
     budget = Budget.make(quick=config.quick, synthetic=config.synthetic)
     g_specs, s_specs = gender_specs(config, budget), speaker_specs(config, budget)
-    progress.total = _plan_size(config, g_specs, s_specs)
+    progress.total = _plan_size(config, g_specs, s_specs, shared_corpus=config.synthetic)
     started = datetime.datetime.now(datetime.UTC)
     t_start = time.perf_counter()
     ctx = StudyContext(config, budget, progress, FigureWriter(out_dir))
@@ -244,6 +244,7 @@ def run_reproduce(config, progress=None):
     with progress.step("load data", "loading data"):
         corpora = load_corpora(config, budget, progress)
     ctx.gender_corpus, ctx.speaker_corpus = corpora.gender, corpora.speaker
+    progress.total = _plan_size(config, g_specs, s_specs, shared_corpus=corpora.gender is corpora.speaker)
     results.data = corpora.info()
     _log_data(progress, results.data.gender, results.data.speaker)
 
