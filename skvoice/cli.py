@@ -28,7 +28,7 @@ exit codes: 0 ok, 1 a model failed (see report.md), 2 usage error or no data, 13
 
 
 def _models_arg(text):
-    from ._reproduce import MODEL_KEYS
+    from .study.models import MODEL_KEYS
 
     keys = [k.strip() for k in text.split(",") if k.strip()]
     if keys == ["all"]:
@@ -112,43 +112,40 @@ def build_parser():
 
 
 def _cmd_reproduce(args, argv):
-    from ._report import format_summary, write_report
-    from ._reproduce import DataError, Progress, ReproduceConfig, run_reproduce
+    from .study import DataError, Progress, ReproduceConfig, format_summary, run_reproduce, write_report
 
     config = ReproduceConfig(data=args.data, gender_subset=args.gender_subset, speaker_subset=args.speaker_subset,
                              out=args.out, quick=args.quick, models=args.models, wav2vec=args.wav2vec,
                              hubert=args.hubert, synthetic=args.synthetic, n_jobs=args.n_jobs, seed=args.seed,
                              download=not args.no_download, argv=list(argv))
-    progress = Progress(quiet=args.quiet)
     try:
-        results = run_reproduce(config, progress)
+        results = run_reproduce(config, Progress(quiet=args.quiet))
     except DataError as exc:
         print(f"skvoice reproduce: {exc}", file=sys.stderr)
         return 2
-    md, _ = write_report(results, results["out_dir"])
+    md, _ = write_report(results, results.out_dir)
     print(format_summary(results, report_path=md))
-    failed = [f"{task}/{k}" for task in ("gender", "speaker") for k, m in results[task]["models"].items()
-              if m["status"] == "failed"]
+    failed = results.failed_models()
     if failed:
         print(f"skvoice reproduce: {len(failed)} model(s) failed: {', '.join(failed)} (details in "
-              f"{os.path.join(results['out_dir'], 'results.json')})", file=sys.stderr)
+              f"{os.path.join(results.out_dir, 'results.json')})", file=sys.stderr)
         return 1
     return 0
 
 
 def _cmd_demo(args):
-    from ._reproduce import Progress, run_demo
+    from .study import Progress, run_demo
 
     out = run_demo(Progress(quiet=args.quiet), seed=args.seed, n_jobs=args.n_jobs)
-    g, s = out["gender"], out["speaker"]
-    print(f"data: {out['data']}")
-    print(f"gender      : accuracy {g['accuracy_mean']:.3f} ± {g['accuracy_std']:.3f} per recording "
-          f"({g['folds']}-fold speaker-disjoint CV, {g['n_recordings']} recordings of {g['n_speakers']} speakers; "
+    g, s = out.gender, out.speaker
+    print(f"data: {out.data}")
+    print(f"gender      : accuracy {g.accuracy_mean:.3f} ± {g.accuracy_std:.3f} per recording "
+          f"({g.folds}-fold speaker-disjoint CV, {g.n_recordings} recordings of {g.n_speakers} speakers; "
           "MFCC+deltas+pitch -> CMVN -> FrameVote(HistGradientBoosting, soft vote))")
-    print(f"speaker ID  : accuracy {s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f} per recording "
-          f"({s['folds']}-fold stratified CV, {s['n_recordings']} recordings of {s['n_speakers']} speakers; "
+    print(f"speaker ID  : accuracy {s.accuracy_mean:.3f} ± {s.accuracy_std:.3f} per recording "
+          f"({s.folds}-fold stratified CV, {s.n_recordings} recordings of {s.n_speakers} speakers; "
           "MFCC -> CMVN -> GMM-UBM with MAP adaptation)")
-    print(f"done in {out['seconds']:.1f} s. Full study reproduction: skvoice reproduce --help")
+    print(f"done in {out.seconds:.1f} s. Full study reproduction: skvoice reproduce --help")
     return 0
 
 
@@ -157,8 +154,9 @@ def _cmd_info():
     from importlib import metadata
 
     from . import __version__
-    from ._reproduce import _cached_default_hubert, available_subsets
     from .datasets import ENV_ROOT
+    from .study.data import available_subsets
+    from .study.models import cached_default_hubert
 
     def version(pkg):
         try:
@@ -203,7 +201,7 @@ def _cmd_info():
         print(f"  data home {home} unreadable: {exc}")
     print("pretrained models (local only):")
     print("  study's HuBERT gender model in the Hugging Face cache: "
-          + ("yes" if _cached_default_hubert() else "no (pass --hubert FOLDER to skvoice reproduce)"))
+          + ("yes" if cached_default_hubert() else "no (pass --hubert FOLDER to skvoice reproduce)"))
     return 0
 
 

@@ -114,7 +114,7 @@ def test_missing_subset_lists_available(capsys, tmp_path):
 
 
 def test_choose_subset_defaults(tmp_path):
-    from skvoice._reproduce import GENDER_SUBSETS, SPEAKER_SUBSETS, choose_subset
+    from skvoice.study.data import GENDER_SUBSETS, SPEAKER_SUBSETS, choose_subset
 
     root = str(_fake_root(tmp_path, subsets=("test-other", "train-clean-100")))
     sub, note = choose_subset(root, None, GENDER_SUBSETS, "--gender-subset")
@@ -196,12 +196,12 @@ def test_reproduce_synthetic_quick(capsys, tmp_path):
 
 def test_failing_model_is_reported_and_exit_code_1(capsys, monkeypatch, tmp_path):
     """One model raising does not lose the report: it is marked failed (with the error) and the exit code is 1."""
-    import skvoice._reproduce as engine
+    import skvoice.study.models as models
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom in the frame classifier")
 
-    monkeypatch.setattr(engine, "_frame_vote", boom)
+    monkeypatch.setattr(models, "frame_vote_pipeline", boom)
     out = tmp_path / "report"
     code = main(["reproduce", "--synthetic", "--quick", "--out", str(out), "--models", "gb,gmm", "--n-jobs", "1",
                  "-q"])

@@ -1,0 +1,71 @@
+"""The extension points of a run: data sources, extra steps and report sections, end to end on tiny voices."""
+
+import io
+import json
+
+import pytest
+
+from skvoice.study import data, report, run
+from skvoice.study.config import Budget, ReproduceConfig
+from skvoice.study.data import Corpora, load_corpora, register_data_source, synthetic_corpus
+from skvoice.study.errors import DataError
+from skvoice.study.progress import Progress
+from skvoice.study.report import register_section, write_report
+from skvoice.study.run import register_step, run_reproduce
+
+
+@pytest.fixture
+def registries(monkeypatch):
+    """Registrations made by a test are undone after it."""
+    monkeypatch.setattr(data, "DATA_SOURCES", dict(data.DATA_SOURCES))
+    monkeypatch.setattr(run, "EXTRA_STEPS", {})
+    monkeypatch.setattr(report, "SECTIONS", list(report.SECTIONS))
+
+
+def test_config_selects_the_data_source(registries):
+    assert ReproduceConfig().source == "librispeech" and ReproduceConfig(synthetic=True).source == "synthetic"
+    assert "data_source" not in ReproduceConfig().to_dict()
+    seen = []
+    register_data_source("mine", lambda config, budget, progress: seen.append(config.seed) or "corpora")
+    assert load_corpora(ReproduceConfig(data_source="mine", seed=3), Budget(), Progress(quiet=True)) == "corpora"
+    assert seen == [3]
+    with pytest.raises(DataError, match="unknown data source 'nope'; known: librispeech, synthetic, mine"):
+        load_corpora(ReproduceConfig(data_source="nope"), Budget(), Progress(quiet=True))
+
+
+@pytest.mark.slow
+def test_custom_source_step_and_section(registries, tmp_path):
+    """A whole (tiny) run: about 3 s on an idle machine."""
+    @register_data_source("tiny")
+    def tiny(config, budget, progress):
+        g = synthetic_corpus(Budget(synthetic_speakers=4, synthetic_utterances=2, synthetic_duration=1.0), 0)
+        s = synthetic_corpus(Budget(synthetic_speakers=3, synthetic_utterances=3, synthetic_duration=1.0), 1)
+        return Corpora(gender=g, speaker=s, source="tiny", origin="a test")
+
+    register_step("count", lambda ctx, results: {"n": len(ctx.speaker_corpus.X)}, n_steps=0)
+    register_section("count", lambda r: ["## Count\n", f"{r.extras['count']['n']} speaker-ID recordings"],
+                     after="speaker")
+    stream = io.StringIO()
+    progress = Progress(stream=stream)
+    config = ReproduceConfig(data_source="tiny", quick=True, models=("gmm",), out=str(tmp_path), n_jobs=1)
+    results = run_reproduce(config, progress)
+
+    assert results.data.source == "tiny" and results.data.origin == "a test"
+    assert results.data.gender.n_speakers == 4 and results.data.speaker.n_recordings == 9
+    assert results.gender.models == {} and results.outliers.n_frames == results.data.gender.n_frames > 0
+    gmm = results.speaker.models["gmm"]
+    assert gmm.ok and gmm.protocols["closed_set"].n_splits == 3 and gmm.confusion_figure
+    assert results.speaker.models["gmm@wav2vec"].status == "skipped"
+    assert results.extras == {"count": {"n": 9}}
+    assert progress.done == progress.total == 7, stream.getvalue()  # the n/total counter ends exact
+
+    md, js = write_report(results, results.out_dir)
+    text = open(md, encoding="utf-8").read()
+    assert text.index("## Task 2: Speaker Prediction") < text.index("## Count") < text.index("## Task 2: PCA")
+    assert "9 speaker-ID recordings" in text
+    saved = json.loads(open(js, encoding="utf-8").read())
+    assert saved["count"] == {"n": 9} and saved["config"]["data_source"] == "tiny"
+    assert list(saved)[-5:] == ["count", "timings", "total_seconds", "figures", "out_dir"]
+    assert set(saved["figures"]) == {"outliers.png", "confusion_speaker_gmm.png", "pca_components_mfcc.png",
+                                     "kmeans_mfcc.png"}
+    assert all((tmp_path / f).is_file() for f in saved["figures"])
