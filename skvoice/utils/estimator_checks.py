@@ -600,6 +600,9 @@ def check_on_error_alignment(name, estimator, input_kind=None):
                     raise AssertionError(f"{where}: warned SkippedRecordingsWarning; 'skip' is silent")
                 if policy == "warn" and not skipped:
                     raise AssertionError(f"{where}: no SkippedRecordingsWarning")
+                if failed is None:
+                    raise AssertionError(f"{where}: the estimator has no failures_ attribute listing the skipped "
+                                         "recordings (the reporting is read by estimator_checks._failure_indices)")
                 if failed != [bad_at]:
                     raise AssertionError(f"{where}: failures_ lists {failed}, expected [{bad_at}]")
                 for method, out in outs.items():

@@ -61,7 +61,7 @@ EXPECTED_RECORDING_CHECK_FAILURES = {
     ("MFCCExtractor(deltas=True,pitch=True)", "check_set_output_pandas"): _PANDAS,
     ("MFCCExtractor(deltas=True,pitch=True)", "check_dict_unchanged_recordings"):
         _FAILURES_STATE + " (added by the first transform)",
-    ("SpeakerEmbedding(vad=False)", "check_dict_unchanged_recordings"): _FAILURES_STATE,
+    ("SpeakerEmbedding()", "check_dict_unchanged_recordings"): _FAILURES_STATE,
     ("SpeakerEmbedding(output='windows',vad=False)", "check_dict_unchanged_recordings"): _FAILURES_STATE,
     ("SpeakerEmbedding(output='windows',vad=False)", "check_set_output_pandas"): _PANDAS,
     ("Wav2VecChunker(chunk_seconds=0.25,device='cpu',model='tiny-wav2vec2')", "check_dict_unchanged_recordings"):
@@ -127,7 +127,7 @@ def _torch_estimators():
         from skvoice.features._embedding import resemblyzer_weights_path
 
         resemblyzer_weights_path()
-        estimators += [SpeakerEmbedding(vad=False), SpeakerEmbedding(output="windows", vad=False)]
+        estimators += [SpeakerEmbedding(), SpeakerEmbedding(output="windows", vad=False)]
     except (ImportError, FileNotFoundError):
         pass
     return estimators
@@ -380,6 +380,14 @@ class Float64Frames(ToyCentering):
         return super()._one(r).astype(np.float64)
 
 
+class RaggedFor2D(ToyCentering):
+    """Returns a recording set for plain 2-D input too."""
+
+    def transform(self, X):
+        recs, _ = _as_recordings(X)
+        return _ragged([self._one(r) for r in recs])
+
+
 class BatchDependent(ToyCentering):
     """Centres with the mean of the batch being transformed."""
 
@@ -528,6 +536,7 @@ def test_correct_toys_pass_every_applicable_check():
     (check_transformer_recording_set, LosesARecording(), "6 recordings in, 5 items out"),
     (check_transformer_recording_set, AddsFrames(), "frames in but"),
     (check_transformer_recording_set, Float64Frames(), "dtype float64; frames are float32"),
+    (check_transformer_recording_set, RaggedFor2D(), r"transform\(2-D array\) returned ndarray\(shape=\(6,\)"),
     (check_recording_subset_invariance, BatchDependent(), "alone vs in the batch"),
     (check_dict_unchanged_recordings, RemembersLastBatch(), r"added \['n_transformed_'\]"),
     (check_dict_unchanged_recordings, ToyAudioEnergy(), r"added \['failures_'\]"),
