@@ -22,8 +22,9 @@ estimator; they never modify it. What a check feeds the estimator follows its
 ``"frames"``
     random ragged recording sets (1 to 12 frames per recording, float32);
 ``"2d"``
-    plain 2-D float32 arrays, one row per recording (estimators that only
-    take fixed-length vectors, e.g. recording embeddings).
+    plain 2-D float32 arrays of 12 or 14 features, one row per recording
+    (estimators that only take fixed-length vectors, e.g. recording
+    embeddings).
 
 Estimators whose results depend on randomness must be given a fixed
 ``random_state``: several checks compare two fits.
@@ -189,9 +190,9 @@ def _frames(variant):
 
 def _vectors(variant):
     if variant == "A":
-        n, n_features, names, seed = 24, 5, ["alice", "bob"], 0
+        n, n_features, names, seed = 24, 12, ["alice", "bob"], 0
     else:
-        n, n_features, names, seed = 30, 6, ["alice", "bob", "carol"], 1
+        n, n_features, names, seed = 30, 14, ["alice", "bob", "carol"], 1
     rng = np.random.RandomState(seed)
     labels = np.asarray([names[i % len(names)] for i in range(n)], dtype=object)
     codes = np.searchsorted(np.asarray(names), labels)

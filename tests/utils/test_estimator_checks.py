@@ -137,10 +137,11 @@ def _keras_estimators():
     try:
         import scikeras  # noqa: F401
 
-        from skvoice.classifiers import DenseGenderClassifier, DenseSpeakerClassifier
+        from skvoice.classifiers import CNN1DGenderClassifier, DenseGenderClassifier, DenseSpeakerClassifier
     except ImportError:
         return []
     return [DenseGenderClassifier(epochs=2, batch_size=8, random_state=0),
+            CNN1DGenderClassifier(epochs=2, batch_size=8, random_state=0),
             DenseSpeakerClassifier(epochs=2, batch_size=8, random_state=0)]
 
 
@@ -165,7 +166,8 @@ ESTIMATORS = [
 
 def _input_kind(estimator):
     """The Keras networks take fixed-length vectors only (frames come through FrameVoteClassifier)."""
-    return "2d" if type(estimator).__name__ in {"DenseGenderClassifier", "DenseSpeakerClassifier"} else None
+    keras_nets = {"DenseGenderClassifier", "CNN1DGenderClassifier", "DenseSpeakerClassifier"}
+    return "2d" if type(estimator).__name__ in keras_nets else None
 
 
 def _expected_failures(estimator):
