@@ -504,6 +504,17 @@ class DropsFailedRecordings(ToyAudioEnergy):
         return _ragged([r for r in out if len(r)])
 
 
+class NonePlaceholder(ToyAudioEnergy):
+    """Puts None, not a 0-row array, in the failed recording's slot."""
+
+    def transform(self, X):
+        out = super().transform(X)
+        for i, r in enumerate(out):
+            if len(r) == 0:
+                out[i] = None
+        return out
+
+
 class BlockLocalFailureIndex(ToyAudioEnergy):
     """Reports failures with an index counted from the first failure's block (off by one)."""
 
@@ -554,6 +565,7 @@ def test_correct_toys_pass_every_applicable_check():
     (check_classifier_one_label_per_recording, IntegerClasses(), "expected the labels of y"),
     (check_classifier_one_label_per_recording, IgnoresLabelCount(), "6 recordings with 5 labels"),
     (check_on_error_alignment, DropsFailedRecordings(), "4 recordings in, 3 outputs"),
+    (check_on_error_alignment, NonePlaceholder(), r"placeholder is NoneType; expected a \(0, 2\) array"),
     (check_on_error_alignment, BlockLocalFailureIndex(), r"failures_ lists \[0\], expected \[1\]"),
     (check_on_error_alignment, NeverWarns(), "no SkippedRecordingsWarning"),
     (check_on_error_alignment, AcceptsSilence(), "accepted a silent recording"),
