@@ -203,7 +203,9 @@ def apply_speech_mask(y, sample_rate, mask, *, output="speech", padding=0.1, min
 
 def _detect(item, index, *, sample_rate, method, threshold, output, padding, min_pause, min_speech):
     """Worker: decode one recording and keep its speech; returns ``(waveform, found)``."""
-    y = read_for_model(item, index, input_rate=sample_rate, model_rate=sample_rate, min_samples=1)
+    # shorter than one 25 ms analysis window: nothing any extractor can use
+    y = read_for_model(item, index, input_rate=sample_rate, model_rate=sample_rate,
+                       min_samples=int(round(0.025 * sample_rate)))
     mask = speech_mask(y, sample_rate, method, threshold=threshold)
     return apply_speech_mask(y, sample_rate, mask, output=output, padding=padding, min_pause=min_pause,
                              min_speech=min_speech)
@@ -289,6 +291,7 @@ class VoiceActivityDetector(AudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
+    _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     def __init__(self, method="silero", *, output="speech", threshold=None, padding=0.1, min_pause=0.3,
                  min_speech=0.25, sample_rate=16000, on_error="raise", n_jobs=None, verbose=0):

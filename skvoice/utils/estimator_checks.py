@@ -100,11 +100,17 @@ class RecordingTags:
     has_on_error : bool
         Whether the estimator takes an ``on_error`` parameter (the
         ``"raise"``/``"warn"``/``"skip"`` policy for unusable recordings).
+    output_kind : {"features", "audio"}
+        ``"audio"`` for transformers whose output is again audio (a recording
+        set of 1-D waveforms, e.g. voice activity detection or degradations;
+        declared by a class attribute ``_output_kind = "audio"``), else
+        ``"features"``.
     """
 
     input_kind: str
     role: str
     has_on_error: bool
+    output_kind: str = "features"
 
 
 def get_recording_tags(estimator, input_kind=None):
@@ -133,7 +139,7 @@ def get_recording_tags(estimator, input_kind=None):
     >>> from skvoice.features import CMVN, MFCCExtractor
     >>> from skvoice.utils.estimator_checks import get_recording_tags
     >>> get_recording_tags(MFCCExtractor())
-    RecordingTags(input_kind='audio', role='transformer', has_on_error=True)
+    RecordingTags(input_kind='audio', role='transformer', has_on_error=True, output_kind='features')
     >>> get_recording_tags(CMVN()).input_kind
     'frames'
     """
@@ -147,7 +153,8 @@ def get_recording_tags(estimator, input_kind=None):
         role = "transformer"
     else:
         role = "other"
-    return RecordingTags(input_kind, role, "on_error" in estimator.get_params(deep=False))
+    return RecordingTags(input_kind, role, "on_error" in estimator.get_params(deep=False),
+                         getattr(estimator, "_output_kind", "features"))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -408,6 +415,11 @@ def check_transformer_recording_set(name, estimator, input_kind=None):
             raise AssertionError(f"{name}.transform: {n} recordings in, {len(out)} items out")
         widths = set()
         for i, item in enumerate(out):
+            if tags.output_kind == "audio":  # waveforms out: 1-D float32, not empty
+                if not (isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype == np.float32 and item.size):
+                    raise AssertionError(f"{name}.transform: item {i} is {_describe(item)}, not a non-empty "
+                                         "1-D float32 waveform")
+                continue
             if not (isinstance(item, np.ndarray) and item.ndim == 2):
                 raise AssertionError(f"{name}.transform: item {i} is {_describe(item)}, not a 2-D array")
             if item.dtype != np.float32:
@@ -418,9 +430,9 @@ def check_transformer_recording_set(name, estimator, input_kind=None):
                 raise AssertionError(f"{name}.transform: recording {i} has {X[i].shape[0]} frames in but "
                                      f"{item.shape[0]} out")
             widths.add(item.shape[1])
-        if len(widths) != 1:
+        if tags.output_kind != "audio" and len(widths) != 1:
             raise AssertionError(f"{name}.transform: items have different widths {sorted(widths)}")
-        width = widths.pop()
+        width = widths.pop() if widths else None
     elif isinstance(out, np.ndarray) and out.ndim == 2:
         if out.shape[0] != n:
             raise AssertionError(f"{name}.transform: {n} recordings in, {out.shape[0]} rows out")
@@ -428,7 +440,7 @@ def check_transformer_recording_set(name, estimator, input_kind=None):
     else:
         raise AssertionError(f"{name}.transform returned {_describe(out)}; expected a recording set (1-D object "
                              f"array of 2-D arrays) or a 2-D array with one row per recording")
-    if hasattr(est, "get_feature_names_out"):
+    if hasattr(est, "get_feature_names_out") and width is not None:
         names = est.get_feature_names_out()
         if len(names) != width:
             raise AssertionError(f"{name}: get_feature_names_out() gives {len(names)} names for {width} features")
@@ -619,9 +631,9 @@ def _check_placeholder_output(out, ref, bad_at, where):
         if not (isinstance(out, np.ndarray) and out.dtype == object and out.ndim == 1):
             raise AssertionError(f"{where}: returned {_describe(out)}; expected a recording set")
         placeholder = out[bad_at]
-        width = np.asarray(ref[0]).shape[1]
-        if not (isinstance(placeholder, np.ndarray) and placeholder.shape == (0, width)):
-            raise AssertionError(f"{where}: placeholder is {_describe(placeholder)}; expected a (0, {width}) array")
+        shape = (0,) if np.asarray(ref[0]).ndim == 1 else (0, np.asarray(ref[0]).shape[1])  # waveforms or frames
+        if not (isinstance(placeholder, np.ndarray) and placeholder.shape == shape):
+            raise AssertionError(f"{where}: placeholder is {_describe(placeholder)}; expected a {shape} array")
         _assert_same(_recording_set([out[i] for i in keep]), ref, f"{where}: good recordings vs processed alone",
                      rtol=_BATCH_RTOL, atol=_BATCH_ATOL)
         return
@@ -809,10 +821,15 @@ def check_set_output_pandas(name, estimator, input_kind=None):
     classifiers: ``fit``/``predict`` under ``transform_output="pandas"``
     give the same predictions as without it.
     """
-    from ..features import StatsPooling
+    from ..features import MFCCExtractor, StatsPooling
 
     tags = get_recording_tags(estimator, input_kind)
     _check_applies("check_set_output_pandas", tags, roles=("transformer", "classifier"))
+
+    def pooling():  # a recording set of frames is pooled; one of waveforms is first turned into MFCC frames
+        return Pipeline([("mfcc", MFCCExtractor()), ("pool", StatsPooling())]) if tags.output_kind == "audio" \
+            else StatsPooling()
+
     X, y = _data(tags)
     with _quiet():
         ref_est = _fit(clone(estimator), X, y)
@@ -827,7 +844,7 @@ def check_set_output_pandas(name, estimator, input_kind=None):
     columns = ref_est.get_feature_names_out() if not _is_recording_set(ref) else None
     if _is_recording_set(ref):
         with _quiet():
-            pooled_ref = StatsPooling().fit(ref).transform(ref)
+            pooled_ref = pooling().fit(ref).transform(ref)
 
     def run(where, make, pooled=False):
         try:
@@ -840,7 +857,8 @@ def check_set_output_pandas(name, estimator, input_kind=None):
             raise AssertionError(f"{where} raised {type(exc).__name__}: {exc}") from exc
         if pooled:
             # names of the pooling step itself: a recording set carries no feature names to pass on
-            expected, cols = pooled_ref, fitted[-1].get_feature_names_out()
+            pool = fitted[-1][-1] if isinstance(fitted[-1], Pipeline) else fitted[-1]
+            expected, cols = pooled_ref, pool.get_feature_names_out()
         else:
             expected, cols = ref, columns
         _expect_pandas(out, expected, cols, f"{where}: transform")
@@ -863,7 +881,7 @@ def check_set_output_pandas(name, estimator, input_kind=None):
         run(f"Pipeline([{name}, 'passthrough']) under set_config(transform_output='pandas')", pipe)
     if _is_recording_set(ref):
         def pooled():
-            return Pipeline([("est", clone(estimator)), ("pool", StatsPooling())])
+            return Pipeline([("est", clone(estimator)), ("pool", pooling())])
 
         run(f"Pipeline([{name}, StatsPooling()]).set_output(transform='pandas')",
             lambda: pooled().set_output(transform="pandas"), pooled=True)

@@ -145,10 +145,15 @@ def test_parameter_validation():
 
 _RAGGED = ("output is a ragged recording set of waveforms (1-D object array); the check compares outputs as "
            "2-D numeric arrays")
-VAD_EXPECTED_FAILURES = {name: _RAGGED for name in [
+_TOO_SHORT = ("the check feeds rows of 2-20 numbers as waveforms; audio shorter than one 25 ms analysis window is "
+              "rejected with AudioError by design")
+VAD_EXPECTED_FAILURES = {name: _TOO_SHORT for name in [
+    "check_fit_score_takes_y", "check_dtype_object", "check_f_contiguous_array_estimator",
+    "check_transformers_unfitted_stateless", "check_dict_unchanged"]}
+VAD_EXPECTED_FAILURES.update({name: _RAGGED for name in [
     "check_pipeline_consistency", "check_estimators_pickle", "check_transformer_data_not_an_array",
     "check_transformer_general", "check_transformer_preserve_dtypes", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_fit_idempotent"]}
+    "check_methods_subset_invariance", "check_fit_idempotent"]})
 VAD_EXPECTED_FAILURES.update({
     "check_estimators_dtypes": "the check feeds an all-zero row: digital silence is rejected with AudioError",
     "check_n_features_in": "input is audio (waveforms of any length): there is no input feature dimension",
