@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 import os
-import warnings
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
@@ -14,7 +12,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._audio import read_for_model
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioClassifier
-from .._hub import ModelNotAvailableError, load_pretrained, model_source_kind
+from .._hf import audio_model, cached_audio_model, check_chunk_seconds, pooled_chunk_outputs
+from .._hub import load_pretrained
 from .._sklearn_compat import Interval, StrOptions
 
 try:
@@ -130,72 +129,9 @@ _CUSTOM_HEADS = {
 # --------------------------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------------------------
-class _LoadedModel:
-    """A loaded network and the preprocessing it expects (never pickled)."""
-
-    def __init__(self, network, labels, architecture, sampling_rate, do_normalize, padding_value, use_mask,
-                 min_samples, device, feature_extractor):
-        self.network = network
-        self.feature_extractor = feature_extractor  # normalises, pads and masks batches
-        self.labels = labels
-        self.architecture = architecture
-        self.sampling_rate = sampling_rate
-        self.do_normalize = do_normalize
-        self.padding_value = padding_value
-        self.use_mask = use_mask
-        self.min_samples = min_samples
-        self.device = device
-
-
-def _min_samples(config):
-    """Fewest samples the convolutional feature encoder turns into at least one frame."""
-    n = 1
-    for kernel, stride in zip(reversed(list(config.conv_kernel)), reversed(list(config.conv_stride))):
-        n = (n - 1) * int(stride) + int(kernel)
-    return n
-
-
-def _load_feature_extractor(model):
-    """The checkpoint's feature extractor, or None when it has no preprocessor_config.json."""
-    from transformers import AutoFeatureExtractor
-
-    kind = model_source_kind(model)
-    if kind == "folder":
-        path = os.path.expanduser(os.fspath(model))
-        if not os.path.isfile(os.path.join(path, "preprocessor_config.json")):
-            return None
-        return load_pretrained(AutoFeatureExtractor.from_pretrained, path)
-    try:
-        return load_pretrained(AutoFeatureExtractor.from_pretrained, model)
-    except (ModelNotAvailableError, OSError, ValueError) as exc:
-        warnings.warn(f"HubertGender: no feature extractor (preprocessor_config.json) found for {model!r} "
-                      f"({exc}); feeding raw, un-normalised waveforms.", UserWarning, stacklevel=4)
-        return None
-
-
-def _cache_key(model):
-    """A folder is identified by its files' names, sizes and times, so a changed folder is reloaded."""
-    if model_source_kind(model) == "folder":
-        path = os.path.realpath(os.path.expanduser(os.fspath(model)))
-        return path, tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
-                                  for e in os.scandir(path) if e.is_file()))
-    return os.fspath(model), None
-
-
 def cached_speech_classifier(model, device="cpu"):
-    """:func:`load_speech_classifier` through a small in-memory cache (the two most recently used networks).
-
-    Cloned estimators (cross-validation, grid search) then share one network
-    instead of reloading it for every fit. A folder whose files change is
-    reloaded.
-    """
-    key, stamp = _cache_key(model)
-    return _cached_load(key, stamp, device)
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_load(key, stamp, device):
-    return load_speech_classifier(key, device)
+    """:func:`load_speech_classifier` through the small in-memory cache of loaded networks."""
+    return cached_audio_model(load_speech_classifier, model, device)
 
 
 def load_speech_classifier(model, device="cpu"):
@@ -234,23 +170,9 @@ def load_speech_classifier(model, device="cpu"):
         raise ValueError(
             f"Model {model!r}: the checkpoint lacks the classification head weights {missing[:6]}; they would be "
             "randomly initialised and the predictions meaningless. Is this a fine-tuned classifier checkpoint?")
-    network.eval().to(device)
     id2label = getattr(config, "id2label", None) or {}
     labels = [str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(config.num_labels)]
-    fe = _load_feature_extractor(model)
-    feat_norm_layer = getattr(config, "feat_extract_norm", "group") == "layer"
-    if fe is None:
-        from transformers import Wav2Vec2FeatureExtractor
-
-        # no preprocessor config: raw waveforms, zero padding, a mask only for layer-norm conv encoders
-        fe = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=False,
-                                      return_attention_mask=feat_norm_layer)
-    sampling_rate = int(getattr(fe, "sampling_rate", 16000) or 16000)
-    do_normalize = bool(getattr(fe, "do_normalize", False))
-    padding_value = float(getattr(fe, "padding_value", 0.0))
-    use_mask = bool(getattr(fe, "return_attention_mask", feat_norm_layer))
-    return _LoadedModel(network, labels, type(network).__name__, sampling_rate, do_normalize, padding_value,
-                        use_mask, _min_samples(config), device, fe)
+    return audio_model(network, config, model, device, owner="HubertGender", labels=labels)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -327,21 +249,6 @@ def map_model_labels(model_labels, y_labels, label_map=None):
 # --------------------------------------------------------------------------------------------------------------
 # Audio preparation
 # --------------------------------------------------------------------------------------------------------------
-def chunk_bounds(n_samples, chunk_samples):
-    """Split ``n_samples`` into equal-length chunks of at most ``chunk_samples``.
-
-    Returns ``(starts, length)``: ``k = ceil(n / chunk)`` chunks of length
-    ``n // k`` spread evenly from the start to the end of the recording (so
-    there is no short leftover chunk; at most ``k - 1`` samples overlap).
-    """
-    if chunk_samples is None or n_samples <= chunk_samples:
-        return np.array([0]), n_samples
-    k = math.ceil(n_samples / chunk_samples)
-    length = n_samples // k
-    starts = np.round(np.linspace(0, n_samples - length, k)).astype(np.int64)
-    return starts, length
-
-
 class HubertGender(AudioClassifier):
     """A pretrained audio classifier (HuBERT / wav2vec 2.0) as a zero-shot scikit-learn classifier.
 
@@ -503,14 +410,7 @@ class HubertGender(AudioClassifier):
         return cached_speech_classifier(self.model, self._torch_device())
 
     def _chunk_samples(self, loaded):
-        if self.chunk_seconds is None:
-            return None
-        n = int(round(self.chunk_seconds * loaded.sampling_rate))
-        if n < 2 * loaded.min_samples:
-            raise ValueError(f"chunk_seconds={self.chunk_seconds} gives {n} samples per chunk; the model needs at "
-                             f"least {2 * loaded.min_samples} ({2 * loaded.min_samples / loaded.sampling_rate:.3f} s)"
-                             " for two output frames.")
-        return n
+        return check_chunk_seconds(self.chunk_seconds, loaded)
 
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X, y):
@@ -591,46 +491,20 @@ class HubertGender(AudioClassifier):
 
     def _classify(self, loaded, ready, chunk):
         """``[(index, waveform)]`` -> ``[(index, probabilities over the model's classes)]``."""
-        pieces = []  # (recording, start, length)
-        for r, (_, w) in enumerate(ready):
-            starts, length = chunk_bounds(w.shape[0], chunk)
-            pieces.extend((r, int(s), int(length)) for s in starts)
-        if not pieces:
-            return []
-        # longest first within equal lengths; without a mask only chunks of identical length share a batch
-        order = sorted(range(len(pieces)), key=lambda j: (pieces[j][2], j))
-        batches, current = [], []
-        for j in order:
-            if current and (len(current) == self.batch_size
-                            or (not loaded.use_mask and pieces[j][2] != pieces[current[0]][2])):
-                batches.append(current)
-                current = []
-            current.append(j)
-        batches.append(current)
+        import torch
 
-        weight = np.zeros(len(ready))
-        acc = np.zeros((len(ready), len(loaded.labels)))
-        for batch in batches:
-            segments = [ready[pieces[j][0]][1][pieces[j][1]:pieces[j][1] + pieces[j][2]] for j in batch]
-            features = loaded.feature_extractor(segments, sampling_rate=loaded.sampling_rate, padding=True,
-                                                return_attention_mask=True, return_tensors="np")
-            inputs = {"input_values": torch.from_numpy(np.asarray(features["input_values"], dtype=np.float32))
-                      .to(loaded.device)}
-            if loaded.use_mask:
-                inputs["attention_mask"] = torch.from_numpy(np.asarray(features["attention_mask"], dtype=np.int64)
-                                                            ).to(loaded.device)
-            proba = torch.softmax(loaded.network(**inputs).logits.float(), dim=-1).cpu().numpy().astype(np.float64)
-            for b, j in enumerate(batch):
-                r, _, length = pieces[j]
-                weight[r] += length
-                acc[r] += length * (proba[b] if self.aggregate == "mean" else np.log(np.clip(proba[b], 1e-300, None)))
-        if self.aggregate == "mean":
-            res = acc / weight[:, None]
-        else:
-            logp = acc / weight[:, None]
-            res = np.exp(logp - logp.max(axis=1, keepdims=True))
-        res /= res.sum(axis=1, keepdims=True)
-        return [(index, row) for (index, _), row in zip(ready, res)]
+        geometric = self.aggregate == "geometric"
+
+        def forward(inputs):
+            logits = loaded.network(**inputs).logits.float()
+            out = torch.log_softmax(logits, dim=-1) if geometric else torch.softmax(logits, dim=-1)
+            return out.cpu().numpy()
+
+        results = []
+        for index, mean in pooled_chunk_outputs(loaded, ready, chunk, self.batch_size, forward):
+            proba = np.exp(mean - mean.max()) if geometric else mean  # length-weighted mean of log-probabilities
+            results.append((index, proba / proba.sum()))
+        return results
 
     def predict_proba(self, X):
         """Class probabilities per recording, columns in ``classes_`` order.

@@ -13,5 +13,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "_pooling": ["StatsPooling"],
     "_wav2vec": ["Wav2VecChunker"],
     "_embedding": ["SpeakerEmbedding"],
+    "_xvector": ["XVectorEmbedding"],
     "_vad": ["VoiceActivityDetector", "speech_mask", "apply_speech_mask"],
 })

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._audio import AudioError, check_not_silent, read_input, source_name
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
+from .._hf import receptive_field
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval, StrOptions
 from .._torch import resolve_device
@@ -25,14 +26,6 @@ _RUNTIMES = weakref.WeakKeyDictionary()
 
 
 # ----------------------------------------------------------------------------------------------- decoding (workers)
-def _receptive_field(kernels, strides):
-    """Samples needed for one output frame of a stack of strided convolutions."""
-    field = 1
-    for k, s in zip(reversed(kernels), reversed(strides)):
-        field = (field - 1) * s + k
-    return int(field)
-
-
 def _conv_frames(n_samples, kernels, strides):
     n = int(n_samples)
     for k, s in zip(kernels, strides):
@@ -608,7 +601,7 @@ class Wav2VecChunker(AudioTransformer):
         self.n_features_out_ = self.hidden_size_ * (2 if self.output == "mean+std" else 1)
         kernels, strides = list(config.conv_kernel), list(config.conv_stride)
         self.chunk_samples_ = chunk
-        self.min_samples_ = _receptive_field(kernels, strides)
+        self.min_samples_ = receptive_field(kernels, strides)
         self.frames_per_chunk_ = _conv_frames(chunk, kernels, strides)
         if self.frames_per_chunk_ < 1:
             raise ValueError(

@@ -22,10 +22,10 @@ from skvoice import AudioError, SkippedRecordingsWarning  # noqa: E402
 from skvoice._audio import resample  # noqa: E402
 from skvoice._hub import ModelNotAvailableError  # noqa: E402
 from skvoice.classifiers import HubertGender  # noqa: E402
+from skvoice._hf import chunk_bounds  # noqa: E402
 from skvoice.classifiers._hubert import (  # noqa: E402
     HubertForSpeechClassification,
     Wav2Vec2ForSpeechClassification,
-    chunk_bounds,
     map_model_labels,
 )
 

@@ -1,0 +1,234 @@
+"""Pretrained x-vector speaker embeddings from transformers checkpoints (WavLM / wav2vec 2.0 / UniSpeech-SAT)."""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import os
+
+import numpy as np
+
+from .._audio import read_for_model
+from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
+from .._hf import audio_model, cached_audio_model, check_chunk_seconds, pooled_chunk_outputs
+from .._hub import load_pretrained
+from .._sklearn_compat import Interval
+
+__all__ = ["XVectorEmbedding"]
+
+DEFAULT_MODEL = "microsoft/wavlm-base-plus-sv"
+
+
+def load_xvector_model(model, device="cpu"):
+    """Load a ``*ForXVector`` checkpoint (transformers' ``AutoModelForAudioXVector``) with its feature extractor.
+
+    Raises
+    ------
+    ModelNotAvailableError
+        Missing folder/config, or a hub id that is neither cached nor downloadable.
+    ValueError
+        A checkpoint that is not an x-vector model, or that lacks the x-vector head weights.
+    """
+    from transformers import AutoConfig, AutoModelForAudioXVector
+
+    config = load_pretrained(AutoConfig.from_pretrained, model)
+    archs = list(getattr(config, "architectures", None) or [])
+    if not any(a.endswith("ForXVector") for a in archs):
+        raise ValueError(f"Model {model!r} is not an x-vector checkpoint (config.architectures={archs or None}); "
+                         "XVectorEmbedding needs a *ForXVector model such as WavLMForXVector "
+                         "(transformers' AutoModelForAudioXVector).")
+    network, info = load_pretrained(AutoModelForAudioXVector.from_pretrained, model, config=config,
+                                    output_loading_info=True)
+    missing = sorted(k for k in info.get("missing_keys", ()) if not k.startswith(network.base_model_prefix + "."))
+    if missing:
+        raise ValueError(f"Model {model!r}: the checkpoint lacks the x-vector head weights {missing[:6]}; they "
+                         "would be randomly initialised and the embeddings meaningless.")
+    loaded = audio_model(network, config, model, device, owner="XVectorEmbedding")
+    # the TDNN head needs several encoder frames: widen the shortest usable input by its receptive field
+    tdnn_frames = 1 + sum((int(k) - 1) * int(d) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation))
+    loaded.min_samples += (tdnn_frames - 1) * int(np.prod(config.conv_stride))
+    return loaded
+
+
+class XVectorEmbedding(AudioTransformer):
+    """Speaker embeddings from a pretrained x-vector model (e.g. WavLM-for-XVector): audio -> vectors.
+
+    Loads any transformers ``*ForXVector`` checkpoint (WavLM, wav2vec 2.0,
+    UniSpeech-SAT, data2vec-audio encoders with a TDNN x-vector head trained
+    for speaker verification) from a local ``save_pretrained`` folder or the
+    Hugging Face cache, offline-first. Each recording is resampled to the
+    model's rate, split into equal chunks of at most ``chunk_seconds``, run in
+    batches under :func:`torch.inference_mode`, and its embedding is the
+    length-weighted mean of the chunk x-vectors, L2-normalised. The output is
+    a 2-D array that any scikit-learn estimator (or
+    :class:`~skvoice.classifiers.SpeakerVerifier`) takes.
+
+    Parameters
+    ----------
+    model : str or os.PathLike, default="microsoft/wavlm-base-plus-sv"
+        Hugging Face id or local folder of a ``*ForXVector`` checkpoint.
+        Without network it must be a folder or already in the local cache
+        (:class:`~skvoice.ModelNotAvailableError` says what to do otherwise).
+    sample_rate : int, default=16000
+        Rate of waveform input (files are decoded at the model's rate).
+    max_seconds : float or None, default=None
+        Use only the first ``max_seconds`` of each recording.
+    chunk_seconds : float or None, default=10.0
+        Longest piece fed to the model at once. ``None`` feeds whole
+        recordings (attention memory grows with the square of the length).
+    batch_size : int, default=8
+        Chunks per forward pass.
+    %(device)s
+    %(n_threads)s
+    %(on_error)s
+    %(n_jobs)s
+        The network runs in the calling process.
+    %(verbose)s
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Embedding size (the checkpoint's ``xvector_output_dim``).
+    architecture_ : str
+        The loaded model class.
+    model_sample_rate_ : int
+        Rate the model consumes.
+    %(failures_)s
+
+    See Also
+    --------
+    SpeakerEmbedding : the GE2E embedding whose weights ship with resemblyzer.
+    skvoice.classifiers.SpeakerVerifier : verification/identification on embeddings.
+
+    Notes
+    -----
+    The network is not pickled (``pickle``/``joblib.dump`` store only the
+    parameters and fitted attributes); it is reloaded from ``model`` when
+    needed and shared between instances through a small cache.
+
+    Examples
+    --------
+    A tiny randomly initialised model stands in for a real checkpoint:
+
+    >>> import tempfile, torch
+    >>> from transformers import WavLMConfig, WavLMForXVector
+    >>> from skvoice.datasets import make_voices
+    >>> from skvoice.features import XVectorEmbedding
+    >>> config = WavLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+    ...                      conv_dim=(8, 8), conv_kernel=(10, 3), conv_stride=(5, 2), num_conv_pos_embeddings=8,
+    ...                      num_conv_pos_embedding_groups=2, tdnn_dim=(8, 8), tdnn_kernel=(3, 1),
+    ...                      tdnn_dilation=(1, 1), xvector_output_dim=12, architectures=["WavLMForXVector"])
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = torch.manual_seed(0)
+    >>> WavLMForXVector(config).save_pretrained(folder)
+    >>> voices = make_voices(n_speakers=2, n_utterances=2, duration=0.5, random_state=0)
+    >>> emb = XVectorEmbedding(folder).fit_transform(voices.waveforms)
+    >>> emb.shape, emb.dtype
+    ((4, 12), dtype('float32'))
+    """
+
+    _parameter_constraints = {
+        "model": [str, os.PathLike],
+        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
+        "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "chunk_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        **TORCH_CONSTRAINTS,
+        **AUDIO_CONSTRAINTS,
+    }
+    _failed_slot = "a row of NaN"
+    _block_size = 64
+
+    def __init__(self, model=DEFAULT_MODEL, *, sample_rate=16000, max_seconds=None, chunk_seconds=10.0,
+                 batch_size=8, device="auto", n_threads=None, on_error="raise", n_jobs=None, verbose=0):
+        self.model = model
+        self.sample_rate = sample_rate
+        self.max_seconds = max_seconds
+        self.chunk_seconds = chunk_seconds
+        self.batch_size = batch_size
+        self.device = device
+        self.n_threads = n_threads
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _get_model(self):
+        return cached_audio_model(load_xvector_model, self.model, self._torch_device())
+
+    def fit(self, X=None, y=None):
+        """Load the model and record the output size (nothing is learned).
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, optional
+            Validated only (files are not read).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : XVectorEmbedding
+        """
+        self._validate_params()
+        if X is not None:
+            self._check_audio(X, check_waveforms=True)
+        loaded = self._get_model()
+        check_chunk_seconds(self.chunk_seconds, loaded)
+        self.n_features_out_ = int(loaded.network.config.xvector_output_dim)
+        self.architecture_ = loaded.architecture
+        self.model_sample_rate_ = loaded.sampling_rate
+        self._set_failures([])
+        return self
+
+    def transform(self, X):
+        """Embed each recording.
+
+        Parameters
+        ----------
+        X : sequence of str, os.PathLike or 1-D arrays
+            Audio file paths, or waveforms at ``sample_rate``.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_recordings, n_features_out_)
+            float32 unit vectors; NaN rows for failed recordings
+            (``on_error`` "warn"/"skip").
+        """
+        import torch
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "n_features_out_")
+        self._validate_params()
+        items = self._check_audio(X)
+        loaded = self._get_model()
+        chunk = check_chunk_seconds(self.chunk_seconds, loaded)
+        read = functools.partial(read_for_model, input_rate=self.sample_rate, model_rate=loaded.sampling_rate,
+                                 max_seconds=self.max_seconds, min_samples=loaded.min_samples)
+
+        def forward(inputs):
+            return loaded.network(**inputs).embeddings.float().cpu().numpy()
+
+        with torch.inference_mode(), self._torch_threads():
+            results = self._map_audio(items, read, encode=lambda ready, final: pooled_chunk_outputs(
+                loaded, ready, chunk, self.batch_size, forward), desc="x-vector")
+        out = np.full((len(items), self.n_features_out_), np.nan, dtype=np.float32)
+        for i, e in enumerate(results):
+            if e is not None:
+                out[i] = e / max(np.linalg.norm(e), 1e-12)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """``xvector_0`` ... ``xvector_{n-1}``."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "n_features_out_")
+        return np.asarray([f"xvector_{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags
