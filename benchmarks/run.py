@@ -36,6 +36,8 @@ BENCHMARKS = {
     "training": ("bench_training.py", "gender HGB vs study GB training time; GMM speaker models"),
     "memory": ("bench_memory.py", "peak RSS of MFCC extraction, full corpus vs a tenth"),
     "wav2vec": ("bench_wav2vec.py", "wav2vec2 feature extraction (written separately)"),
+    "vad": ("bench_vad.py", "voice activity detectors under noise; GE2E front-end speed on 2-s chunks"),
+    "sample": ("bench_sample.py", "what a newcomer sees on the bundled sample"),
 }
 
 
