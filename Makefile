@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[all]"
 	touch $(STAMP)
 
-# the main job: reproduce the study's tables (real LibriSpeech when SKVOICE_LIBRISPEECH is set, else synthetic)
+# the main job: reproduce the study's tables on real speech: the LibriSpeech root in SKVOICE_LIBRISPEECH when set,
+# else the real LibriSpeech sample bundled with skvoice (no download; `skvoice reproduce --download` fetches dev-clean)
 demo: $(STAMP)
-	if [ -n "$$SKVOICE_LIBRISPEECH" ]; then $(BIN)/skvoice reproduce; \
-	else echo "SKVOICE_LIBRISPEECH is not set: running on synthetic voices"; $(BIN)/skvoice reproduce --synthetic --quick; fi
+	$(BIN)/skvoice reproduce
 
 # two pytest workers on two cores: keep each single-threaded, or every BLAS/OpenMP/torch call oversubscribes
 TEST_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1

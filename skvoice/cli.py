@@ -15,8 +15,9 @@ import sys
 __all__ = ["main", "build_parser"]
 
 _EPILOG_REPRODUCE = """\
-data: --data, else $SKVOICE_LIBRISPEECH, else fetch_librispeech() downloads dev-clean (337 MB) once
-into the data home ($SKVOICE_DATA or ~/skvoice_data). --synthetic needs no data at all.
+data: --data, else $SKVOICE_LIBRISPEECH, else the real LibriSpeech sample bundled with skvoice (no network).
+--download fetches dev-clean (337 MB, the study's subset) once into the data home ($SKVOICE_DATA or
+~/skvoice_data) instead. --synthetic runs on synthetic voices.
 
 examples:
   skvoice reproduce --data /data/LibriSpeech --gender-subset train-clean-100 --speaker-subset test-other
@@ -68,7 +69,7 @@ def build_parser():
         epilog=_EPILOG_REPRODUCE, formatter_class=argparse.RawDescriptionHelpFormatter)
     rep.add_argument("--data", metavar="LIBRISPEECH_ROOT",
                      help="LibriSpeech folder holding SPEAKERS.TXT and subset folders (default: "
-                          "$SKVOICE_LIBRISPEECH, else download dev-clean)")
+                          "$SKVOICE_LIBRISPEECH, else the bundled real sample, or dev-clean with --download)")
     rep.add_argument("--gender-subset", metavar="SUBSET",
                      help="subset for the gender task (default: dev-clean as in the study, else train-clean-100 "
                           "or the first available)")
@@ -89,8 +90,10 @@ def build_parser():
                           "local Hugging Face cache, else skipped)")
     rep.add_argument("--synthetic", action="store_true",
                      help="run everything on synthetic voices (make_voices); needs no data")
-    rep.add_argument("--no-download", action="store_true",
-                     help="never download dev-clean; fail with instructions when no data is found")
+    rep.add_argument("--download", action="store_true",
+                     help="with no --data and no $SKVOICE_LIBRISPEECH, download dev-clean (the study's subset) "
+                          "instead of using the bundled sample")
+    rep.add_argument("--no-download", action="store_true", help=argparse.SUPPRESS)  # the default since 0.2
     rep.add_argument("--n-jobs", type=_n_jobs_arg, default=-1, metavar="N",
                      help="parallel jobs for feature extraction and GMMs (default: -1, all cores)")
     rep.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: %(default)s)")
@@ -117,7 +120,7 @@ def _cmd_reproduce(args, argv):
     config = ReproduceConfig(data=args.data, gender_subset=args.gender_subset, speaker_subset=args.speaker_subset,
                              out=args.out, quick=args.quick, models=args.models, wav2vec=args.wav2vec,
                              hubert=args.hubert, synthetic=args.synthetic, n_jobs=args.n_jobs, seed=args.seed,
-                             download=not args.no_download, argv=list(argv))
+                             download=args.download and not args.no_download, argv=list(argv))
     try:
         results = run_reproduce(config, Progress(quiet=args.quiet))
     except DataError as exc:

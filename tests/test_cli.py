@@ -91,17 +91,26 @@ def test_root_without_speakers_txt(capsys, tmp_path):
     assert "SPEAKERS.TXT" in capsys.readouterr().err
 
 
-def test_offline_without_data_exits_2(capsys, monkeypatch, tmp_path):
-    """No --data, no $SKVOICE_LIBRISPEECH, nothing downloaded and offline: instructions, exit code 2."""
+def test_offline_download_without_data_exits_2(capsys, monkeypatch, tmp_path):
+    """--download with no --data, no $SKVOICE_LIBRISPEECH, nothing downloaded and offline: instructions, exit 2."""
     monkeypatch.delenv("SKVOICE_LIBRISPEECH", raising=False)
     monkeypatch.setenv("SKVOICE_DATA", str(tmp_path / "home"))
     monkeypatch.setenv("SKVOICE_OFFLINE", "1")
-    assert main(["reproduce", "--out", str(tmp_path / "out"), "-q"]) == 2
+    assert main(["reproduce", "--download", "--out", str(tmp_path / "out"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "could not be fetched" in err and "--data /path/to/LibriSpeech" in err and "--synthetic" in err
     assert "Traceback" not in err
-    assert main(["reproduce", "--no-download", "--out", str(tmp_path / "out"), "-q"]) == 2
-    assert "SKVOICE_LIBRISPEECH is not set" in capsys.readouterr().err
+
+
+def test_without_data_the_bundled_real_sample_is_used(monkeypatch):
+    """No --data and no $SKVOICE_LIBRISPEECH: the real LibriSpeech sample inside the package, no network."""
+    from skvoice.study.data import BUNDLED_ORIGIN, resolve_root
+
+    monkeypatch.delenv("SKVOICE_LIBRISPEECH", raising=False)
+    monkeypatch.setenv("SKVOICE_OFFLINE", "1")
+    root, origin = resolve_root(None)
+    assert origin == BUNDLED_ORIGIN and os.path.isfile(os.path.join(root, "SPEAKERS.TXT"))
+    assert os.path.isdir(os.path.join(root, "train-clean-100")) and os.path.isdir(os.path.join(root, "test-other"))
 
 
 def test_missing_subset_lists_available(capsys, tmp_path):

@@ -77,7 +77,7 @@ class ReproduceConfig:
     synthetic: bool = False
     n_jobs: int | None = -1
     seed: int = 0
-    download: bool = True
+    download: bool = False  # True: fetch dev-clean when no data is given (else the bundled sample is used)
     argv: list | None = None
     data_source: str | None = None  # a registered data source; None: synthetic or librispeech from the flags
 

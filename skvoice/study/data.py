@@ -122,10 +122,16 @@ def check_root(root, origin):
     return root
 
 
-def resolve_root(data=None, *, download=True, progress=None):
-    """The LibriSpeech root: ``data``, else ``$SKVOICE_LIBRISPEECH``, else ``fetch_librispeech()`` (dev-clean).
+BUNDLED_ORIGIN = "the bundled sample (real LibriSpeech shipped with skvoice, CC BY 4.0)"
 
-    Returns ``(root, origin)``; raises :class:`DataError` with instructions when nothing is usable.
+
+def resolve_root(data=None, *, download=False, progress=None):
+    """The LibriSpeech root: ``data``, else ``$SKVOICE_LIBRISPEECH``, else dev-clean (``download``) or the sample.
+
+    With neither ``data`` nor ``$SKVOICE_LIBRISPEECH``, ``download=True`` fetches dev-clean with
+    ``fetch_librispeech()`` (the study's subset) and ``download=False`` uses the real LibriSpeech sample
+    bundled with skvoice (no network). Returns ``(root, origin)``; raises :class:`DataError` with
+    instructions when nothing is usable.
     """
     from ..datasets import ENV_ROOT
 
@@ -135,7 +141,12 @@ def resolve_root(data=None, *, download=True, progress=None):
     if env:
         return check_root(env, f"${ENV_ROOT}"), f"${ENV_ROOT}"
     if not download:
-        raise DataError(_offline_help(f"no --data given and ${ENV_ROOT} is not set."))
+        from ..datasets._sample import _sample_root
+
+        if progress is not None:
+            progress.log(f"no --data and ${ENV_ROOT} unset: using {BUNDLED_ORIGIN}; --download fetches dev-clean "
+                         "for the full study")
+        return check_root(_sample_root(), "the bundled sample"), BUNDLED_ORIGIN
     from ..datasets import fetch_librispeech
 
     if progress is not None:
@@ -250,6 +261,10 @@ def load_librispeech_subset(root, subset, budget, seed, task):
     duration = frame["duration"].to_numpy(float)
     desc = describe(speaker, gender, duration, source="librispeech", root=root, subset=subset, selection=selection,
                     notes=notes)
+    from ..datasets._sample import _sample_root
+
+    if os.path.realpath(root) == os.path.realpath(_sample_root()):  # say exactly which bundled files were used
+        desc.files = [os.path.relpath(p, root) for p in frame["path"]]
     return Corpus(X=frame["path"].to_numpy(object), speaker=speaker, gender=gender, duration=duration,
                   description=desc)
 

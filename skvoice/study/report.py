@@ -231,6 +231,10 @@ def _data(results):
         out.append(f"LibriSpeech root: `{data.root}` (from {data.origin}).")
     notes = list(data.notes) + data.gender.notes + (data.speaker.notes if data.speaker is not data.gender else [])
     out += [f"- {n}" for n in dict.fromkeys(notes)]
+    for task, d in (("gender", data.gender), ("speaker", data.speaker)):
+        if d.files:
+            out += [f"\n<details><summary>Bundled files used for the {task} task ({len(d.files)})</summary>\n",
+                    ", ".join(f"`{f}`" for f in d.files), "\n</details>"]
     return out + [""]
 
 

@@ -183,11 +183,13 @@ class CorpusDescription:
     mean_duration_s: float
     recordings_per_speaker: dict  # {"min": int, "max": int}
     n_frames: int | None = None   # MFCC frames, once extracted
+    files: list[str] | None = None  # the files used, listed for the bundled sample only
 
     def to_dict(self):
         out = dataclasses.asdict(self)
-        if self.n_frames is None:
-            out.pop("n_frames")
+        for key in ("n_frames", "files"):
+            if out[key] is None:
+                out.pop(key)
         return out
 
 
