@@ -16,7 +16,7 @@ from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input
 
-__all__ = ["BaseDegradation"]
+__all__ = ["BaseDegradation", "as_matrix", "coerce_object_matrix"]
 
 _SEED_BYTES = 8
 
@@ -41,6 +41,29 @@ def _item_seed(base, item, y):
     else:
         h.update(b"wave:" + np.ascontiguousarray(y, dtype=np.float32).tobytes())
     return int.from_bytes(h.digest(), "little")
+
+
+def coerce_object_matrix(X):
+    """A 2-D object array of numbers becomes float64 (as scikit-learn converts it); anything else is returned as is."""
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2:
+        return X.astype(np.float64)
+    return X
+
+
+def as_matrix(X):
+    """``X`` as a 2-D numeric ndarray when it is one in disguise (ndarray, DataFrame, anything with ``__array__``
+    that is not a list, tuple or Series), else None. Lists of waveforms stay recording sets."""
+    if isinstance(X, (list, tuple, str)) or (hasattr(X, "iloc") and not hasattr(X, "columns")):
+        return None
+    if not (isinstance(X, np.ndarray) or hasattr(X, "__array__")):
+        return None
+    try:
+        a = np.asarray(X)
+    except (TypeError, ValueError):
+        return None
+    if a.ndim == 2 and (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        return a
+    return None
 
 
 class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
@@ -99,7 +122,7 @@ class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         """
         self._validate()
         if X is not None:
-            check_audio_input(X, estimator=self)
+            check_audio_input(coerce_object_matrix(X), estimator=self)
         return self
 
     def _one(self, item, index, base, context):
@@ -123,7 +146,8 @@ class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             (a 2-D array when ``X`` was a 2-D array).
         """
         self._validate()
-        two_d = isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 2
+        X = coerce_object_matrix(X)
+        two_d = as_matrix(X) is not None
         items = check_audio_input(X, estimator=self)
         base = _base_seed(getattr(self, "random_state", 0))
         context = self._prepare(np.random.default_rng(base))

@@ -11,8 +11,10 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from .._audio import is_path_like
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input
+from ._base import coerce_object_matrix
 
 __all__ = ["AugmentedTrainer"]
 
@@ -24,15 +26,19 @@ def _estimator_has(attr):
     return check
 
 
-def _is_2d_numeric(X):
-    return isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 2
-
-
 def _take(values, index):
-    """Rows ``index`` of a per-sample array-like (numpy, pandas, list), keeping its type."""
+    """Rows ``index`` of a per-sample array-like (numpy, pandas, list), keeping its type where possible."""
     from sklearn.utils import _safe_indexing
 
-    return _safe_indexing(values, index)
+    try:
+        return _safe_indexing(values, index)
+    except (TypeError, ValueError, KeyError):
+        return np.asarray(values)[index]
+
+
+def _rows(part):
+    """The recordings of a recording set (list, object array, Series) or the rows of a 2-D array."""
+    return list(part)
 
 
 class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
@@ -165,12 +171,15 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         if self.n_copies == 0 and not self.keep_clean:
             raise ValueError("n_copies=0 with keep_clean=False leaves nothing to train on.")
         self._check_rates()
+        X = coerce_object_matrix(X)
         items = check_audio_input(X, estimator=self)
         n = len(items)
+        if y is None and get_tags(self.estimator).target_tags.required:
+            raise ValueError(f"{type(self.estimator).__name__} requires y to be passed, but the target y is None.")
         if y is not None and _num_samples(y) != n:
             raise ValueError(f"X has {n} recordings but y has {_num_samples(y)} entries.")
         rng = check_random_state(self.random_state)
-        parts = [X if _is_2d_numeric(X) else items] if self.keep_clean else []
+        parts = [items] if self.keep_clean else []
         for _ in range(self.n_copies):
             augmenter = clone(self.augmenter)
             if "random_state" in augmenter.get_params(deep=False):
@@ -194,13 +203,13 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
 
     @staticmethod
     def _concatenate(parts):
-        arrays = [np.asarray(p) if _is_2d_numeric(p) else None for p in parts]
-        if all(a is not None for a in arrays) and len({a.shape[1] for a in arrays}) == 1:
-            dtype = np.result_type(*arrays)
-            return np.vstack([a.astype(dtype, copy=False) for a in arrays])
-        items = []
-        for p in parts:
-            items.extend(list(p) if not _is_2d_numeric(p) else [row for row in p])
+        """One recording set of all parts: a 2-D array when every recording is an in-memory waveform of one
+        length (so plain scikit-learn estimators can be wrapped too), else a 1-D object array."""
+        items = [item for part in parts for item in _rows(part)]
+        if all(not is_path_like(it) and np.ndim(it) == 1 for it in items) and len({len(it) for it in items}) == 1:
+            arrays = [np.asarray(it) for it in items]
+            if all(np.issubdtype(a.dtype, np.number) for a in arrays):
+                return np.vstack(arrays).astype(np.result_type(*arrays), copy=False)
         return as_recording_set(items)
 
     # ------------------------------------------------------------------ delegation on unchanged input
