@@ -38,6 +38,7 @@ BENCHMARKS = {
     "wav2vec": ("bench_wav2vec.py", "wav2vec2 feature extraction (written separately)"),
     "vad": ("bench_vad.py", "voice activity detectors under noise; GE2E front-end speed on 2-s chunks"),
     "sample": ("bench_sample.py", "what a newcomer sees on the bundled sample"),
+    "robustness": ("bench_robustness.py", "accuracy under degraded conditions, with/without fit-time augmentation"),
 }
 
 

@@ -1,0 +1,183 @@
+"""The base of every degradation transformer: audio in (paths or waveforms), waveforms out."""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+import os
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from .._audio import is_path_like, read_input
+from .._parallel import map_recordings
+from .._persistence import VersionedPickleMixin
+from .._ragged import as_recording_set, check_audio_input
+
+__all__ = ["BaseDegradation", "as_matrix", "coerce_object_matrix"]
+
+_SEED_BYTES = 8
+
+
+def _base_seed(random_state):
+    """One int per ``transform`` call: fixed for an int ``random_state``, fresh for None or a RandomState."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state) & (2 ** 63 - 1)
+    return int(check_random_state(random_state).randint(2 ** 31 - 1))
+
+
+def _item_seed(base, item, y):
+    """Seed of one recording: a hash of the base seed and the recording (its path, else its samples).
+
+    A recording's degradation so depends on ``random_state`` and on the recording only, never on the
+    other recordings in the batch nor on their order (and so never on ``n_jobs``).
+    """
+    h = hashlib.blake2b(digest_size=_SEED_BYTES)
+    h.update(int(base).to_bytes(8, "little"))
+    if is_path_like(item):
+        h.update(b"path:" + os.fsencode(os.fspath(item)))
+    else:
+        h.update(b"wave:" + np.ascontiguousarray(y, dtype=np.float32).tobytes())
+    return int.from_bytes(h.digest(), "little")
+
+
+def coerce_object_matrix(X):
+    """A 2-D object array of numbers becomes float64 (as scikit-learn converts it); anything else is returned as is."""
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2:
+        return X.astype(np.float64)
+    return X
+
+
+def as_matrix(X):
+    """``X`` as a 2-D numeric ndarray when it is one in disguise (ndarray, DataFrame, anything with ``__array__``
+    that is not a list, tuple or Series), else None. Lists of waveforms stay recording sets."""
+    if isinstance(X, (list, tuple, str)) or (hasattr(X, "iloc") and not hasattr(X, "columns")):
+        return None
+    if not (isinstance(X, np.ndarray) or hasattr(X, "__array__")):
+        return None
+    try:
+        a = np.asarray(X)
+    except (TypeError, ValueError):
+        return None
+    if a.ndim == 2 and (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        return a
+    return None
+
+
+class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+    """Base class of the degradation transformers (not public API: subclass it to add one).
+
+    Subclasses implement ``_apply(y, rng, context)`` for one float32 waveform,
+    may implement ``_prepare(rng)`` (work done once per ``transform`` call, e.g.
+    decoding babble talkers; its result is the ``context``) and ``_check_params``.
+
+    Input: a sequence of audio file paths (decoded and resampled to
+    ``sample_rate``) or of 1-D waveforms at ``sample_rate``; a 2-D numeric array
+    is one waveform per row. Output: a 1-D object array of float32 waveforms,
+    or a 2-D float32 array when the input was 2-D (and every output row has the
+    same length, as all skvoice degradations keep lengths equal).
+
+    Randomness: each recording gets a seed from a hash of ``random_state`` and
+    the recording itself (its path, or its samples). With an int
+    ``random_state`` the same recording is always degraded the same way,
+    whatever else is in the batch and in whatever order; with ``None`` or a
+    ``RandomState`` every call draws afresh.
+    """
+
+    _parameter_constraints: dict = {
+        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def _check_params(self):
+        """Validate what ``_parameter_constraints`` cannot express (ranges, combinations)."""
+
+    def _prepare(self, rng):
+        """Work done once per ``transform`` call; the result is passed to every ``_apply``."""
+        return None
+
+    def _apply(self, y, rng, context):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ sklearn API
+    def _validate(self):
+        self._validate_params()
+        self._check_params()
+
+    def fit(self, X=None, y=None):
+        """Validate the parameters (degradations learn nothing).
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, optional
+            Validated (type and shape only; no audio is decoded).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate()
+        if X is not None:
+            check_audio_input(coerce_object_matrix(X), estimator=self)
+        return self
+
+    def _one(self, item, index, base, context):
+        y = read_input(item, self.sample_rate, index)
+        rng = np.random.default_rng(_item_seed(base, item, y))
+        return np.ascontiguousarray(self._apply(y, rng, context), dtype=np.float32)
+
+    def transform(self, X):
+        """Degrade each recording.
+
+        Parameters
+        ----------
+        X : sequence of str, os.PathLike or 1-D arrays
+            Audio file paths, or waveforms at ``sample_rate``. A 2-D numeric
+            array is read as one waveform per row.
+
+        Returns
+        -------
+        waveforms : ndarray of object, shape (n_recordings,), or ndarray of float32, shape (n_recordings, n)
+            One degraded float32 waveform per recording, at ``sample_rate``
+            (a 2-D array when ``X`` was a 2-D array).
+        """
+        self._validate()
+        X = coerce_object_matrix(X)
+        two_d = as_matrix(X) is not None
+        items = check_audio_input(X, estimator=self)
+        base = _base_seed(getattr(self, "random_state", 0))
+        context = self._prepare(np.random.default_rng(base))
+        results, _ = map_recordings(lambda item, i: self._one(item, i, base, context), items, n_jobs=self.n_jobs,
+                                    on_error="raise", desc="degrade", estimator_name=type(self).__name__)
+        if two_d and len({len(r) for r in results}) == 1:
+            return np.vstack(results).astype(np.float32, copy=False)
+        return as_recording_set(results)
+
+    def set_output(self, *, transform=None):
+        """Accept a ``set_output`` configuration; waveform outputs are never wrapped in DataFrames.
+
+        Present so that ``Pipeline.set_output`` and
+        ``sklearn.set_config(transform_output="pandas")`` work on pipelines that
+        start with a degradation: the steps after it decide their own output.
+
+        Returns
+        -------
+        self
+        """
+        if transform not in (None, "default", "pandas", "polars"):
+            raise ValueError(f"transform must be 'default', 'pandas', 'polars' or None, got {transform!r}.")
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,285 @@
+"""Fit-time augmentation: fit any estimator on clean + degraded copies; predict on the input unchanged."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_samples, check_is_fitted
+
+from .._audio import is_path_like
+from .._persistence import VersionedPickleMixin
+from .._ragged import as_recording_set, check_audio_input
+from ._base import coerce_object_matrix
+
+__all__ = ["AugmentedTrainer"]
+
+
+def _estimator_has(attr):
+    def check(self):
+        return hasattr(self.estimator_ if hasattr(self, "estimator_") else self.estimator, attr)
+
+    return check
+
+
+def _take(values, index):
+    """Rows ``index`` of a per-sample array-like (numpy, pandas, list), keeping its type where possible."""
+    from sklearn.utils import _safe_indexing
+
+    try:
+        return _safe_indexing(values, index)
+    except (TypeError, ValueError, KeyError):
+        return np.asarray(values)[index]
+
+
+def _rows(part):
+    """The recordings of a recording set (list, object array, Series) or the rows of a 2-D array."""
+    return list(part)
+
+
+class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
+    """Fit an estimator on clean and degraded copies of the training recordings (multi-condition training).
+
+    ``fit(X, y)`` degrades the training recordings ``n_copies`` times with
+    ``augmenter`` (each copy with its own seed), appends the copies to the
+    clean recordings (``keep_clean=True``), repeats the labels (and any
+    per-recording fit parameter such as ``sample_weight`` or ``groups``), and
+    fits a clone of ``estimator`` on the lot. ``predict``, ``predict_proba``,
+    ``decision_function``, ``transform`` and ``score`` pass their input to the
+    fitted estimator **unchanged**.
+
+    Augmentation therefore happens at fit time only, which keeps evaluation
+    honest: inside ``cross_val_score`` or ``GridSearchCV`` each training fold
+    is augmented and each test fold is left as it is, so degraded copies of a
+    test recording never reach training. Tune the wrapped estimator with
+    ``estimator__<param>`` names, the augmentation with ``augmenter__<param>``
+    and ``n_copies``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to train, normally a pipeline that starts from audio (for
+        example ``MFCCExtractor -> CMVN -> FrameVoteClassifier``). It sees
+        the clean recordings as given (paths stay paths) and the degraded
+        copies as waveforms at the augmenter's ``sample_rate``, which must
+        match the estimator's (checked when both declare a ``sample_rate``).
+    augmenter : transformer
+        Audio in, waveforms out: a skvoice degradation (:class:`AddNoise`,
+        :class:`Reverb`, :class:`RandomChoice`, :class:`Degrade`, ...) or any
+        transformer with that contract. Cloned for each copy.
+    n_copies : int, default=1
+        Degraded copies of each training recording (0 with ``keep_clean``
+        trains on the clean data only, a baseline for a grid search).
+    keep_clean : bool, default=True
+        Also train on the clean recordings.
+    random_state : int, RandomState or None, default=None
+        Seeds the copies: copy ``k`` uses the augmenter with
+        ``random_state`` set to the ``k``-th draw from this seed (the
+        augmenter's own ``random_state`` is overridden).
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    classes_ : ndarray
+        The classes of ``estimator_`` (classifiers only).
+    n_fit_recordings_ : int
+        Number of recordings ``estimator_`` was fitted on (clean + copies).
+
+    See Also
+    --------
+    RandomChoice : one random degradation per recording, for varied copies.
+    make_condition : named degradations.
+
+    Notes
+    -----
+    Fitting costs ``keep_clean + n_copies`` times the clean fit: feature
+    extraction of the copies is not cached, since every copy differs.
+    If ``estimator`` itself cross-validates (e.g. a ``GridSearchCV``), pass
+    ``groups`` to ``fit``: they are repeated for the copies, so a recording
+    and its copies always fall in the same inner fold. Simpler: put the
+    search outside (``GridSearchCV(AugmentedTrainer(...))``).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skvoice.augment import AddNoise, AugmentedTrainer
+    >>> from skvoice.datasets import make_voices
+    >>> from skvoice.features import MFCCExtractor, StatsPooling
+    >>> voices = make_voices(n_speakers=4, n_utterances=3, duration=1.0, random_state=0)
+    >>> model = AugmentedTrainer(
+    ...     make_pipeline(MFCCExtractor(), StatsPooling(), LogisticRegression(max_iter=1000)),
+    ...     AddNoise("brown", snr_db=(5, 20)), n_copies=1, random_state=0)
+    >>> model.fit(voices.waveforms, voices.speaker).n_fit_recordings_
+    24
+    >>> scores = cross_val_score(model, voices.waveforms, voices.speaker, cv=3)
+    >>> scores.shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"])],
+        "augmenter": [HasMethods(["fit_transform"])],
+        "n_copies": [Interval(numbers.Integral, 0, None, closed="left")],
+        "keep_clean": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator, augmenter, *, n_copies=1, keep_clean=True, random_state=None):
+        self.estimator = estimator
+        self.augmenter = augmenter
+        self.n_copies = n_copies
+        self.keep_clean = keep_clean
+        self.random_state = random_state
+
+    def _check_rates(self):
+        aug_rate = self.augmenter.get_params().get("sample_rate") if hasattr(self.augmenter, "get_params") else None
+        if aug_rate is None or not hasattr(self.estimator, "get_params"):
+            return
+        rates = {k: v for k, v in self.estimator.get_params(deep=True).items()
+                 if (k == "sample_rate" or k.endswith("__sample_rate")) and isinstance(v, numbers.Integral)}
+        bad = {k: v for k, v in rates.items() if v != aug_rate}
+        if bad:
+            raise ValueError(f"AugmentedTrainer: the augmenter produces waveforms at {aug_rate} Hz but the estimator "
+                             f"reads waveforms at {bad}; set the same sample_rate on both.")
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit the estimator on the clean and the degraded training recordings.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array of shape (n_recordings, n_samples)
+            Training recordings.
+        y : array-like of shape (n_recordings,), optional
+            Targets; repeated for each copy.
+        **fit_params : dict
+            Passed to ``estimator.fit``; array-likes with one entry per
+            recording (``sample_weight``, ``groups``, ...) are repeated for
+            each copy, in the same order as the recordings.
+
+        Returns
+        -------
+        self : AugmentedTrainer
+        """
+        self._validate_params()
+        if self.n_copies == 0 and not self.keep_clean:
+            raise ValueError("n_copies=0 with keep_clean=False leaves nothing to train on.")
+        self._check_rates()
+        X = coerce_object_matrix(X)
+        items = check_audio_input(X, estimator=self)
+        n = len(items)
+        if y is None and get_tags(self.estimator).target_tags.required:
+            raise ValueError(f"{type(self.estimator).__name__} requires y to be passed, but the target y is None.")
+        if y is not None and _num_samples(y) != n:
+            raise ValueError(f"X has {n} recordings but y has {_num_samples(y)} entries.")
+        rng = check_random_state(self.random_state)
+        parts = [items] if self.keep_clean else []
+        for _ in range(self.n_copies):
+            augmenter = clone(self.augmenter)
+            if "random_state" in augmenter.get_params(deep=False):
+                augmenter.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+            copy = augmenter.fit_transform(X)
+            if _num_samples(copy) != n:
+                raise ValueError(f"the augmenter returned {_num_samples(copy)} recordings for {n}; it must return "
+                                 "one degraded recording per input recording.")
+            parts.append(copy)
+        X_train = self._concatenate(parts)
+        index = np.tile(np.arange(n), len(parts))
+        y_train = None if y is None else _take(y, index)
+        params = {k: (_take(v, index) if _is_per_recording(v, n) else v) for k, v in fit_params.items()}
+        self.estimator_ = clone(self.estimator)
+        if y_train is None:
+            self.estimator_.fit(X_train, **params)
+        else:
+            self.estimator_.fit(X_train, y_train, **params)
+        self.n_fit_recordings_ = len(index)
+        return self
+
+    @staticmethod
+    def _concatenate(parts):
+        """One recording set of all parts: a 2-D array when every recording is an in-memory waveform of one
+        length (so plain scikit-learn estimators can be wrapped too), else a 1-D object array."""
+        items = [item for part in parts for item in _rows(part)]
+        if all(not is_path_like(it) and np.ndim(it) == 1 for it in items) and len({len(it) for it in items}) == 1:
+            arrays = [np.asarray(it) for it in items]
+            if all(np.issubdtype(a.dtype, np.number) for a in arrays):
+                return np.vstack(arrays).astype(np.result_type(*arrays), copy=False)
+        return as_recording_set(items)
+
+    # ------------------------------------------------------------------ delegation on unchanged input
+    @available_if(_estimator_has("predict"))
+    def predict(self, X, **params):
+        """``estimator_.predict(X)``: no augmentation at prediction time."""
+        check_is_fitted(self)
+        return self.estimator_.predict(X, **params)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X, **params):
+        """``estimator_.predict_proba(X)`` on the input unchanged."""
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X, **params)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X, **params):
+        """``estimator_.predict_log_proba(X)`` on the input unchanged."""
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(X, **params)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X, **params):
+        """``estimator_.decision_function(X)`` on the input unchanged."""
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X, **params)
+
+    @available_if(_estimator_has("transform"))
+    def transform(self, X, **params):
+        """``estimator_.transform(X)`` on the input unchanged."""
+        check_is_fitted(self)
+        return self.estimator_.transform(X, **params)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y=None, **params):
+        """``estimator_.score(X, y)`` on the input unchanged."""
+        check_is_fitted(self)
+        return self.estimator_.score(X, y, **params)
+
+    @property
+    def classes_(self):
+        """Class labels of the fitted estimator."""
+        check_is_fitted(self)
+        return self.estimator_.classes_
+
+    @property
+    def n_features_in_(self):
+        """Number of input features of the fitted estimator (only when it has one)."""
+        check_is_fitted(self)
+        return self.estimator_.n_features_in_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.transformer_tags = inner.transformer_tags
+        tags.target_tags.required = inner.target_tags.required
+        tags.input_tags.two_d_array = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _is_per_recording(value, n):
+    if isinstance(value, (str, bytes)) or np.isscalar(value) or value is None:
+        return False
+    try:
+        return _num_samples(value) == n
+    except TypeError:
+        return False

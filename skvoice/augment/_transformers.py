@@ -1,0 +1,431 @@
+"""Degradations as scikit-learn transformers over recording sets (paths or waveforms -> waveforms)."""
+
+from __future__ import annotations
+
+import numbers
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseDegradation
+from ._codec import CODECS, codec_roundtrip
+from ._levels import clip, gain, pad_silence, set_level
+from ._noise import NOISE_KINDS, add_noise, prepare_sources
+from ._random import check_range, draw
+from ._reverb import RIR_METHODS, reverberate, simulate_rir
+from ._telephone import TELEPHONE_BAND, telephone
+
+__all__ = ["AddNoise", "Telephone", "Codec", "Reverb", "Gain", "SetLevel", "Clip", "PadSilence"]
+
+_RANGE = [numbers.Real, tuple, list]  # a number, or a (low, high) range drawn uniformly per recording
+_COMMON = {**BaseDegradation._parameter_constraints, "random_state": ["random_state"]}
+
+
+class AddNoise(BaseDegradation):
+    """Add noise at a signal-to-noise ratio: white, pink, brown, babble or recorded noise.
+
+    See :func:`add_noise` for the signal model and the SNR definition.
+
+    Parameters
+    ----------
+    noise : {"white", "pink", "brown", "blue", "violet", "babble", "recorded"}, default="white"
+        Coloured Gaussian noise, babble of ``n_talkers`` recordings from
+        ``sources``, or an excerpt of a noise recording from ``sources``.
+    snr_db : float or (float, float), default=10.0
+        SNR in dB, or a range drawn uniformly per recording.
+    sources : sequence of paths or waveforms, optional
+        Talkers (``"babble"``) or noise recordings (``"recorded"``); decoded
+        once per ``transform`` call. Use recordings of speakers outside the
+        evaluation data. Holding waveforms here makes the transformer as large
+        as they are (paths are cheap to pickle and to hash).
+    n_talkers : int, default=6
+        Talkers summed into the babble.
+    reference : {"active", "whole"}, default="active"
+        Samples over which the SNR holds: active speech or the whole signal.
+    sample_rate : int, default=16000
+        Rate at which files are decoded and the rate of waveform input/output.
+    random_state : int, RandomState or None, default=None
+        Seeds the noise (see Notes).
+    n_jobs : int or None, default=None
+        Parallel jobs over recordings (joblib).
+
+    Notes
+    -----
+    Each recording's randomness comes from a hash of ``random_state`` and the
+    recording (its path or samples): with an int, a recording is degraded the
+    same way in every call, whatever else is in the batch.
+
+    See Also
+    --------
+    add_noise : the function behind this transformer.
+    make_condition : named standard conditions such as ``"babble_10dB"``.
+
+    Examples
+    --------
+    >>> from skvoice.augment import AddNoise
+    >>> from skvoice.datasets import make_voices
+    >>> voices = make_voices(n_speakers=2, n_utterances=2, duration=1.0, random_state=0)
+    >>> noisy = AddNoise("pink", snr_db=(5, 20), random_state=0).fit_transform(voices.waveforms)
+    >>> len(noisy), noisy[0].shape, noisy[0].dtype
+    (4, (16000,), dtype('float32'))
+    """
+
+    _parameter_constraints = {
+        **_COMMON,
+        "noise": [StrOptions(set(NOISE_KINDS))],
+        "snr_db": _RANGE,
+        "sources": ["array-like", None],
+        "n_talkers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "reference": [StrOptions({"active", "whole"})],
+    }
+
+    def __init__(self, noise="white", snr_db=10.0, *, sources=None, n_talkers=6, reference="active",
+                 sample_rate=16000, random_state=None, n_jobs=None):
+        self.noise = noise
+        self.snr_db = snr_db
+        self.sources = sources
+        self.n_talkers = n_talkers
+        self.reference = reference
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        check_range(self.snr_db, "snr_db", low=-50.0, high=100.0)
+        if self.noise in ("babble", "recorded") and self.sources is None:
+            raise ValueError(f"noise={self.noise!r} needs sources: a list of "
+                             f"{'speech' if self.noise == 'babble' else 'noise'} recordings (paths or waveforms).")
+
+    def _prepare(self, rng):
+        if self.noise in ("babble", "recorded"):
+            return prepare_sources(self.sources, self.sample_rate, normalise=self.noise == "babble")
+        return None
+
+    def _apply(self, y, rng, context):
+        return add_noise(y, self.sample_rate, snr_db=draw(self.snr_db, rng), noise=self.noise,
+                         n_talkers=self.n_talkers, reference=self.reference, random_state=rng, _prepared=context)
+
+
+class Telephone(BaseDegradation):
+    """Narrow-band telephone channel: 300-3400 Hz, 8 kHz, G.711 mu-law or A-law (see :func:`telephone`).
+
+    The output is at ``sample_rate`` again, with the input's length.
+
+    Parameters
+    ----------
+    law : {"mu", "a"} or None, default="mu"
+        G.711 companding law (None: band limit and 8 kHz sampling only).
+    band : (float, float), default=(300.0, 3400.0)
+        Pass band in Hz.
+    sample_rate : int, default=16000
+    n_jobs : int or None, default=None
+
+    Examples
+    --------
+    >>> from skvoice.augment import Telephone
+    >>> from skvoice.datasets import make_voices
+    >>> voices = make_voices(n_speakers=1, n_utterances=2, duration=1.0, random_state=0)
+    >>> Telephone(law="a").fit_transform(voices.waveforms)[0].shape
+    (16000,)
+    """
+
+    _parameter_constraints = {
+        **BaseDegradation._parameter_constraints,
+        "law": [StrOptions({"mu", "a"}), None],
+        "band": [tuple, list],
+    }
+
+    def __init__(self, law="mu", band=TELEPHONE_BAND, *, sample_rate=16000, n_jobs=None):
+        self.law = law
+        self.band = band
+        self.sample_rate = sample_rate
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        lo, hi = check_range(tuple(self.band), "band", low=0.0, high=3800.0)
+        if lo >= hi:
+            raise ValueError(f"band must be (low, high) with low < high, got {self.band!r}.")
+
+    def _apply(self, y, rng, context):
+        return telephone(y, self.sample_rate, law=self.law, band=tuple(self.band))
+
+
+class Codec(BaseDegradation):
+    """Lossy codec round trip: MP3, Opus or Vorbis through libsndfile (see :func:`codec_roundtrip`).
+
+    Parameters
+    ----------
+    codec : {"mp3", "opus", "vorbis"}, default="mp3"
+    bitrate : int or (int, int), default=32
+        kbit/s (MP3, Opus), or a range drawn per recording (rounded to an int).
+    quality : float or (float, float), default=0.5
+        Vorbis quality in [0, 1].
+    sample_rate : int, default=16000
+    random_state : int, RandomState or None, default=None
+        Used when ``bitrate`` or ``quality`` is a range.
+    n_jobs : int or None, default=None
+
+    Examples
+    --------
+    >>> from skvoice.augment import Codec
+    >>> from skvoice.datasets import make_voices
+    >>> voices = make_voices(n_speakers=1, n_utterances=2, duration=1.0, random_state=0)
+    >>> Codec("mp3", bitrate=16).fit_transform(voices.waveforms)[0].shape
+    (16000,)
+    """
+
+    _parameter_constraints = {
+        **_COMMON,
+        "codec": [StrOptions(set(CODECS))],
+        "bitrate": _RANGE,
+        "quality": _RANGE,
+    }
+
+    def __init__(self, codec="mp3", bitrate=32, quality=0.5, *, sample_rate=16000, random_state=None, n_jobs=None):
+        self.codec = codec
+        self.bitrate = bitrate
+        self.quality = quality
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        check_range(self.bitrate, "bitrate", low=6, high=320)
+        check_range(self.quality, "quality", low=0.0, high=1.0)
+
+    def _apply(self, y, rng, context):
+        bitrate = int(round(draw(self.bitrate, rng)))
+        return codec_roundtrip(y, self.sample_rate, codec=self.codec, bitrate=bitrate, quality=draw(self.quality, rng))
+
+
+class Reverb(BaseDegradation):
+    """Reverberation with simulated room impulse responses (see :func:`simulate_rir` and :func:`reverberate`).
+
+    Parameters
+    ----------
+    rt60 : float or (float, float), default=0.6
+        Reverberation time in seconds, or a range drawn per room.
+    method : {"image", "statistical"}, default="image"
+        Image-source shoebox rooms (pyroomacoustics, ``skvoice[augment]``) or
+        the exponentially decaying noise model.
+    n_rooms : int or None, default=None
+        ``None``: a new room for every recording. An int: a pool of this many
+        rooms is simulated once per ``transform`` call and each recording is
+        played in one of them at random (much faster with ``"image"``, whose
+        rooms take 0.1-3 s each).
+    distance : float, default=1.5
+        Talker-microphone distance in metres (``"image"``).
+    drr_db : float or (float, float), default=0.0
+        Direct-to-reverberant ratio in dB (``"statistical"``).
+    preserve_level : bool, default=True
+        Keep each recording's RMS level.
+    sample_rate : int, default=16000
+    random_state : int, RandomState or None, default=None
+    n_jobs : int or None, default=None
+
+    Examples
+    --------
+    >>> from skvoice.augment import Reverb
+    >>> from skvoice.datasets import make_voices
+    >>> voices = make_voices(n_speakers=1, n_utterances=2, duration=1.0, random_state=0)
+    >>> wet = Reverb(rt60=(0.3, 0.8), method="statistical", random_state=0).fit_transform(voices.waveforms)
+    >>> wet[1].shape
+    (16000,)
+    """
+
+    _parameter_constraints = {
+        **_COMMON,
+        "rt60": _RANGE,
+        "method": [StrOptions(set(RIR_METHODS))],
+        "n_rooms": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "distance": [Interval(numbers.Real, 0, None, closed="neither")],
+        "drr_db": _RANGE,
+        "preserve_level": ["boolean"],
+    }
+
+    def __init__(self, rt60=0.6, *, method="image", n_rooms=None, distance=1.5, drr_db=0.0, preserve_level=True,
+                 sample_rate=16000, random_state=None, n_jobs=None):
+        self.rt60 = rt60
+        self.method = method
+        self.n_rooms = n_rooms
+        self.distance = distance
+        self.drr_db = drr_db
+        self.preserve_level = preserve_level
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        check_range(self.rt60, "rt60", low=0.05, high=5.0)
+        check_range(self.drr_db, "drr_db", low=-40.0, high=40.0)
+
+    def _rir(self, rng):
+        return simulate_rir(draw(self.rt60, rng), self.sample_rate, method=self.method, distance=self.distance,
+                            drr_db=draw(self.drr_db, rng), random_state=rng)
+
+    def _prepare(self, rng):
+        if self.n_rooms is None:
+            return None
+        return [self._rir(rng) for _ in range(self.n_rooms)]
+
+    def _apply(self, y, rng, context):
+        rir = self._rir(rng) if context is None else context[int(rng.integers(len(context)))]
+        return reverberate(y, rir, preserve_level=self.preserve_level)
+
+
+class Gain(BaseDegradation):
+    """Change the level by ``gain_db`` dB (fixed, or drawn per recording from a range); no clipping.
+
+    Parameters
+    ----------
+    gain_db : float or (float, float), default=0.0
+    sample_rate : int, default=16000
+    random_state : int, RandomState or None, default=None
+    n_jobs : int or None, default=None
+
+    See Also
+    --------
+    SetLevel : set an absolute level instead of a relative change.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvoice.augment import Gain
+    >>> Gain(gain_db=-20.0).fit_transform(np.ones((1, 4)))
+    array([[0.1, 0.1, 0.1, 0.1]], dtype=float32)
+    """
+
+    _parameter_constraints = {**_COMMON, "gain_db": _RANGE}
+
+    def __init__(self, gain_db=0.0, *, sample_rate=16000, random_state=None, n_jobs=None):
+        self.gain_db = gain_db
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        check_range(self.gain_db, "gain_db", low=-120.0, high=120.0)
+
+    def _apply(self, y, rng, context):
+        return gain(y, draw(self.gain_db, rng))
+
+
+class SetLevel(BaseDegradation):
+    """Scale each recording to a level in dBFS (see :func:`set_level`); no clipping.
+
+    Parameters
+    ----------
+    level_db : float or (float, float), default=-26.0
+        Target level in dBFS, or a range drawn per recording.
+    reference : {"active", "rms", "peak"}, default="active"
+        Active-speech RMS, whole-signal RMS or peak.
+    sample_rate : int, default=16000
+    random_state : int, RandomState or None, default=None
+    n_jobs : int or None, default=None
+
+    Examples
+    --------
+    >>> from skvoice.augment import SetLevel, signal_level
+    >>> from skvoice.datasets import make_voices
+    >>> voices = make_voices(n_speakers=1, n_utterances=1, duration=1.0, random_state=0)
+    >>> quiet = SetLevel(level_db=-40.0).fit_transform(voices.waveforms)
+    >>> round(signal_level(quiet[0], 16000), 2)
+    -40.0
+    """
+
+    _parameter_constraints = {**_COMMON, "level_db": _RANGE, "reference": [StrOptions({"active", "rms", "peak"})]}
+
+    def __init__(self, level_db=-26.0, *, reference="active", sample_rate=16000, random_state=None, n_jobs=None):
+        self.level_db = level_db
+        self.reference = reference
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        check_range(self.level_db, "level_db", low=-150.0, high=40.0)
+
+    def _apply(self, y, rng, context):
+        return set_level(y, self.sample_rate, level_db=draw(self.level_db, rng), reference=self.reference)
+
+
+class Clip(BaseDegradation):
+    """Hard-clip the loudest ``fraction`` of each recording's samples (see :func:`clip`).
+
+    Parameters
+    ----------
+    fraction : float or (float, float), default=0.01
+        Share of clipped samples, in [0, 1).
+    sample_rate : int, default=16000
+    random_state : int, RandomState or None, default=None
+    n_jobs : int or None, default=None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvoice.augment import Clip
+    >>> Clip(fraction=0.5).fit_transform(np.array([[0.1, -0.2, 0.3, -0.4]]))
+    array([[ 0.1 , -0.2 ,  0.25, -0.25]], dtype=float32)
+    """
+
+    _parameter_constraints = {**_COMMON, "fraction": _RANGE}
+
+    def __init__(self, fraction=0.01, *, sample_rate=16000, random_state=None, n_jobs=None):
+        self.fraction = fraction
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        lo, hi = check_range(self.fraction, "fraction", low=0.0, high=1.0)
+        if hi >= 1.0:
+            raise ValueError(f"fraction must be < 1, got {self.fraction!r}.")
+
+    def _apply(self, y, rng, context):
+        return clip(y, draw(self.fraction, rng))
+
+
+class PadSilence(BaseDegradation):
+    """Add leading and trailing silence, optionally over a white noise floor (see :func:`pad_silence`).
+
+    Parameters
+    ----------
+    leading, trailing : float or (float, float), default=1.0
+        Seconds of silence before and after (or ranges drawn per recording);
+        ``round(seconds * sample_rate)`` samples are added.
+    noise_floor_db : float or None, default=None
+        RMS level (dBFS) of white noise added to the whole padded recording;
+        None keeps digital silence.
+    sample_rate : int, default=16000
+    random_state : int, RandomState or None, default=None
+    n_jobs : int or None, default=None
+
+    Examples
+    --------
+    >>> from skvoice.augment import PadSilence
+    >>> from skvoice.datasets import make_voices
+    >>> voices = make_voices(n_speakers=1, n_utterances=1, duration=1.0, random_state=0)
+    >>> PadSilence(leading=0.5, trailing=0.25).fit_transform(voices.waveforms)[0].shape
+    (28000,)
+    """
+
+    _parameter_constraints = {**_COMMON, "leading": _RANGE, "trailing": _RANGE,
+                              "noise_floor_db": [numbers.Real, None]}
+
+    def __init__(self, leading=1.0, trailing=1.0, *, noise_floor_db=None, sample_rate=16000, random_state=None,
+                 n_jobs=None):
+        self.leading = leading
+        self.trailing = trailing
+        self.noise_floor_db = noise_floor_db
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        check_range(self.leading, "leading", low=0.0, high=3600.0)
+        check_range(self.trailing, "trailing", low=0.0, high=3600.0)
+        if self.noise_floor_db is not None and not -200.0 <= self.noise_floor_db <= 0.0:
+            raise ValueError(f"noise_floor_db must be in [-200, 0] dBFS, got {self.noise_floor_db!r}.")
+
+    def _apply(self, y, rng, context):
+        return pad_silence(y, self.sample_rate, leading=draw(self.leading, rng), trailing=draw(self.trailing, rng),
+                           noise_floor_db=self.noise_floor_db, random_state=rng)

@@ -1,0 +1,178 @@
+"""AugmentedTrainer: augmentation at fit time only, checked with a probe that records what it sees."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score, cross_validate
+from sklearn.pipeline import make_pipeline
+
+from skvoice.augment import AddNoise, AugmentedTrainer, Gain, PadSilence, RandomChoice
+from skvoice.classifiers import FrameVoteClassifier
+from skvoice.datasets import make_voices
+from skvoice.features import CMVN, MFCCExtractor, StatsPooling
+
+LOG = {}
+
+
+class Probe(ClassifierMixin, BaseEstimator):
+    """Records every recording set it is fitted on or asked about (in ``LOG[name]``); predicts the first class."""
+
+    def __init__(self, name="probe"):
+        self.name = name
+
+    def fit(self, X, y, groups=None, sample_weight=None):
+        LOG.setdefault(self.name, []).append(("fit", list(X), np.asarray(y), groups, sample_weight))
+        self.classes_ = np.unique(y)
+        return self
+
+    def _record(self, what, X):
+        LOG.setdefault(self.name, []).append((what, list(X)))
+
+    def predict(self, X):
+        self._record("predict", X)
+        return np.full(len(X), self.classes_[0])
+
+    def predict_proba(self, X):
+        self._record("predict_proba", X)
+        return np.tile(np.eye(len(self.classes_))[0], (len(X), 1))
+
+    def decision_function(self, X):
+        self._record("decision_function", X)
+        return np.zeros(len(X))
+
+    def transform(self, X):
+        self._record("transform", X)
+        return np.zeros((len(X), 1))
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(
+        (x == y) if isinstance(x, str) else (np.shape(x) == np.shape(y) and np.array_equal(x, y)) for x, y in zip(a, b))
+
+
+@pytest.fixture(scope="module")
+def voices():
+    return make_voices(n_speakers=4, n_utterances=3, duration=0.6, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _clear_log():
+    LOG.clear()
+
+
+@pytest.mark.parametrize("n_copies, keep_clean", [(1, True), (2, True), (2, False), (0, True)])
+def test_fit_sees_clean_plus_degraded_copies(voices, n_copies, keep_clean):
+    X, y = list(voices.waveforms), voices.speaker
+    n = len(X)
+    model = AugmentedTrainer(Probe("p"), AddNoise("white", snr_db=10), n_copies=n_copies, keep_clean=keep_clean,
+                             random_state=0).fit(X, y, sample_weight=np.arange(n, dtype=float))
+    (what, fitted, fy, _, sw), = LOG["p"]
+    parts = int(keep_clean) + n_copies
+    assert what == "fit" and len(fitted) == parts * n == model.n_fit_recordings_
+    np.testing.assert_array_equal(fy, np.tile(y, parts))
+    np.testing.assert_array_equal(sw, np.tile(np.arange(n, dtype=float), parts))
+    if keep_clean:
+        assert _same(fitted[:n], X)  # the clean recordings, untouched
+    copies = [fitted[k * n:(k + 1) * n] for k in range(int(keep_clean), parts)]
+    for copy in copies:  # degraded: same length, 10 dB SNR, not the clean signal
+        for clean, z in zip(X, copy):
+            assert z.shape == clean.shape and not np.allclose(z, clean)
+    if n_copies == 2:  # each copy has its own noise
+        assert not np.allclose(copies[0][0], copies[1][0])
+
+
+def test_predict_and_friends_see_the_input_unchanged(voices):
+    X, y = list(voices.waveforms), voices.speaker
+    model = AugmentedTrainer(Probe("p"), PadSilence(0.5, 0.5), n_copies=1, random_state=0).fit(X, y)
+    Xtest = X[:5]
+    model.predict(Xtest)
+    model.predict_proba(Xtest)
+    model.decision_function(Xtest)
+    model.transform(Xtest)
+    model.score(Xtest, y[:5])
+    calls = LOG["p"][1:]
+    assert [c[0] for c in calls] == ["predict", "predict_proba", "decision_function", "transform", "predict"]
+    for _, seen in calls:
+        assert _same(seen, Xtest)
+    np.testing.assert_array_equal(model.classes_, np.unique(y))
+
+
+def test_cross_validation_never_augments_test_folds(voices):
+    X, y, groups = np.asarray(voices.waveforms), voices.speaker, voices.speaker
+    model = AugmentedTrainer(Probe("cv"), Gain(gain_db=(-20, -10)), n_copies=2, random_state=0)
+    cv = GroupKFold(n_splits=4)
+    cross_val_score(model, X, voices.gender, groups=groups, cv=cv)
+    fits = [c for c in LOG["cv"] if c[0] == "fit"]
+    predicts = [c for c in LOG["cv"] if c[0] == "predict"]
+    assert len(fits) == len(predicts) == 4
+    for (train, test), fit_call, pred_call in zip(cv.split(X, y, groups), fits, predicts):
+        assert len(fit_call[1]) == 3 * len(train)
+        assert _same(fit_call[1][: len(train)], list(X[train]))
+        assert _same(pred_call[1], list(X[test]))  # the test fold exactly as given
+        # no test recording (nor a copy of one) was trained on: copies are quieter versions of train rows only
+        for z in fit_call[1][len(train):]:
+            ratios = [np.max(np.abs(z)) / np.max(np.abs(x)) for x in X[test]]
+            matches = [np.allclose(z / r, x, atol=1e-5) for r, x in zip(ratios, X[test])]
+            assert not any(matches)
+
+
+def test_cross_validate_with_a_real_pipeline(voices):
+    pipe = make_pipeline(MFCCExtractor(), CMVN(), FrameVoteClassifier(LogisticRegression(max_iter=300)))
+    model = AugmentedTrainer(pipe, RandomChoice([AddNoise("brown", (10, 20)), Gain((-10, 10))]), random_state=0)
+    # speaker identification on held-out utterances: 3 stratified folds of 4 speakers x 3 utterances
+    res = cross_validate(model, voices.waveforms, voices.speaker, cv=3, return_estimator=True)
+    assert res["test_score"].shape == (3,)
+    assert all(est.n_fit_recordings_ == 2 * 8 for est in res["estimator"])
+
+
+def test_grid_search_nested_params(voices):
+    pipe = make_pipeline(MFCCExtractor(), StatsPooling(), LogisticRegression(max_iter=500))
+    model = AugmentedTrainer(pipe, AddNoise("white", snr_db=20), random_state=0)
+    grid = GridSearchCV(model, {"estimator__logisticregression__C": [0.1, 10.0], "n_copies": [0, 1],
+                                "augmenter__snr_db": [10.0, 30.0]}, cv=2)
+    grid.fit(voices.waveforms, voices.gender)
+    assert set(grid.best_params_) == {"estimator__logisticregression__C", "n_copies", "augmenter__snr_db"}
+    assert grid.best_estimator_.estimator_.named_steps["logisticregression"].C in (0.1, 10.0)
+    assert grid.predict(voices.waveforms).shape == (len(voices.waveforms),)
+
+
+def test_groups_are_repeated_for_an_inner_search(voices):
+    X, y, groups = list(voices.waveforms), voices.speaker, voices.speaker
+    AugmentedTrainer(Probe("g"), Gain(-6.0), n_copies=2).fit(X, y, groups=groups)
+    fit_groups = LOG["g"][0][3]
+    np.testing.assert_array_equal(fit_groups, np.tile(groups, 3))
+
+
+def test_determinism(voices):
+    X, y = list(voices.waveforms), voices.speaker
+    for seed in (0, 0, 1):
+        AugmentedTrainer(Probe(f"d{seed}"), AddNoise("pink", snr_db=(0, 20)), random_state=seed).fit(X, y)
+    a, b, c = (LOG[k][i][1] for k, i in (("d0", 0), ("d0", 1), ("d1", 0)))
+    assert _same(a, b)
+    assert not _same(a, c)
+
+
+def test_validation(voices):
+    X, y = list(voices.waveforms), voices.speaker
+    with pytest.raises(ValueError, match="nothing to train on"):
+        AugmentedTrainer(Probe(), Gain(0.0), n_copies=0, keep_clean=False).fit(X, y)
+    with pytest.raises(ValueError, match="sample_rate"):
+        AugmentedTrainer(make_pipeline(MFCCExtractor(sample_rate=8000), StatsPooling(), LogisticRegression()),
+                         Gain(0.0)).fit(X, y)
+    with pytest.raises(ValueError, match="requires y"):
+        AugmentedTrainer(LogisticRegression(), Gain(0.0)).fit(np.vstack(X), None)
+    with pytest.raises(ValueError, match="n_copies"):
+        AugmentedTrainer(Probe(), Gain(0.0), n_copies=-1).fit(X, y)
+    with pytest.raises(AttributeError):
+        AugmentedTrainer(make_pipeline(MFCCExtractor(), StatsPooling()), Gain(0.0)).predict  # noqa: B018
+
+
+def test_pickle_round_trip(voices):
+    pipe = make_pipeline(MFCCExtractor(), StatsPooling(), LogisticRegression(max_iter=500))
+    model = AugmentedTrainer(pipe, AddNoise("white", 20), random_state=0).fit(voices.waveforms, voices.gender)
+    back = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(back.predict(voices.waveforms), model.predict(voices.waveforms))
+    assert "_skvoice_version" in model.__getstate__()
