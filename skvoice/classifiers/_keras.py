@@ -12,32 +12,31 @@ this module defaults it to ``"torch"`` (set the variable before importing
 skvoice to use TensorFlow or JAX instead).
 """
 
+# The Keras backend is chosen when keras is first imported, so KERAS_BACKEND is set before the imports below.
+# ruff: noqa: E402
+
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import numbers  # noqa: E402
-import random  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+import itertools
+import numbers
+import random
+from contextlib import contextmanager
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from scikeras.wrappers import KerasClassifier  # noqa: E402
-from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
-from sklearn.utils import ClassifierTags, check_random_state  # noqa: E402
-from sklearn.utils.multiclass import check_classification_targets  # noqa: E402
-from sklearn.utils.validation import (  # noqa: E402
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+import keras
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from .._persistence import VersionedPickleMixin  # noqa: E402
-from .._sklearn_compat import Interval  # noqa: E402
+from .._docs import fill_doc
+from .._persistence import VersionedPickleMixin
+from .._sklearn_compat import Interval, check_sample_weight
 
 __all__ = [
     "build_dense_gender_net",
@@ -77,13 +76,20 @@ def _meta_sizes(meta, builder):
     return int(n_features), int(n_classes)
 
 
-def _compile(model, optimizer):
+def _build(meta, name, hidden_layers, optimizer):
+    """Assemble and compile one network: ``Input(n_features) -> hidden layers -> output``.
+
+    ``hidden_layers(n_features, n_classes)`` returns the layers after the input, output layer included.
+    """
+    n_features, n_classes = _meta_sizes(meta, f"build_{name}")
+    model = keras.Sequential([keras.Input(shape=(n_features,)), *hidden_layers(n_features, n_classes)], name=name)
     # integer-encoded targets (scikeras' default ordinal encoding) -> sparse categorical cross-entropy, which is
     # the study's categorical cross-entropy on one-hot targets without materialising the one-hot matrix
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
+@fill_doc
 def build_dense_gender_net(meta=None, learning_rate=0.001):
     """Build and compile the study's dense gender network.
 
@@ -93,17 +99,14 @@ def build_dense_gender_net(meta=None, learning_rate=0.001):
 
     Parameters
     ----------
-    meta : dict
-        The scikeras metadata; ``meta["n_features_in_"]`` and
-        ``meta["n_classes_"]`` size the input and output layers.
+    %(builder_meta)s
     learning_rate : float, default=0.001
         RMSprop learning rate (Keras' default, as in the study). With
         scikeras, set it through ``model__learning_rate``.
 
     Returns
     -------
-    model : keras.Model
-        Compiled model.
+    %(builder_returns)s
 
     See Also
     --------
@@ -116,21 +119,15 @@ def build_dense_gender_net(meta=None, learning_rate=0.001):
     >>> model.output_shape
     (None, 2)
     """
-    n_features, n_classes = _meta_sizes(meta, "build_dense_gender_net")
-    layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        layers.Dense(n_features, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(128, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(64, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(n_classes, activation="softmax"),
-    ], name="dense_gender_net")
-    return _compile(model, keras.optimizers.RMSprop(learning_rate=learning_rate))
+    def hidden_layers(n_features, n_classes):
+        blocks = [(keras.layers.Dense(units, activation="relu"), keras.layers.BatchNormalization())
+                  for units in (n_features, 128, 64)]
+        return [*itertools.chain.from_iterable(blocks), keras.layers.Dense(n_classes, activation="softmax")]
+
+    return _build(meta, "dense_gender_net", hidden_layers, keras.optimizers.RMSprop(learning_rate=learning_rate))
 
 
+@fill_doc
 def build_cnn1d_gender_net(meta=None, learning_rate=0.001):
     """Build and compile the study's 1-D CNN gender network.
 
@@ -142,17 +139,14 @@ def build_cnn1d_gender_net(meta=None, learning_rate=0.001):
 
     Parameters
     ----------
-    meta : dict
-        The scikeras metadata; ``meta["n_features_in_"]`` and
-        ``meta["n_classes_"]`` size the input and output layers.
+    %(builder_meta)s
     learning_rate : float, default=0.001
         Adam learning rate (Keras' default, as in the study). With scikeras,
         set it through ``model__learning_rate``.
 
     Returns
     -------
-    model : keras.Model
-        Compiled model.
+    %(builder_returns)s
 
     Raises
     ------
@@ -171,22 +165,17 @@ def build_cnn1d_gender_net(meta=None, learning_rate=0.001):
     >>> model.output_shape
     (None, 2)
     """
-    n_features, n_classes = _meta_sizes(meta, "build_cnn1d_gender_net")
-    _check_cnn_features(n_features)
-    layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        layers.Reshape((n_features, 1)),
-        layers.Conv1D(32, kernel_size=3, activation="relu"),
-        layers.Conv1D(48, kernel_size=3, activation="relu"),
-        layers.Conv1D(120, kernel_size=3, activation="relu"),
-        layers.MaxPooling1D(pool_size=2),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(64, activation="relu"),
-        layers.Dense(n_classes, activation="softmax"),
-    ], name="cnn1d_gender_net")
-    return _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
+    def hidden_layers(n_features, n_classes):
+        _check_cnn_features(n_features)
+        layers = keras.layers
+        return [layers.Reshape((n_features, 1)),
+                *(layers.Conv1D(filters, kernel_size=3, activation="relu") for filters in (32, 48, 120)),
+                layers.MaxPooling1D(pool_size=2),
+                layers.Flatten(),
+                *(layers.Dense(units, activation="relu") for units in (128, 64)),
+                layers.Dense(n_classes, activation="softmax")]
+
+    return _build(meta, "cnn1d_gender_net", hidden_layers, keras.optimizers.Adam(learning_rate=learning_rate))
 
 
 def _check_cnn_features(n_features):
@@ -197,6 +186,7 @@ def _check_cnn_features(n_features):
             "MFCCExtractor(n_mfcc=13) or deltas=True) or the dense network.")
 
 
+@fill_doc
 def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=0.5):
     """Build and compile the study's dense speaker-identification network.
 
@@ -206,9 +196,7 @@ def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=
 
     Parameters
     ----------
-    meta : dict
-        The scikeras metadata; ``meta["n_features_in_"]`` and
-        ``meta["n_classes_"]`` size the input and output layers.
+    %(builder_meta)s
     learning_rate : float, default=0.1
         SGD learning rate. With scikeras, set it through
         ``model__learning_rate``.
@@ -219,8 +207,7 @@ def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=
 
     Returns
     -------
-    model : keras.Model
-        Compiled model.
+    %(builder_returns)s
 
     See Also
     --------
@@ -233,22 +220,19 @@ def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=
     >>> model.output_shape
     (None, 10)
     """
-    n_features, n_classes = _meta_sizes(meta, "build_dense_speaker_net")
-    layers = keras.layers
-    init = "glorot_normal"
-    model = keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        layers.Dense(64, kernel_initializer=init),
-        layers.BatchNormalization(),
-        layers.Activation("tanh"),
-        layers.Dense(250, kernel_initializer=init),
-        layers.BatchNormalization(),
-        layers.Dropout(dropout),
-        layers.Dense(n_classes, kernel_initializer=init),
-        layers.Activation("softmax"),
-    ], name="dense_speaker_net")
-    opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=True)
-    return _compile(model, opt)
+    def hidden_layers(n_features, n_classes):
+        layers = keras.layers
+        return [layers.Dense(64, kernel_initializer="glorot_normal"),
+                layers.BatchNormalization(),
+                layers.Activation("tanh"),
+                layers.Dense(250, kernel_initializer="glorot_normal"),
+                layers.BatchNormalization(),
+                layers.Dropout(dropout),
+                layers.Dense(n_classes, kernel_initializer="glorot_normal"),
+                layers.Activation("softmax")]
+
+    optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=True)
+    return _build(meta, "dense_speaker_net", hidden_layers, optimizer)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -578,7 +562,7 @@ class _KerasNetClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self._check_n_features(X.shape[1])
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float32)
 
         seed = _draw_seed(self.random_state)
         rng = np.random.RandomState(seed)

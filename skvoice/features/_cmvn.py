@@ -8,12 +8,14 @@ import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 
 from .._base import FrameTransformer
+from .._docs import fill_doc
 from .._ragged import as_recording_set, restore_layout, stack_frames
 from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["CMVN"]
 
 
+@fill_doc
 class CMVN(OneToOneFeatureMixin, FrameTransformer):
     """Cepstral mean (and variance) normalisation of frame features.
 
@@ -40,10 +42,7 @@ class CMVN(OneToOneFeatureMixin, FrameTransformer):
     scale_ : ndarray of shape (n_features,) or None
         Training frame standard deviation plus ``eps`` (``mode="global"``
         with ``variance=True``; None otherwise).
-    n_features_in_ : int
-        Number of features per frame seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Defined only when ``X`` was a DataFrame with string column names.
+    %(frame_features_in_)s
 
     See Also
     --------
