@@ -113,8 +113,7 @@ def components_for_variance(X, threshold=0.85, *, standardize=True, return_ratio
     >>> rng = np.random.RandomState(0)
     >>> latent = rng.standard_normal((200, 2))
     >>> low_rank = latent @ rng.standard_normal((2, 6)) + 0.01 * rng.standard_normal((200, 6))
-    >>> X = np.empty(3, dtype=object)
-    >>> X[0], X[1], X[2] = low_rank, rng.standard_normal((200, 6)), rng.standard_normal((1, 6))
+    >>> X = [low_rank, rng.standard_normal((200, 6)), rng.standard_normal((1, 6))]  # three recordings
     >>> components_for_variance(X)
     array([ 2.,  6., nan])
     """

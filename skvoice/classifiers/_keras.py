@@ -257,7 +257,7 @@ def _seeded(seed):
         yield
     finally:
         random.setstate(py_state)
-        np.random.set_state(np_state)  # noqa: NPY002
+        np.random.set_state(np_state)  # noqa: NPY002 (restoring the legacy global RNG, as above)
         if torch_state is not None:
             import torch
 

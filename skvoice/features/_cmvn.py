@@ -59,8 +59,7 @@ class CMVN(OneToOneFeatureMixin, FrameTransformer):
     >>> import numpy as np
     >>> from skvoice.features import CMVN
     >>> rng = np.random.RandomState(0)
-    >>> X = np.empty(2, dtype=object)
-    >>> X[0], X[1] = rng.normal(3, 2, (50, 4)), rng.normal(1, 5, (30, 4))
+    >>> X = [rng.normal(3, 2, (50, 4)), rng.normal(1, 5, (30, 4))]  # two recordings
     >>> Xt = CMVN().fit_transform(X)
     >>> frames = np.vstack(list(Xt))
     >>> bool(np.allclose(frames.mean(0), 0, atol=1e-6)), bool(np.allclose(frames.std(0), 1, atol=1e-6))

@@ -74,8 +74,7 @@ class OutlierFilter(OneToOneFeatureMixin, FrameTransformer):
     >>> import numpy as np
     >>> from skvoice.features import OutlierFilter
     >>> rng = np.random.RandomState(0)
-    >>> X = np.empty(2, dtype=object)
-    >>> X[0], X[1] = rng.normal(size=(100, 3)), rng.normal(size=(100, 3))
+    >>> X = [rng.normal(size=(100, 3)), rng.normal(size=(100, 3))]  # two recordings
     >>> X[1][:5] += 50  # five wild frames
     >>> Xt = OutlierFilter(method="iqr").fit_transform(X)
     >>> [len(r) for r in X], [len(r) < 100 for r in Xt]

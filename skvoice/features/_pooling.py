@@ -45,8 +45,7 @@ class StatsPooling(FrameTransformer):
     --------
     >>> import numpy as np
     >>> from skvoice.features import StatsPooling
-    >>> X = np.empty(2, dtype=object)
-    >>> X[0], X[1] = np.array([[0., 1.], [2., 3.]]), np.array([[4., 4.]])
+    >>> X = [np.array([[0., 1.], [2., 3.]]), np.array([[4., 4.]])]  # two recordings
     >>> pool = StatsPooling(stats=("mean", "max")).fit(X)
     >>> pool.transform(X)
     array([[1., 2., 2., 3.],

@@ -239,14 +239,8 @@ def equal_error_rate(y_true, y_score, *, pos_label=None, sample_weight=None, met
     return eer
 
 
-def _check_costs(p_target, c_miss, c_fa):
-    """Weights of misses and false alarms, ``(c_miss * p_target, c_fa * (1 - p_target))``.
-
-    ``validate_params`` has checked the ranges; an infinite cost is the one case it lets through.
-    """
-    for name, c in (("c_miss", c_miss), ("c_fa", c_fa)):
-        if not np.isfinite(c):
-            raise ValueError(f"{name} must be a positive finite number, got {c!r}.")
+def _cost_weights(p_target, c_miss, c_fa):
+    """Weights of misses and false alarms, ``(c_miss * p_target, c_fa * (1 - p_target))`` (ranges: ``_COSTS``)."""
     return float(c_miss) * float(p_target), float(c_fa) * (1.0 - float(p_target))
 
 
@@ -275,7 +269,7 @@ def bayes_threshold(p_target=0.01, c_miss=1, c_fa=1):
     >>> bayes_threshold(0.5)
     0.0
     """
-    w_miss, w_fa = _check_costs(p_target, c_miss, c_fa)
+    w_miss, w_fa = _cost_weights(p_target, c_miss, c_fa)
     return float(np.log(w_fa / w_miss))
 
 
@@ -328,7 +322,7 @@ def min_dcf(y_true, y_score, *, p_target=0.01, c_miss=1, c_fa=1, normalize=True,
     >>> min_dcf(y, s, return_threshold=True)  # 99 times a miss, rejecting every trial is best
     (1.0, inf)
     """
-    w_miss, w_fa = _check_costs(p_target, c_miss, c_fa)
+    w_miss, w_fa = _cost_weights(p_target, c_miss, c_fa)
     p_fa, p_miss, thresholds = _operating_points(*_check_trials(y_true, y_score, pos_label, sample_weight))
     dcf = w_miss * p_miss + w_fa * p_fa
     best = int(np.argmin(dcf))
@@ -384,7 +378,7 @@ def actual_dcf(y_true, y_score, *, threshold=None, p_target=0.01, c_miss=1, c_fa
     >>> actual_dcf(y, llr, threshold=5.5, p_target=0.5)
     0.5
     """
-    w_miss, w_fa = _check_costs(p_target, c_miss, c_fa)
+    w_miss, w_fa = _cost_weights(p_target, c_miss, c_fa)
     is_target, score, weight = _check_trials(y_true, y_score, pos_label, sample_weight)
     if threshold is None:
         threshold = np.log(w_fa / w_miss)
