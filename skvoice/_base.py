@@ -48,7 +48,7 @@ from ._ragged import check_audio_input
 from ._sklearn_compat import Interval, StrOptions, output_container, supported_outputs, wrap_in_container
 
 __all__ = ["AudioEstimatorMixin", "AudioTransformer", "AudioClassifier", "RecordingSetOutputMixin",
-           "FrameTransformer", "FrameClassifier", "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS"]
+           "FrameTransformer", "FrameClassifier", "ScorePredictMixin", "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS"]
 
 AUDIO_CONSTRAINTS = {
     "on_error": [StrOptions({"raise", "warn", "skip"})],
@@ -380,8 +380,35 @@ class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, Transforme
         raise NotImplementedError
 
 
+class ScorePredictMixin:
+    """``predict`` of classifiers that score every class: the class with the highest score wins.
+
+    Subclasses implement ``_class_scores(X)``: one row per sample, one column
+    per class of ``classes_``.
+    """
+
+    def predict(self, X):
+        """Predict the class of each sample: the class with the highest score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or recording set
+            Samples in the form ``fit`` takes (for a classifier of frames,
+            one recording per sample).
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        scores = self._class_scores(X)  # first: it checks that the estimator is fitted
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _class_scores(self, X):
+        raise NotImplementedError
+
+
 @fill_doc
-class FrameClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, BaseEstimator):
     """Base of classifiers trained on frames that predict one label per recording.
 
     Every training frame is labelled with its recording's label
@@ -389,8 +416,9 @@ class FrameClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     recording). At prediction time the frames of each recording are
     validated against the fit (:meth:`_test_frames`) and subclasses turn them
     into one row of per-class scores per recording
-    (``_recording_scores(frames, lengths)``: the largest wins) and of
-    probabilities (``_recording_proba(frames, lengths)``).
+    (``_recording_scores(frames, lengths)``: the largest wins, see
+    :class:`ScorePredictMixin`) and of probabilities
+    (``_recording_proba(frames, lengths)``).
     ``_fitted_attribute`` names an attribute that only ``fit`` sets.
     """
 
@@ -431,19 +459,8 @@ class FrameClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
                 "classified (0 frames: skipped or failed audio?). Remove them, or check the extractor's failures_.")
         return frames, lengths
 
-    def predict(self, X):
-        """Predict one label per recording: the class with the highest recording score.
-
-        Parameters
-        ----------
-        %(X_frames)s
-
-        Returns
-        -------
-        y : ndarray of shape (n_recordings,)
-        """
-        scores = self._recording_scores(*self._test_frames(X))
-        return self.classes_[np.argmax(scores, axis=1)]
+    def _class_scores(self, X):
+        return self._recording_scores(*self._test_frames(X))
 
     def predict_proba(self, X):
         """Per-recording class probabilities (the class description says how they are made).

@@ -9,8 +9,7 @@ with the shared audio parameters of :data:`skvoice._base._DOCS` on top.
 
 Paragraphs describe things that several public objects really share: the
 recording-set ``X``/``y`` of frame-level estimators, the trial arguments of the
-verification metrics, the scikeras ``meta`` of the Keras builders and the
-options of the LibriSpeech loaders.
+verification metrics and the options of the LibriSpeech loaders.
 """
 
 from __future__ import annotations
@@ -46,12 +45,6 @@ sample_weight : array-like of shape (n_trials,), default=None
     2008-2010 and VoxSRC; 0.05 is also common).
 c_miss, c_fa : float, default=1
     Costs of a miss and of a false alarm (positive).""",
-    # ---------------------------------------------------------------------------------- keras model builders
-    "builder_meta": """meta : dict
-    The scikeras metadata; ``meta["n_features_in_"]`` and
-    ``meta["n_classes_"]`` size the input and output layers.""",
-    "builder_returns": """model : keras.Model
-    Compiled model.""",
     # ---------------------------------------------------------------------------------- LibriSpeech loaders
     "librispeech_target": """target : {"gender", "speaker"}, default="gender"
     Which column ``target`` holds.

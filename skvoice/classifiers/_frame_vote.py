@@ -168,8 +168,3 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
         frames, lengths = self._test_frames(X)
         y = check_recording_targets(lengths, y, self)
         return float(np.mean(self.estimator_.predict(frames) == np.repeat(y, lengths)))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags

@@ -24,6 +24,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import itertools
 import numbers
 import random
+import textwrap
 from contextlib import contextmanager
 
 import keras
@@ -34,7 +35,7 @@ from sklearn.utils import ClassifierTags, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from .._docs import fill_doc
+from .._base import ScorePredictMixin
 from .._persistence import VersionedPickleMixin
 from .._sklearn_compat import Interval, check_sample_weight
 
@@ -89,36 +90,55 @@ def _build(meta, name, hidden_layers, optimizer):
     return model
 
 
-@fill_doc
-def build_dense_gender_net(meta=None, learning_rate=0.001):
-    """Build and compile the study's dense gender network.
+def _builder_doc(title, architecture, *, optimizer, learning_rate, estimator, rate_note="", extra_params="",
+                 raises="", n_features=13, n_classes=2):
+    """Decorator writing the numpydoc docstring of a model builder (the three share all but these parts)."""
+    def indent(text):
+        return textwrap.indent(textwrap.dedent(text).strip("\n"), "    ") + "\n" if text else ""
 
-    ``Dense(n_features, relu) -> BN -> Dense(128, relu) -> BN ->
-    Dense(64, relu) -> BN -> Dense(n_classes, softmax)``, trained with RMSprop
-    on sparse categorical cross-entropy (the study's "Neural Network").
+    raises_section = "\n" + indent(raises) if raises else ""
 
+    def decorate(builder):
+        name = builder.__name__
+        builder.__doc__ = f"""Build and compile the study's {title}.
+
+{indent(architecture)}
     Parameters
     ----------
-    %(builder_meta)s
-    learning_rate : float, default=0.001
-        RMSprop learning rate (Keras' default, as in the study). With
-        scikeras, set it through ``model__learning_rate``.
-
+    meta : dict
+        The scikeras metadata; ``meta["n_features_in_"]`` and
+        ``meta["n_classes_"]`` size the input and output layers.
+    learning_rate : float, default={learning_rate}
+        {optimizer} learning rate{rate_note}. With scikeras, set it
+        through ``model__learning_rate``.
+{indent(extra_params)}
     Returns
     -------
-    %(builder_returns)s
-
+    model : keras.Model
+        Compiled model.
+{raises_section}
     See Also
     --------
-    DenseGenderClassifier : Ready estimator around this network.
+    {estimator} : Ready estimator around this network.
 
     Examples
     --------
-    >>> from skvoice.classifiers import build_dense_gender_net
-    >>> model = build_dense_gender_net({"n_features_in_": 13, "n_classes_": 2})
+    >>> from skvoice.classifiers import {name}
+    >>> model = {name}({{"n_features_in_": {n_features}, "n_classes_": {n_classes}}})
     >>> model.output_shape
-    (None, 2)
+    (None, {n_classes})
     """
+        return builder
+    return decorate
+
+
+@_builder_doc("dense gender network", """
+    ``Dense(n_features, relu) -> BN -> Dense(128, relu) -> BN ->
+    Dense(64, relu) -> BN -> Dense(n_classes, softmax)``, trained with RMSprop
+    on sparse categorical cross-entropy (the study's "Neural Network").
+    """, optimizer="RMSprop", learning_rate=0.001, rate_note=" (Keras' default, as in the study)",
+    estimator="DenseGenderClassifier")
+def build_dense_gender_net(meta=None, learning_rate=0.001):
     def hidden_layers(n_features, n_classes):
         blocks = [(keras.layers.Dense(units, activation="relu"), keras.layers.BatchNormalization())
                   for units in (n_features, 128, 64)]
@@ -127,44 +147,21 @@ def build_dense_gender_net(meta=None, learning_rate=0.001):
     return _build(meta, "dense_gender_net", hidden_layers, keras.optimizers.RMSprop(learning_rate=learning_rate))
 
 
-@fill_doc
-def build_cnn1d_gender_net(meta=None, learning_rate=0.001):
-    """Build and compile the study's 1-D CNN gender network.
-
+@_builder_doc("1-D CNN gender network", """
     The feature vector is read as a 1-D signal of length ``n_features`` with
     one channel: ``Conv1D(32, 3) -> Conv1D(48, 3) -> Conv1D(120, 3) ->
     MaxPooling1D(2) -> Flatten -> Dense(128) -> Dense(64) ->
     Dense(n_classes, softmax)`` (ReLU everywhere), trained with Adam
     (after Alkhawaldeh's DGR, as in the study).
-
-    Parameters
-    ----------
-    %(builder_meta)s
-    learning_rate : float, default=0.001
-        Adam learning rate (Keras' default, as in the study). With scikeras,
-        set it through ``model__learning_rate``.
-
-    Returns
-    -------
-    %(builder_returns)s
-
+    """, optimizer="Adam", learning_rate=0.001, rate_note=" (Keras' default, as in the study)",
+    estimator="CNN1DGenderClassifier", raises="""
     Raises
     ------
     ValueError
         If ``n_features_in_ < 8``: three "valid" size-3 convolutions and a
         size-2 pooling need at least 8 input features.
-
-    See Also
-    --------
-    CNN1DGenderClassifier : Ready estimator around this network.
-
-    Examples
-    --------
-    >>> from skvoice.classifiers import build_cnn1d_gender_net
-    >>> model = build_cnn1d_gender_net({"n_features_in_": 13, "n_classes_": 2})
-    >>> model.output_shape
-    (None, 2)
-    """
+    """)
+def build_cnn1d_gender_net(meta=None, learning_rate=0.001):
     def hidden_layers(n_features, n_classes):
         _check_cnn_features(n_features)
         layers = keras.layers
@@ -186,40 +183,17 @@ def _check_cnn_features(n_features):
             "MFCCExtractor(n_mfcc=13) or deltas=True) or the dense network.")
 
 
-@fill_doc
-def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=0.5):
-    """Build and compile the study's dense speaker-identification network.
-
+@_builder_doc("dense speaker-identification network", """
     ``Dense(64) -> BN -> tanh -> Dense(250) -> BN -> Dropout(0.5) ->
     Dense(n_classes) -> softmax`` with Glorot-normal initialisation, trained
     with SGD (learning rate 0.1, Nesterov momentum 0.9) as in the study.
-
-    Parameters
-    ----------
-    %(builder_meta)s
-    learning_rate : float, default=0.1
-        SGD learning rate. With scikeras, set it through
-        ``model__learning_rate``.
+    """, optimizer="SGD", learning_rate=0.1, estimator="DenseSpeakerClassifier", extra_params="""
     momentum : float, default=0.9
         Nesterov momentum.
     dropout : float, default=0.5
         Dropout rate before the output layer.
-
-    Returns
-    -------
-    %(builder_returns)s
-
-    See Also
-    --------
-    DenseSpeakerClassifier : Ready estimator around this network.
-
-    Examples
-    --------
-    >>> from skvoice.classifiers import build_dense_speaker_net
-    >>> model = build_dense_speaker_net({"n_features_in_": 26, "n_classes_": 10})
-    >>> model.output_shape
-    (None, 10)
-    """
+    """, n_features=26, n_classes=10)
+def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=0.5):
     def hidden_layers(n_features, n_classes):
         layers = keras.layers
         return [layers.Dense(64, kernel_initializer="glorot_normal"),
@@ -501,7 +475,7 @@ class SkvoiceKerasClassifier(KerasClassifier):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class _KerasNetClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class _KerasNetClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, BaseEstimator):
     """Shared fit/predict of the ready Keras estimators (one builder each)."""
 
     _builder = None  # set by subclasses (a module-level function, so the estimator pickles)
@@ -620,19 +594,8 @@ class _KerasNetClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             proba = self.keras_classifier_.predict_proba(X)
         return proba.astype(np.float64, copy=False)
 
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+    def _class_scores(self, X):
+        return self.predict_proba(X)  # predict: the most probable class
 
 
 _COMMON_PARAMS_DOC = """
