@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common as C  # noqa: E402
+import _common as C  # noqa: E402 (importable only after the sys.path entry above)
 
 NAME = "memory"
 SLACK_MB = 32.0

@@ -1,6 +1,6 @@
 """MFCC extraction throughput: skvoice ``MFCCExtractor`` vs the study's librosa + pandas recipe.
 
-The study (``/work/shared/reference/study.md``) decoded every file with
+The study skvoice reproduces (see the README) decoded every file with
 ``librosa.load(path)`` (default: resample to 22.05 kHz), computed
 ``librosa.feature.mfcc(y, sr, n_mfcc=13)`` file by file and grew one pandas
 DataFrame of frames with ``pd.concat`` (its wav2vec feature loop shows the

@@ -28,7 +28,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common as C  # noqa: E402
+import _common as C  # noqa: E402 (importable only after the sys.path entry above)
 
 COLUMNS = ["pipeline", "gender acc (GroupKFold 5)", "speaker ID acc (10 spk, 5 enrol)", "(1 enrol)", "features s",
            "CV s"]

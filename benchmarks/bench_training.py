@@ -29,6 +29,7 @@ better per-recording accuracy.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
@@ -36,7 +37,7 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common as C  # noqa: E402
+import _common as C  # noqa: E402 (importable only after the sys.path entry above)
 
 NAME = "training"
 
@@ -206,6 +207,16 @@ def gmm_benchmark(quick, n_threads):
     return rows
 
 
+def _add_gmm_row(rows, label, source, n_spk, n_frames, name, timing, acc):
+    seconds, cpu = timing
+    rows.append({"set": label, "name": name, "speakers": n_spk, "train_frames": n_frames,
+                 "fit_seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+                 "seconds_per_speaker": round(seconds / n_spk, 4),
+                 "recording_accuracy": round(float(acc), 4), "source": source})
+    print(f"[training] GMM {label:22s} {name:38s} {seconds:7.2f} s ({seconds / n_spk:.3f} s/speaker) "
+          f"acc={acc:.3f}", flush=True)
+
+
 def _gmm_rows(sets, n_threads):
     from skvoice.classifiers import GMMSpeakerClassifier
     from skvoice.features import CMVN
@@ -223,14 +234,7 @@ def _gmm_rows(sets, n_threads):
         # warm-up: loky pool + imports
         GMMSpeakerClassifier(n_components=2, n_init=1, max_iter=2, n_jobs=-1, random_state=0).fit(Xtr[:4], ytr[:4])
 
-        def add(name, timing, acc):
-            seconds, cpu = timing
-            rows.append({"set": label, "name": name, "speakers": n_spk, "train_frames": n_frames,
-                         "fit_seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
-                         "seconds_per_speaker": round(seconds / n_spk, 4),
-                         "recording_accuracy": round(float(acc), 4), "source": source})
-            print(f"[training] GMM {label:22s} {name:38s} {seconds:7.2f} s ({seconds / n_spk:.3f} s/speaker) "
-                  f"acc={acc:.3f}", flush=True)
+        add = functools.partial(_add_gmm_row, rows, label, source, n_spk, n_frames)
 
         for name, kw in (("skvoice GMMSpeakerClassifier n_jobs=-1", dict(n_jobs=-1)),
                          ("skvoice GMMSpeakerClassifier n_jobs=1", dict(n_jobs=1)),

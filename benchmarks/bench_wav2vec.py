@@ -3,7 +3,7 @@
 Both run in this process on the same audio and the same weights: a randomly initialised
 wav2vec2-base (``transformers.Wav2Vec2Config()`` defaults), written as a fairseq checkpoint
 like the study's ``wav2vec_small.pt`` and loaded by skvoice through its fairseq reader. The
-study's loop (Part 2 of study.md) encodes one 2 s chunk at a time with autograd on and
+study's loop (its Task 2 feature extraction) encodes one 2 s chunk at a time with autograd on and
 concatenates a pandas DataFrame per chunk; skvoice batches chunks and removes work (layer
 truncation, int8 Linear layers, bf16 where the CPU has it).
 

@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common as C  # noqa: E402
+import _common as C  # noqa: E402 (importable only after the sys.path entry above)
 
 BENCHMARKS = {
     "mfcc": ("bench_mfcc.py", "MFCC extraction throughput vs the study's librosa recipe"),

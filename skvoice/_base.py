@@ -25,6 +25,9 @@ caching, ``clone`` and pickles are unaffected by calling them.
 ``sklearn.set_config(transform_output="pandas")`` work for transformers whose
 output may be a ragged recording set: ragged outputs pass through unchanged,
 2-D outputs become DataFrames named by ``get_feature_names_out``.
+
+:class:`FrameTransformer` and :class:`FrameClassifier` are the bases of the
+estimators whose input is frame features (recording sets).
 """
 
 from __future__ import annotations
@@ -38,13 +41,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from ._audio import check_waveform, is_path_like, source_name
+from ._docs import PARAGRAPHS, fill_doc, fill_text
 from ._parallel import map_recordings, warn_failures
 from ._persistence import VersionedPickleMixin
 from ._ragged import check_audio_input
 from ._sklearn_compat import Interval, StrOptions, output_container, supported_outputs, wrap_in_container
 
 __all__ = ["AudioEstimatorMixin", "AudioTransformer", "AudioClassifier", "RecordingSetOutputMixin",
-           "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS"]
+           "FrameTransformer", "FrameClassifier", "ScorePredictMixin", "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS"]
 
 AUDIO_CONSTRAINTS = {
     "on_error": [StrOptions({"raise", "warn", "skip"})],
@@ -92,20 +96,20 @@ _LAST_CALL = weakref.WeakKeyDictionary()
 
 
 def _fill_doc(doc, cls):
-    """Replace lines holding only ``%(name)s`` by the shared paragraph, indented like the placeholder."""
+    """Replace lines holding only ``%(name)s`` by the shared paragraph, indented like the placeholder.
+
+    The audio paragraphs above come first, then the general ones of :data:`skvoice._docs.PARAGRAPHS`.
+    """
     if not doc or "%(" not in doc:
         return doc
     fields = {"failed": cls._failed_slot, "n_threads": _default_of(cls, "n_threads")}
-    out = []
-    for line in doc.splitlines():
-        token = line.strip()
-        if token.startswith("%(") and token.endswith(")s") and token[2:-2] in _DOCS:
-            indent = line[:len(line) - len(line.lstrip())]
-            text = _DOCS[token[2:-2]].format(**fields)
-            out.extend(indent + part if part else "" for part in text.splitlines())
-        else:
-            out.append(line)
-    return "\n".join(out)
+
+    def lookup(name):
+        if name in _DOCS:
+            return _DOCS[name].format(**fields)
+        return PARAGRAPHS.get(name)
+
+    return fill_text(doc, lookup)
 
 
 def _default_of(cls, name):
@@ -380,4 +384,107 @@ class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, Transforme
         """Learn from the validated recordings (default: nothing)."""
 
     def _transform_recordings(self, recordings, is_2d):
+        raise NotImplementedError
+
+
+class ScorePredictMixin:
+    """``predict`` of classifiers that score every class: the class with the highest score wins.
+
+    Subclasses implement ``_class_scores(X)``: one row per sample, one column
+    per class of ``classes_``.
+    """
+
+    def predict(self, X):
+        """Predict the class of each sample: the class with the highest score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or recording set
+            Samples in the form ``fit`` takes (for a classifier of frames,
+            one recording per sample).
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        scores = self._class_scores(X)  # first: it checks that the estimator is fitted
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _class_scores(self, X):
+        raise NotImplementedError
+
+
+@fill_doc
+class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, BaseEstimator):
+    """Base of classifiers trained on frames that predict one label per recording.
+
+    Every training frame is labelled with its recording's label
+    (:meth:`_training_frames`, with an optional ``max_frames`` subsample per
+    recording). At prediction time the frames of each recording are
+    validated against the fit (:meth:`_test_frames`) and subclasses turn them
+    into one row of per-class scores per recording
+    (``_recording_scores(frames, lengths)``: the largest wins, see
+    :class:`ScorePredictMixin`) and of probabilities
+    (``_recording_proba(frames, lengths)``).
+    ``_fitted_attribute`` names an attribute that only ``fit`` sets.
+    """
+
+    _fitted_attribute = "classes_"
+
+    def _training_frames(self, X, y, random_state):
+        """Validate parameters, recordings and labels; return ``(frames, y_frames)``.
+
+        ``frames`` stacks the frames of all recordings (at most ``self.max_frames``
+        random ones of each, drawn with ``random_state``); ``y_frames`` repeats each
+        recording's label over its frames.
+        """
+        from ._ragged import check_recording_targets, stack_frames, subsample_frames, validate_recordings
+
+        self._validate_params()
+        recordings, _ = validate_recordings(self, X, reset=True)
+        y = check_recording_targets(recordings, y, self)
+        frames, lengths = stack_frames(recordings)
+        y_frames = np.repeat(y, lengths)
+        keep = subsample_frames(lengths, self.max_frames, random_state)
+        if keep is not None:
+            frames, y_frames = frames[keep], y_frames[keep]
+        return frames, y_frames
+
+    def _test_frames(self, X):
+        """Check the fit, validate ``X`` against it; ``(frames, lengths)`` of recordings that all have frames."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from ._ragged import stack_frames, validate_recordings
+
+        check_is_fitted(self, self._fitted_attribute)
+        recordings, _ = validate_recordings(self, X, reset=False, ensure_min_frames=0)
+        frames, lengths = stack_frames(recordings)
+        empty = np.flatnonzero(lengths == 0)
+        if empty.size:
+            raise ValueError(
+                f"{type(self).__name__}: recording(s) {empty[:20].tolist()} have no frames, so they cannot be "
+                "classified (0 frames: skipped or failed audio?). Remove them, or check the extractor's failures_.")
+        return frames, lengths
+
+    def _class_scores(self, X):
+        return self._recording_scores(*self._test_frames(X))
+
+    def predict_proba(self, X):
+        """Per-recording class probabilities (the class description says how they are made).
+
+        Parameters
+        ----------
+        %(X_frames)s
+
+        Returns
+        -------
+        proba : ndarray of shape (n_recordings, n_classes)
+            Columns follow ``classes_``.
+        """
+        return self._recording_proba(*self._test_frames(X))
+
+    def _recording_scores(self, frames, lengths):
+        raise NotImplementedError
+
+    def _recording_proba(self, frames, lengths):
         raise NotImplementedError

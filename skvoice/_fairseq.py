@@ -80,32 +80,99 @@ _FAIRSEQ_DEFAULTS = {
     "logit_temp": 0.1,
 }
 
+# fairseq model setting <-> the Wav2Vec2Config attribute of the same meaning, and its type. Settings that are
+# derived from several others (extractor mode, activation, conv layers, final/latent dims) are converted by hand.
+_SETTINGS = [
+    ("encoder_embed_dim", "hidden_size", int),
+    ("encoder_layers", "num_hidden_layers", int),
+    ("encoder_attention_heads", "num_attention_heads", int),
+    ("encoder_ffn_embed_dim", "intermediate_size", int),
+    ("dropout", "hidden_dropout", float),
+    ("attention_dropout", "attention_dropout", float),
+    ("activation_dropout", "activation_dropout", float),
+    ("dropout_input", "feat_proj_dropout", float),
+    ("dropout_features", "feat_quantizer_dropout", float),
+    ("encoder_layerdrop", "layerdrop", float),
+    ("conv_bias", "conv_bias", bool),
+    ("conv_pos", "num_conv_pos_embeddings", int),
+    ("conv_pos_groups", "num_conv_pos_embedding_groups", int),
+    ("layer_norm_first", "do_stable_layer_norm", bool),
+    ("mask_prob", "mask_time_prob", float),
+    ("mask_length", "mask_time_length", int),
+    ("mask_channel_prob", "mask_feature_prob", float),
+    ("mask_channel_length", "mask_feature_length", int),
+    ("latent_vars", "num_codevectors_per_group", int),
+    ("latent_groups", "num_codevector_groups", int),
+    ("num_negatives", "num_negatives", int),
+    ("logit_temp", "contrastive_logits_temperature", float),
+]
+
 _ACTIVATIONS = {"gelu": "gelu", "relu": "relu", "gelu_fast": "gelu_new", "gelu_accurate": "gelu_new",
                 "tanh": "tanh", "linear": "linear"}
 
 _FINETUNED = ("wav2vec_ctc", "wav2vec_seq2seq")
 _FINETUNED_PREFIX = "w2v_encoder.w2v_model."
 
-# fairseq name -> transformers name. "{g}"/"{v}" stand for the weight-norm parts of the positional conv.
-_RULES = [
-    (r"feature_extractor\.conv_layers\.(\d+)\.0\.(weight|bias)", r"feature_extractor.conv_layers.\1.conv.\2"),
-    (r"feature_extractor\.conv_layers\.(\d+)\.2\.(weight|bias)", r"feature_extractor.conv_layers.\1.layer_norm.\2"),
-    (r"feature_extractor\.conv_layers\.(\d+)\.2\.1\.(weight|bias)",
-     r"feature_extractor.conv_layers.\1.layer_norm.\2"),
-    (r"layer_norm\.(weight|bias)", r"feature_projection.layer_norm.\1"),
-    (r"post_extract_proj\.(weight|bias)", r"feature_projection.projection.\1"),
-    (r"mask_emb", "masked_spec_embed"),
-    (r"encoder\.pos_conv\.0\.bias", "encoder.pos_conv_embed.conv.bias"),
-    (r"encoder\.pos_conv\.0\.(?:weight_g|parametrizations\.weight\.original0)", "{g}"),
-    (r"encoder\.pos_conv\.0\.(?:weight_v|parametrizations\.weight\.original1)", "{v}"),
-    (r"encoder\.layer_norm\.(weight|bias)", r"encoder.layer_norm.\1"),
-    (r"encoder\.layers\.(\d+)\.self_attn\.(k|q|v|out)_proj\.(weight|bias)", r"encoder.layers.\1.attention.\2_proj.\3"),
-    (r"encoder\.layers\.(\d+)\.self_attn_layer_norm\.(weight|bias)", r"encoder.layers.\1.layer_norm.\2"),
-    (r"encoder\.layers\.(\d+)\.fc1\.(weight|bias)", r"encoder.layers.\1.feed_forward.intermediate_dense.\2"),
-    (r"encoder\.layers\.(\d+)\.fc2\.(weight|bias)", r"encoder.layers.\1.feed_forward.output_dense.\2"),
-    (r"encoder\.layers\.(\d+)\.final_layer_norm\.(weight|bias)", r"encoder.layers.\1.final_layer_norm.\2"),
+# Parameter names, fairseq <-> transformers: one row per parameter family, read in both directions (loading a
+# checkpoint and writing one). In a name, {layer} stands for a layer index, {wb} for weight|bias and {proj} for
+# k|q|v|out. A tuple lists alternative names: the first is the one written; when reading, any fairseq alternative
+# is recognised and the transformers name the target model has is chosen (the positional convolution's weight
+# norm is ``weight_g``/``weight_v`` in old torch, ``parametrizations.weight.original0/1`` in new torch). The third
+# column, when present, is the fairseq extractor mode using that name: the conv-layer norm is at ``.2.`` with
+# group norm ("default") and at ``.2.1.`` with layer norm.
+_NAMES = [
+    ("feature_extractor.conv_layers.{layer}.0.{wb}", "feature_extractor.conv_layers.{layer}.conv.{wb}"),
+    ("feature_extractor.conv_layers.{layer}.2.{wb}", "feature_extractor.conv_layers.{layer}.layer_norm.{wb}",
+     "default"),
+    ("feature_extractor.conv_layers.{layer}.2.1.{wb}", "feature_extractor.conv_layers.{layer}.layer_norm.{wb}",
+     "layer_norm"),
+    ("layer_norm.{wb}", "feature_projection.layer_norm.{wb}"),
+    ("post_extract_proj.{wb}", "feature_projection.projection.{wb}"),
+    ("mask_emb", "masked_spec_embed"),
+    ("encoder.pos_conv.0.bias", "encoder.pos_conv_embed.conv.bias"),
+    (("encoder.pos_conv.0.weight_g", "encoder.pos_conv.0.parametrizations.weight.original0"),
+     ("encoder.pos_conv_embed.conv.parametrizations.weight.original0", "encoder.pos_conv_embed.conv.weight_g")),
+    (("encoder.pos_conv.0.weight_v", "encoder.pos_conv.0.parametrizations.weight.original1"),
+     ("encoder.pos_conv_embed.conv.parametrizations.weight.original1", "encoder.pos_conv_embed.conv.weight_v")),
+    ("encoder.layer_norm.{wb}", "encoder.layer_norm.{wb}"),
+    ("encoder.layers.{layer}.self_attn.{proj}_proj.{wb}", "encoder.layers.{layer}.attention.{proj}_proj.{wb}"),
+    ("encoder.layers.{layer}.self_attn_layer_norm.{wb}", "encoder.layers.{layer}.layer_norm.{wb}"),
+    ("encoder.layers.{layer}.fc1.{wb}", "encoder.layers.{layer}.feed_forward.intermediate_dense.{wb}"),
+    ("encoder.layers.{layer}.fc2.{wb}", "encoder.layers.{layer}.feed_forward.output_dense.{wb}"),
+    ("encoder.layers.{layer}.final_layer_norm.{wb}", "encoder.layers.{layer}.final_layer_norm.{wb}"),
 ]
-_RULES = [(re.compile(f"^{pat}$"), repl) for pat, repl in _RULES]
+_NAME_FIELDS = {"layer": r"\d+", "wb": "weight|bias", "proj": "k|q|v|out"}
+
+
+def _name_pattern(template):
+    """``template`` as an anchored regex whose named groups are its ``{field}`` parts."""
+    parts = re.split(r"\{(\w+)\}", template)  # literal, field, literal, field, ..., literal
+    return re.compile("^" + "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{_NAME_FIELDS[p]})"
+                                    for i, p in enumerate(parts)) + "$")
+
+
+def _alternatives(names):
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
+# (fairseq patterns, fairseq names, transformers patterns, transformers names, extractor mode or None)
+_NAME_RULES = [(tuple(map(_name_pattern, _alternatives(fs))), _alternatives(fs),
+                tuple(map(_name_pattern, _alternatives(hf))), _alternatives(hf), mode[0] if mode else None)
+               for fs, hf, *mode in _NAMES]
+
+
+def _translate(key, rules, choose):
+    """Rename ``key`` with the first of ``rules`` (``(patterns, names)`` pairs) matching it; None if none does.
+
+    ``choose`` picks one of the filled-in alternative names.
+    """
+    for patterns, names in rules:
+        for pattern in patterns:
+            match = pattern.match(key)
+            if match:
+                return choose([name.format(**match.groupdict()) for name in names])
+    return None
+
 
 # used only for pre-training (contrastive task / quantised targets) or bookkeeping: not part of the features
 _IGNORED = re.compile(
@@ -370,57 +437,24 @@ def wav2vec2_config_from_fairseq(model_cfg):
     layers = _safe_eval_layers(c["conv_feature_layers"])
     final_dim = int(c["final_dim"]) or int(c["encoder_embed_dim"])
     return Wav2Vec2Config(
-        hidden_size=int(c["encoder_embed_dim"]),
-        num_hidden_layers=int(c["encoder_layers"]),
-        num_attention_heads=int(c["encoder_attention_heads"]),
-        intermediate_size=int(c["encoder_ffn_embed_dim"]),
+        **{attr: kind(c[key]) for key, attr, kind in _SETTINGS},
         hidden_act=_ACTIVATIONS[act],
-        hidden_dropout=float(c["dropout"]),
-        attention_dropout=float(c["attention_dropout"]),
-        activation_dropout=float(c["activation_dropout"]),
-        feat_proj_dropout=float(c["dropout_input"]),
-        feat_quantizer_dropout=float(c["dropout_features"]),
-        layerdrop=float(c["encoder_layerdrop"]),
         layer_norm_eps=1e-5,
         feat_extract_norm="group" if mode == "default" else "layer",
         feat_extract_activation="gelu",
         conv_dim=tuple(layer[0] for layer in layers),
         conv_kernel=tuple(layer[1] for layer in layers),
         conv_stride=tuple(layer[2] for layer in layers),
-        conv_bias=bool(c["conv_bias"]),
-        num_conv_pos_embeddings=int(c["conv_pos"]),
-        num_conv_pos_embedding_groups=int(c["conv_pos_groups"]),
-        do_stable_layer_norm=bool(c["layer_norm_first"]),
-        mask_time_prob=float(c["mask_prob"]),
-        mask_time_length=int(c["mask_length"]),
-        mask_feature_prob=float(c["mask_channel_prob"]),
-        mask_feature_length=int(c["mask_channel_length"]),
-        num_codevectors_per_group=int(c["latent_vars"]),
-        num_codevector_groups=int(c["latent_groups"]),
         codevector_dim=int(c["latent_dim"]) or final_dim,
         proj_codevector_dim=final_dim,
-        num_negatives=int(c["num_negatives"]),
-        contrastive_logits_temperature=float(c["logit_temp"]),
     )
 
 
 # ----------------------------------------------------------------------------------------------- weights
-def _hf_key(fairseq_key, g_key, v_key):
-    for pattern, repl in _RULES:
-        if pattern.match(fairseq_key):
-            if repl == "{g}":
-                return g_key
-            if repl == "{v}":
-                return v_key
-            return pattern.sub(repl, fairseq_key)
-    return None
-
-
-def _weight_norm_keys(target_keys):
-    base = "encoder.pos_conv_embed.conv."
-    if base + "parametrizations.weight.original0" in target_keys:
-        return base + "parametrizations.weight.original0", base + "parametrizations.weight.original1"
-    return base + "weight_g", base + "weight_v"
+def _hf_key(fairseq_key, target_keys):
+    """The transformers name of a fairseq parameter (among alternatives, the one ``target_keys`` holds), or None."""
+    rules = [(fs_patterns, hf_names) for fs_patterns, _, _, hf_names, _ in _NAME_RULES]
+    return _translate(fairseq_key, rules, lambda names: next((n for n in names if n in target_keys), names[0]))
 
 
 def convert_fairseq_state_dict(state_dict, target_state_dict, *, prefix=""):
@@ -450,7 +484,6 @@ def convert_fairseq_state_dict(state_dict, target_state_dict, *, prefix=""):
     """
     import torch
 
-    g_key, v_key = _weight_norm_keys(target_state_dict)
     converted, ignored, unexpected, mismatched = {}, [], [], []
     for key, value in state_dict.items():
         if prefix:
@@ -458,7 +491,7 @@ def convert_fairseq_state_dict(state_dict, target_state_dict, *, prefix=""):
                 ignored.append(key)  # e.g. the CTC head of a fine-tuned model
                 continue
             key = key[len(prefix):]
-        new = _hf_key(key, g_key, v_key)
+        new = _hf_key(key, target_state_dict)
         if new is None:
             (ignored if _IGNORED.match(key) else unexpected).append(key)
             continue
@@ -531,38 +564,13 @@ def load_fairseq_wav2vec2(path):
 
 # ----------------------------------------------------------------------------------------------- writing
 def _fairseq_key(hf_key, extractor_mode):
-    m = re.match(r"^feature_extractor\.conv_layers\.(\d+)\.(conv|layer_norm)\.(weight|bias)$", hf_key)
-    if m:
-        i, part, kind = m.groups()
-        if part == "conv":
-            return f"feature_extractor.conv_layers.{i}.0.{kind}"
-        return f"feature_extractor.conv_layers.{i}.2.{kind}" if extractor_mode == "default" else \
-            f"feature_extractor.conv_layers.{i}.2.1.{kind}"
-    simple = {
-        "masked_spec_embed": "mask_emb",
-        "encoder.pos_conv_embed.conv.bias": "encoder.pos_conv.0.bias",
-        "encoder.pos_conv_embed.conv.parametrizations.weight.original0": "encoder.pos_conv.0.weight_g",
-        "encoder.pos_conv_embed.conv.parametrizations.weight.original1": "encoder.pos_conv.0.weight_v",
-        "encoder.pos_conv_embed.conv.weight_g": "encoder.pos_conv.0.weight_g",
-        "encoder.pos_conv_embed.conv.weight_v": "encoder.pos_conv.0.weight_v",
-    }
-    if hf_key in simple:
-        return simple[hf_key]
-    reverse = [
-        (r"feature_projection\.layer_norm\.(weight|bias)", r"layer_norm.\1"),
-        (r"feature_projection\.projection\.(weight|bias)", r"post_extract_proj.\1"),
-        (r"encoder\.layer_norm\.(weight|bias)", r"encoder.layer_norm.\1"),
-        (r"encoder\.layers\.(\d+)\.attention\.(k|q|v|out)_proj\.(weight|bias)",
-         r"encoder.layers.\1.self_attn.\2_proj.\3"),
-        (r"encoder\.layers\.(\d+)\.layer_norm\.(weight|bias)", r"encoder.layers.\1.self_attn_layer_norm.\2"),
-        (r"encoder\.layers\.(\d+)\.feed_forward\.intermediate_dense\.(weight|bias)", r"encoder.layers.\1.fc1.\2"),
-        (r"encoder\.layers\.(\d+)\.feed_forward\.output_dense\.(weight|bias)", r"encoder.layers.\1.fc2.\2"),
-        (r"encoder\.layers\.(\d+)\.final_layer_norm\.(weight|bias)", r"encoder.layers.\1.final_layer_norm.\2"),
-    ]
-    for pat, repl in reverse:
-        if re.match(f"^{pat}$", hf_key):
-            return re.sub(f"^{pat}$", repl, hf_key)
-    raise FairseqCheckpointError(f"no fairseq name for transformers parameter {hf_key!r}.")
+    """The fairseq name of a transformers parameter, for a fairseq extractor of ``extractor_mode``."""
+    rules = [(hf_patterns, fs_names) for _, fs_names, hf_patterns, _, mode in _NAME_RULES
+             if mode in (None, extractor_mode)]
+    name = _translate(hf_key, rules, lambda names: names[0])
+    if name is None:
+        raise FairseqCheckpointError(f"no fairseq name for transformers parameter {hf_key!r}.")
+    return name
 
 
 def hf_to_fairseq_checkpoint(model, *, style="args", normalize=False, sample_rate=16000,
@@ -602,28 +610,13 @@ def hf_to_fairseq_checkpoint(model, *, style="args", normalize=False, sample_rat
     mode = "default" if c.feat_extract_norm == "group" else "layer_norm"
     final_dim = int(c.proj_codevector_dim)
     settings = {
+        **{key: kind(getattr(c, attr)) for key, attr, kind in _SETTINGS},
         "extractor_mode": mode,
-        "encoder_layers": c.num_hidden_layers,
-        "encoder_embed_dim": c.hidden_size,
-        "encoder_ffn_embed_dim": c.intermediate_size,
-        "encoder_attention_heads": c.num_attention_heads,
         "activation_fn": inv_act.get(c.hidden_act, c.hidden_act),
-        "dropout": c.hidden_dropout,
-        "attention_dropout": c.attention_dropout,
-        "activation_dropout": c.activation_dropout,
-        "encoder_layerdrop": c.layerdrop,
-        "dropout_input": c.feat_proj_dropout,
-        "dropout_features": c.feat_quantizer_dropout,
         "final_dim": final_dim,
-        "layer_norm_first": bool(c.do_stable_layer_norm),
         "conv_feature_layers": repr([(int(d), int(k), int(s))
                                      for d, k, s in zip(c.conv_dim, c.conv_kernel, c.conv_stride)]),
-        "conv_bias": bool(c.conv_bias),
-        "latent_vars": c.num_codevectors_per_group,
-        "latent_groups": c.num_codevector_groups,
         "latent_dim": c.codevector_dim,
-        "conv_pos": c.num_conv_pos_embeddings,
-        "conv_pos_groups": c.num_conv_pos_embedding_groups,
         "quantize_targets": True,
     }
     sd = {}

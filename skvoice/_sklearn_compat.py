@@ -11,24 +11,28 @@ from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     HasMethods,
     Interval,
     InvalidParameterError,
+    RealNotInt,
     StrOptions,
     validate_params,
 )
 from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
-from sklearn.utils.validation import _check_feature_names_in  # noqa: F401  (re-exported)
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
 
 __all__ = [
     "HasMethods",
     "Interval",
     "InvalidParameterError",
+    "RealNotInt",
     "StrOptions",
     "validate_params",
     "check_feature_names_in",
+    "check_sample_weight",
     "output_container",
     "supported_outputs",
 ]
 
 check_feature_names_in = _check_feature_names_in
+check_sample_weight = _check_sample_weight
 
 
 def supported_outputs():

@@ -3,8 +3,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skvoice._ragged import (as_recording_set, check_audio_input, check_recordings, frame_owner, segment_mean,
-                             split_frames, stack_frames)
+from skvoice._ragged import (
+    as_recording_set,
+    check_audio_input,
+    check_recordings,
+    frame_owner,
+    segment_mean,
+    split_frames,
+    stack_frames,
+)
 
 lengths_st = st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=8)
 

@@ -9,6 +9,7 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import column_or_1d
 
 from .._ragged import check_recordings, frame_owner, stack_frames
+from .._sklearn_compat import Interval, RealNotInt, StrOptions, validate_params
 from ._plots import category_colors, get_axes
 
 __all__ = ["pca_kmeans", "cluster_purity", "plot_clusters", "ClusteringResult"]
@@ -46,6 +47,7 @@ class ClusteringResult(Bunch):
                 + (f", {scores}" if scores else "") + ")")
 
 
+@validate_params({"labels_true": ["array-like"], "labels_pred": ["array-like"]}, prefer_skip_nested_validation=True)
 def cluster_purity(labels_true, labels_pred):
     """Cluster purity: the share of samples whose cluster's majority class is their class.
 
@@ -89,14 +91,15 @@ def cluster_purity(labels_true, labels_pred):
     return float(table.max(axis=0).sum() / len(labels_true))
 
 
-def _check_int(name, value, low=1, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}{' or None' if allow_none else ''}, got {value!r}.")
-    return int(value)
+_POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
 
 
+@validate_params({"X": ["array-like"], "y": ["array-like", None],
+                  "n_components": [_POSITIVE_INT, Interval(RealNotInt, 0, 1, closed="neither"), None],
+                  "n_clusters": [_POSITIVE_INT, None], "level": [StrOptions({"frames", "recordings"})],
+                  "pooling": [list, tuple], "standardize": ["boolean"], "max_frames": [_POSITIVE_INT, None],
+                  "minibatch": ["boolean"], "n_init": [StrOptions({"auto"}), _POSITIVE_INT],
+                  "random_state": ["random_state"]}, prefer_skip_nested_validation=True)
 def pca_kmeans(X, y=None, *, n_components=47, n_clusters=None, level="frames", pooling=("mean",),
                standardize=True, max_frames=100_000, minibatch=False, n_init="auto", random_state=0):
     """Standardise, reduce with PCA and cluster with k-means; score the clusters against ``y``.
@@ -188,18 +191,6 @@ def pca_kmeans(X, y=None, *, n_components=47, n_clusters=None, level="frames", p
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
     from sklearn.preprocessing import StandardScaler
 
-    if level not in ("frames", "recordings"):
-        raise ValueError(f"level must be 'frames' or 'recordings', got {level!r}.")
-    if isinstance(n_components, bool) or not (
-            n_components is None or isinstance(n_components, numbers.Integral) and n_components >= 1
-            or isinstance(n_components, numbers.Real) and 0 < n_components < 1):
-        raise ValueError(f"n_components must be an int >= 1, a float in (0, 1) or None, got {n_components!r}.")
-    n_clusters = _check_int("n_clusters", n_clusters, allow_none=True)
-    max_frames = _check_int("max_frames", max_frames, allow_none=True)
-    if not (n_init == "auto" or (not isinstance(n_init, bool) and isinstance(n_init, numbers.Integral)
-                                 and n_init >= 1)):
-        raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
-
     recs, is_2d = check_recordings(X, dtype=None, ensure_min_frames=0)
     n_recordings = len(recs)
     if y is not None:
@@ -273,6 +264,9 @@ def _scatter_groups(ax, xy, groups, title, legend_title, max_legend):
         ax.legend(title=legend_title, fontsize="small", markerscale=2, loc="best")
 
 
+@validate_params({"y": ["array-like", None], "components": [tuple, list], "max_points": [_POSITIVE_INT, None],
+                  "random_state": ["random_state"], "max_legend": [Interval(numbers.Integral, 0, None, closed="left")]},
+                 prefer_skip_nested_validation=True)
 def plot_clusters(result, y=None, *, components=(0, 1), max_points=5000, random_state=0, max_legend=20, ax=None):
     """Scatter two principal components, coloured by k-means cluster and by true label.
 
@@ -338,7 +332,6 @@ def plot_clusters(result, y=None, *, components=(0, 1), max_points=5000, random_
         y = np.asarray(y, dtype=object)[owner]
     if y is not None:
         y = np.asarray(y)
-    max_points = _check_int("max_points", max_points, allow_none=True)
     idx = np.arange(len(labels))
     if max_points is not None and len(idx) > max_points:
         idx = np.sort(check_random_state(random_state).choice(len(idx), max_points, replace=False))

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .._sklearn_compat import StrOptions, validate_params
 from ._plots import check_matplotlib, get_axes
 
 __all__ = ["classification_table", "frame_recording_report", "plot_confusion_matrix"]
 
 COLUMNS = ["accuracy", "precision", "recall", "f1", "support"]
 INDEX_NAME = "Evaluation Type"
+_AVERAGE = [StrOptions({"binary", "macro", "micro", "weighted"}), None]
 
 
 def _resolve_average(classes, pos_label, average):
     """``(average, pos_label)`` for sklearn's metrics: binary on 2 classes, macro otherwise."""
     if average is None:
         average = "binary" if len(classes) == 2 else "macro"
-    allowed = ("binary", "macro", "micro", "weighted")
-    if average not in allowed:
-        raise ValueError(f"average must be one of {allowed} or None, got {average!r}.")
     if average == "binary":
         if len(classes) > 2:
             raise ValueError(f"average='binary' needs at most 2 classes, found {len(classes)}: "
@@ -66,6 +67,8 @@ def _classes_of(*arrays):
         return np.asarray(list(dict.fromkeys(values.tolist())), dtype=object)
 
 
+@validate_params({"y_true": ["array-like"], "y_pred": ["array-like", dict], "average": _AVERAGE,
+                  "labels": ["array-like", None], "name": [str]}, prefer_skip_nested_validation=True)
 def classification_table(y_true, y_pred, *, pos_label=None, average=None, labels=None, name="per recording"):
     """Accuracy, precision, recall and F1 in one table row per set of predictions.
 
@@ -137,6 +140,7 @@ def _split_pipeline(clf, X):
     return clf, X
 
 
+@validate_params({"y": ["array-like"], "average": _AVERAGE}, prefer_skip_nested_validation=True)
 def frame_recording_report(clf, X, y, *, pos_label=None, average=None):
     """Per-frame and per-recording scores of a fitted frame-vote classifier (the study's Task 1 table).
 
@@ -174,19 +178,22 @@ def frame_recording_report(clf, X, y, *, pos_label=None, average=None):
 
     Examples
     --------
+    Six recordings of 40 two-dimensional frames, three per class: single
+    frames overlap between the classes, whole recordings do not.
+
+    >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn.pipeline import make_pipeline
     >>> from skvoice.analysis import frame_recording_report
     >>> from skvoice.classifiers import FrameVoteClassifier
-    >>> from skvoice.datasets import make_voices
-    >>> from skvoice.features import CMVN, MFCCExtractor
-    >>> voices = make_voices(n_speakers=4, n_utterances=3, duration=1.0, random_state=0)
-    >>> model = make_pipeline(MFCCExtractor(), CMVN(), FrameVoteClassifier(LogisticRegression(max_iter=500)))
-    >>> report = frame_recording_report(model.fit(voices.waveforms, voices.gender), voices.waveforms, voices.gender)
-    >>> report.index.tolist(), report.columns.tolist()
-    (['per frame', 'per recording'], ['accuracy', 'precision', 'recall', 'f1', 'support'])
-    >>> report.loc["per recording", "accuracy"]
-    np.float64(1.0)
+    >>> rng = np.random.RandomState(0)
+    >>> X = [rng.normal(loc, 1.0, size=(40, 2)) for loc in (-1, -1, -1, 1, 1, 1)]
+    >>> y = ["F", "F", "F", "M", "M", "M"]
+    >>> clf = FrameVoteClassifier(LogisticRegression()).fit(X, y)
+    >>> frame_recording_report(clf, X, y).round(3)
+                     accuracy  precision  recall     f1  support
+    Evaluation Type
+    per frame           0.917      0.917   0.917  0.917      240
+    per recording       1.000      1.000   1.000  1.000        6
     """
     model, Xt = _split_pipeline(clf, X)
     if not (hasattr(model, "predict_frames") and hasattr(model, "predict")):
@@ -211,6 +218,10 @@ def frame_recording_report(clf, X, y, *, pos_label=None, average=None):
     return pd.DataFrame(rows, index=pd.Index(["per frame", "per recording"], name=INDEX_NAME), columns=COLUMNS)
 
 
+@validate_params({"y_true": ["array-like"], "y_pred": ["array-like"], "labels": ["array-like", None],
+                  "normalize": [StrOptions({"true", "pred", "all"}), None], "include_values": ["boolean", None],
+                  "values_format": [str, None], "xticks_rotation": [StrOptions({"vertical", "horizontal"}), Real],
+                  "colorbar": ["boolean"]}, prefer_skip_nested_validation=True)
 def plot_confusion_matrix(y_true, y_pred, *, labels=None, normalize=None, include_values=None, cmap="Blues",
                           values_format=None, xticks_rotation="horizontal", colorbar=True, ax=None):
     """Confusion matrix of predictions (wraps :class:`sklearn.metrics.ConfusionMatrixDisplay`).
@@ -260,8 +271,6 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, normalize=None, includ
     from sklearn.metrics import ConfusionMatrixDisplay
 
     y_true, y_pred = _check_pair(y_true, y_pred)
-    if normalize not in (None, "true", "pred", "all"):
-        raise ValueError(f"normalize must be 'true', 'pred', 'all' or None, got {normalize!r}.")
     labels = _classes_of(y_true, y_pred) if labels is None else column_or_1d(labels)
     if len(labels) == 0:
         raise ValueError("labels must name at least one class.")

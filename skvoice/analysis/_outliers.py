@@ -9,25 +9,13 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._ragged import check_recordings, stack_frames
+from .._sklearn_compat import Interval, StrOptions, validate_params
+from .._validation import check_names
 from ..features import outlier_counts
-from ..features._outliers import DEFAULT_THRESHOLD
+from ..features._outliers import DEFAULT_THRESHOLD, ROW_NAME
 from ._plots import get_axes
 
 __all__ = ["outlier_table", "plot_outlier_counts", "plot_feature_distributions"]
-
-_ROW_NAME = {"zscore": "Z-score", "iqr": "IQR"}
-
-
-def _check_methods(methods):
-    methods = [methods] if isinstance(methods, str) else list(methods)
-    if not methods:
-        raise ValueError("methods must name at least one outlier rule ('zscore', 'iqr').")
-    bad = [m for m in methods if m not in DEFAULT_THRESHOLD]
-    if bad:
-        raise ValueError(f"Unknown outlier method(s) {bad}; choose from {sorted(DEFAULT_THRESHOLD)}.")
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"methods has duplicates: {methods}.")
-    return methods
 
 
 def _check_thresholds(thresholds, methods):
@@ -48,6 +36,9 @@ def _check_thresholds(thresholds, methods):
     return out
 
 
+@validate_params({"X": ["array-like"], "methods": [StrOptions(set(DEFAULT_THRESHOLD)), list, tuple],
+                  "thresholds": [numbers.Real, dict, None], "feature_names": ["array-like", None],
+                  "normalize": ["boolean"]}, prefer_skip_nested_validation=True)
 def outlier_table(X, methods=("zscore", "iqr"), *, thresholds=None, feature_names=None, normalize=False):
     """Outlier counts per coefficient, one row per rule (the study's Task 1 table).
 
@@ -99,7 +90,7 @@ def outlier_table(X, methods=("zscore", "iqr"), *, thresholds=None, feature_name
     Z-score      27      29      25   81     10000
     IQR          90      73      75  238     10000
     """
-    methods = _check_methods(methods)
+    methods = check_names(methods, DEFAULT_THRESHOLD, param="methods", what="outlier method")
     thr = _check_thresholds(thresholds, methods)
     recs, _ = check_recordings(X, dtype=None, ensure_min_frames=0)
     if sum(r.shape[0] for r in recs) == 0:
@@ -107,7 +98,7 @@ def outlier_table(X, methods=("zscore", "iqr"), *, thresholds=None, feature_name
     X = recs
     rows = [outlier_counts(X, m, threshold=thr[m], feature_names=feature_names) for m in methods]
     table = pd.concat(rows, axis=0)
-    table.index = pd.Index([_ROW_NAME[m] for m in methods], name="Method")
+    table.index = pd.Index([ROW_NAME[m] for m in methods], name="Method")
     if normalize:
         n = table["n_frames"].astype(np.float64)
         cols = [c for c in table.columns if c != "n_frames"]
@@ -117,6 +108,8 @@ def outlier_table(X, methods=("zscore", "iqr"), *, thresholds=None, feature_name
     return table
 
 
+@validate_params({"table": [pd.DataFrame], "include_any": ["boolean"], "normalize": ["boolean"], "log": ["boolean"]},
+                 prefer_skip_nested_validation=True)
 def plot_outlier_counts(table, *, include_any=False, normalize=False, log=False, ax=None):
     """Grouped bar chart of an outlier table: one group per coefficient, one bar per rule.
 
@@ -153,8 +146,6 @@ def plot_outlier_counts(table, *, include_any=False, normalize=False, log=False,
     >>> len(fig.axes), len(fig.axes[0].patches)
     (1, 8)
     """
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table must be a pandas DataFrame from outlier_table, got {type(table).__name__}.")
     drop = ["n_frames"] + ([] if include_any else ["any"])
     data = table.drop(columns=[c for c in drop if c in table.columns])
     if data.shape[0] == 0 or data.shape[1] == 0:
@@ -187,6 +178,9 @@ def plot_outlier_counts(table, *, include_any=False, normalize=False, log=False,
     return fig
 
 
+@validate_params({"X": ["array-like"], "feature_names": ["array-like", None], "kind": [StrOptions({"box", "violin"})],
+                  "max_frames": [Interval(numbers.Integral, 1, None, closed="left"), None],
+                  "random_state": ["random_state"], "showfliers": ["boolean"]}, prefer_skip_nested_validation=True)
 def plot_feature_distributions(X, *, feature_names=None, kind="box", max_frames=50_000, random_state=0,
                                showfliers=True, ax=None):
     """Box or violin plot of each coefficient over all frames (exploratory analysis).
@@ -229,10 +223,6 @@ def plot_feature_distributions(X, *, feature_names=None, kind="box", max_frames=
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['MFCC_0', 'MFCC_1', 'MFCC_2']
     """
-    if kind not in ("box", "violin"):
-        raise ValueError(f"kind must be 'box' or 'violin', got {kind!r}.")
-    if max_frames is not None and (not isinstance(max_frames, numbers.Integral) or max_frames < 1):
-        raise ValueError(f"max_frames must be a positive integer or None, got {max_frames!r}.")
     recs, _ = check_recordings(X, dtype=np.float64, ensure_min_frames=0)
     frames, _ = stack_frames(recs)
     if len(frames) == 0:

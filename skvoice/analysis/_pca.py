@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .._ragged import check_recordings
+from .._sklearn_compat import Interval, validate_params
 from ._plots import get_axes
 
 __all__ = ["components_for_variance", "plot_components_histogram"]
@@ -53,6 +54,8 @@ def _per_recording_spectra(recs, standardize):
     return spectra
 
 
+@validate_params({"X": ["array-like"], "threshold": [Interval(numbers.Real, 0, 1, closed="right")],
+                  "standardize": ["boolean"], "return_ratios": ["boolean"]}, prefer_skip_nested_validation=True)
 def components_for_variance(X, threshold=0.85, *, standardize=True, return_ratios=False):
     """Number of principal components needed for ``threshold`` of each recording's variance.
 
@@ -110,12 +113,11 @@ def components_for_variance(X, threshold=0.85, *, standardize=True, return_ratio
     >>> rng = np.random.RandomState(0)
     >>> latent = rng.standard_normal((200, 2))
     >>> low_rank = latent @ rng.standard_normal((2, 6)) + 0.01 * rng.standard_normal((200, 6))
-    >>> X = np.empty(3, dtype=object)
-    >>> X[0], X[1], X[2] = low_rank, rng.standard_normal((200, 6)), rng.standard_normal((1, 6))
+    >>> X = [low_rank, rng.standard_normal((200, 6)), rng.standard_normal((1, 6))]  # three recordings
     >>> components_for_variance(X)
     array([ 2.,  6., nan])
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold <= 1:
+    if isinstance(threshold, bool):  # a bool is an int to validate_params, but True is no share of variance
         raise ValueError(f"threshold must be a number in (0, 1], got {threshold!r}.")
     recs, _ = check_recordings(X, dtype=np.float64, ensure_min_frames=0)
     spectra = _per_recording_spectra(recs, bool(standardize))
@@ -135,6 +137,9 @@ def components_for_variance(X, threshold=0.85, *, standardize=True, return_ratio
     return counts
 
 
+@validate_params({"counts": ["array-like"], "threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
+                  "bins": [Interval(numbers.Integral, 1, None, closed="left"), "array-like", str, None]},
+                 prefer_skip_nested_validation=True)
 def plot_components_histogram(counts, *, threshold=None, bins=None, ax=None):
     """Histogram of components-for-variance per recording, with the mean marked (the study's figure).
 

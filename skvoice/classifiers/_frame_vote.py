@@ -5,24 +5,18 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import MetaEstimatorMixin, clone
 
-from .._persistence import VersionedPickleMixin
-from .._ragged import (
-    check_recording_targets,
-    segment_mean,
-    split_frames,
-    stack_frames,
-    subsample_frames,
-    validate_recordings,
-)
+from .._base import FrameClassifier
+from .._docs import fill_doc
+from .._ragged import check_recording_targets, segment_mean, split_frames
 from .._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["FrameVoteClassifier"]
 
 
-class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+@fill_doc
+class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
     """Fit a classifier on frames, predict each recording by majority or soft vote.
 
     Every frame is labelled with its recording's label and ``estimator`` is
@@ -39,8 +33,10 @@ class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMi
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
     voting : {"hard", "soft"}, default="hard"
         ``"hard"``: majority of frame labels (ties broken by the mean
-        probability when available, else the first class). ``"soft"``: argmax
-        of mean frame probabilities (needs ``predict_proba``).
+        probability when available, else the first class); ``predict_proba``
+        gives the fraction of frames voting for each class. ``"soft"``:
+        argmax of mean frame probabilities (needs ``predict_proba``), which
+        ``predict_proba`` returns.
     max_frames : int or None, default=None
         Train on at most this many random frames per recording (faster, and
         long recordings no longer dominate). ``None`` uses all frames.
@@ -85,6 +81,8 @@ class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMi
         "random_state": ["random_state"],
     }
 
+    _fitted_attribute = "estimator_"
+
     def __init__(self, estimator=None, *, voting="hard", max_frames=None, random_state=None):
         self.estimator = estimator
         self.voting = voting
@@ -103,10 +101,8 @@ class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMi
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-            Frame features per recording.
-        y : array-like of shape (n_recordings,)
-            One label per recording.
+        %(X_frames)s
+        %(y_recordings)s
         **fit_params : dict
             Passed to the frame classifier's ``fit``.
 
@@ -114,14 +110,7 @@ class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMi
         -------
         self : FrameVoteClassifier
         """
-        self._validate_params()
-        recs, _ = validate_recordings(self, X, reset=True)
-        y = check_recording_targets(recs, y, self)
-        frames, lengths = stack_frames(recs)
-        y_frames = np.repeat(y, lengths)
-        idx = subsample_frames(lengths, self.max_frames, self.random_state)
-        if idx is not None:
-            frames, y_frames = frames[idx], y_frames[idx]
+        frames, y_frames = self._training_frames(X, y, self.random_state)
         self.estimator_ = self._make_estimator().fit(frames, y_frames, **fit_params)
         if self.voting == "soft" and not hasattr(self.estimator_, "predict_proba"):
             raise AttributeError(
@@ -131,69 +120,30 @@ class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMi
         self.n_frames_fit_ = int(len(frames))
         return self
 
-    def _frames(self, X):
-        check_is_fitted(self, "estimator_")
-        recs, _ = validate_recordings(self, X, reset=False, ensure_min_frames=0)
-        frames, lengths = stack_frames(recs)
-        empty = np.flatnonzero(lengths == 0)
-        if empty.size:
-            raise ValueError(
-                f"{type(self).__name__}: recording(s) {empty[:20].tolist()} have no frames, so they cannot be "
-                "classified (skipped or failed audio?). Remove them, or check the extractor's failures_.")
-        return frames, lengths
-
     def predict_frames(self, X):
         """Predict every frame.
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
+        %(X_frames)s
 
         Returns
         -------
         labels : ndarray of object, shape (n_recordings,)
             One 1-D array of frame labels per recording.
         """
-        frames, lengths = self._frames(X)
+        frames, lengths = self._test_frames(X)
         return split_frames(self.estimator_.predict(frames), lengths)
 
-    def predict_proba(self, X):
-        """Per-recording class probabilities.
-
-        Soft voting: mean frame probability. Hard voting: fraction of frames
-        voting for each class.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_recordings, n_classes)
-        """
-        frames, lengths = self._frames(X)
-        return self._proba(frames, lengths)
-
-    def _proba(self, frames, lengths):
+    def _recording_proba(self, frames, lengths):
         if self.voting == "soft":
             return segment_mean(self.estimator_.predict_proba(frames), lengths)
         pred = self.estimator_.predict(frames)
         onehot = (pred[:, None] == self.classes_[None, :]).astype(np.float64)
         return segment_mean(onehot, lengths)
 
-    def predict(self, X):
-        """Predict one label per recording.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_recordings,)
-        """
-        frames, lengths = self._frames(X)
-        scores = self._proba(frames, lengths)
+    def _recording_scores(self, frames, lengths):
+        scores = self._recording_proba(frames, lengths)
         if self.voting == "hard" and hasattr(self.estimator_, "predict_proba"):
             # break exact ties between vote counts with the mean frame probability
             votes = np.round(scores * lengths[:, None])
@@ -201,25 +151,20 @@ class FrameVoteClassifier(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMi
             if tie.any():
                 mean_p = segment_mean(self.estimator_.predict_proba(frames), lengths)
                 scores = np.where(tie[:, None], votes + 0.5 * mean_p, votes)
-        return self.classes_[np.argmax(scores, axis=1)]
+        return scores
 
     def score_frames(self, X, y):
         """Frame-level accuracy (every frame labelled with its recording's label).
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-        y : array-like of shape (n_recordings,)
+        %(X_frames)s
+        %(y_recordings)s
 
         Returns
         -------
         accuracy : float
         """
-        frames, lengths = self._frames(X)
+        frames, lengths = self._test_frames(X)
         y = check_recording_targets(lengths, y, self)
         return float(np.mean(self.estimator_.predict(frames) == np.repeat(y, lengths)))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags

@@ -7,14 +7,13 @@ import numbers
 
 import numpy as np
 from scipy.special import log_softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted
 
-from .._persistence import VersionedPickleMixin
-from .._ragged import check_recording_targets, segment_mean, stack_frames, subsample_frames, validate_recordings
+from .._base import FrameClassifier
+from .._docs import fill_doc
+from .._ragged import segment_mean
 from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["GMMSpeakerClassifier"]
@@ -44,7 +43,8 @@ def map_adapt_means(ubm, frames, relevance_factor):
     return adapted
 
 
-class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+@fill_doc
+class GMMSpeakerClassifier(FrameClassifier):
     """One Gaussian mixture per speaker; a recording goes to the most likely speaker.
 
     ``ubm=False`` is the study's recipe: an independent
@@ -79,6 +79,8 @@ class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         ``decision_function``/``predict_proba``: mean per frame (calibrated,
         length independent) or total (the likelihood of the whole recording,
         giving very peaked probabilities). The predicted class is the same.
+        ``predict_proba`` is the posterior over speakers with a flat prior:
+        the softmax of these scores.
     random_state : int, RandomState instance or None, default=None
         Seeds EM initialisation and frame subsampling.
     n_jobs : int or None, default=None
@@ -114,6 +116,8 @@ class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     >>> (gmm.predict(X[1::2]) == voices.speaker[1::2]).mean()
     np.float64(1.0)
     """
+
+    _fitted_attribute = "models_"
 
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -151,8 +155,7 @@ class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-            Frame features per recording.
+        %(X_frames)s
         y : array-like of shape (n_recordings,)
             Speaker label per recording.
 
@@ -160,16 +163,9 @@ class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         -------
         self : GMMSpeakerClassifier
         """
-        self._validate_params()
-        recs, _ = validate_recordings(self, X, reset=True)
-        y = check_recording_targets(recs, y, self)
         rng = check_random_state(self.random_state)
-        frames, lengths = stack_frames(recs)
+        frames, y_frames = self._training_frames(X, y, rng)
         frames = frames.astype(np.float64, copy=False)
-        y_frames = np.repeat(y, lengths)
-        idx = subsample_frames(lengths, self.max_frames, rng)
-        if idx is not None:
-            frames, y_frames = frames[idx], y_frames[idx]
         self.classes_, y_idx = np.unique(y_frames, return_inverse=True)
         params = dict(n_components=self.n_components, covariance_type=self.covariance_type, n_init=self.n_init,
                       max_iter=self.max_iter, tol=self.tol, reg_covar=self.reg_covar)
@@ -186,10 +182,7 @@ class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         self.converged_ = bool(all(m.converged_ for m in ([self.ubm_] if self.ubm else self.models_)))
         return self
 
-    def _scores(self, X):
-        check_is_fitted(self, "models_")
-        recs, _ = validate_recordings(self, X, reset=False)
-        frames, lengths = stack_frames(recs)
+    def _recording_scores(self, frames, lengths):
         frames = frames.astype(np.float64, copy=False)
         ll = np.column_stack([m.score_samples(frames) for m in self.models_])
         if self.ubm:
@@ -199,6 +192,9 @@ class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             scores = scores * lengths[:, None]
         return scores
 
+    def _recording_proba(self, frames, lengths):
+        return np.exp(log_softmax(self._recording_scores(frames, lengths), axis=1))
+
     def decision_function(self, X):
         """Per-class recording score: mean (or total) frame log-likelihood.
 
@@ -206,54 +202,27 @@ class GMMSpeakerClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
+        %(X_frames)s
 
         Returns
         -------
         scores : ndarray of shape (n_recordings, n_classes), or (n_recordings,) for two classes
             For two classes, the score of ``classes_[1]`` minus that of ``classes_[0]``.
         """
-        s = self._scores(X)
+        s = self._recording_scores(*self._test_frames(X))
         if len(self.classes_) == 2:
             return s[:, 1] - s[:, 0]
         return s
 
     def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
+        """Log of :meth:`predict_proba`: the log-softmax of the recording scores.
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
+        %(X_frames)s
 
         Returns
         -------
         log_proba : ndarray of shape (n_recordings, n_classes)
         """
-        return log_softmax(self._scores(X), axis=1)
-
-    def predict_proba(self, X):
-        """Posterior over speakers with a flat prior (softmax of the recording scores).
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_recordings, n_classes)
-        """
-        return np.exp(self.predict_log_proba(X))
-
-    def predict(self, X):
-        """Most likely speaker per recording.
-
-        Parameters
-        ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_recordings,)
-        """
-        scores = self._scores(X)
-        return self.classes_[np.argmax(scores, axis=1)]
+        return log_softmax(self._recording_scores(*self._test_frames(X)), axis=1)

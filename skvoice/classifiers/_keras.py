@@ -12,32 +12,32 @@ this module defaults it to ``"torch"`` (set the variable before importing
 skvoice to use TensorFlow or JAX instead).
 """
 
+# The Keras backend is chosen when keras is first imported, so KERAS_BACKEND is set before the imports below.
+# ruff: noqa: E402
+
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import numbers  # noqa: E402
-import random  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+import itertools
+import numbers
+import random
+import textwrap
+from contextlib import contextmanager
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from scikeras.wrappers import KerasClassifier  # noqa: E402
-from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
-from sklearn.utils import ClassifierTags, check_random_state  # noqa: E402
-from sklearn.utils.multiclass import check_classification_targets  # noqa: E402
-from sklearn.utils.validation import (  # noqa: E402
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+import keras
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from .._persistence import VersionedPickleMixin  # noqa: E402
-from .._sklearn_compat import Interval  # noqa: E402
+from .._base import ScorePredictMixin
+from .._persistence import VersionedPickleMixin
+from .._sklearn_compat import Interval, check_sample_weight
 
 __all__ = [
     "build_dense_gender_net",
@@ -77,116 +77,102 @@ def _meta_sizes(meta, builder):
     return int(n_features), int(n_classes)
 
 
-def _compile(model, optimizer):
+def _build(meta, name, hidden_layers, optimizer):
+    """Assemble and compile one network: ``Input(n_features) -> hidden layers -> output``.
+
+    ``hidden_layers(n_features, n_classes)`` returns the layers after the input, output layer included.
+    """
+    n_features, n_classes = _meta_sizes(meta, f"build_{name}")
+    model = keras.Sequential([keras.Input(shape=(n_features,)), *hidden_layers(n_features, n_classes)], name=name)
     # integer-encoded targets (scikeras' default ordinal encoding) -> sparse categorical cross-entropy, which is
     # the study's categorical cross-entropy on one-hot targets without materialising the one-hot matrix
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
-def build_dense_gender_net(meta=None, learning_rate=0.001):
-    """Build and compile the study's dense gender network.
+def _builder_doc(title, architecture, *, optimizer, learning_rate, estimator, rate_note="", extra_params="",
+                 raises="", n_features=13, n_classes=2):
+    """Decorator writing the numpydoc docstring of a model builder (the three share all but these parts)."""
+    def indent(text):
+        return textwrap.indent(textwrap.dedent(text).strip("\n"), "    ") + "\n" if text else ""
 
-    ``Dense(n_features, relu) -> BN -> Dense(128, relu) -> BN ->
-    Dense(64, relu) -> BN -> Dense(n_classes, softmax)``, trained with RMSprop
-    on sparse categorical cross-entropy (the study's "Neural Network").
+    raises_section = "\n" + indent(raises) if raises else ""
 
+    def decorate(builder):
+        name = builder.__name__
+        builder.__doc__ = f"""Build and compile the study's {title}.
+
+{indent(architecture)}
     Parameters
     ----------
     meta : dict
         The scikeras metadata; ``meta["n_features_in_"]`` and
         ``meta["n_classes_"]`` size the input and output layers.
-    learning_rate : float, default=0.001
-        RMSprop learning rate (Keras' default, as in the study). With
-        scikeras, set it through ``model__learning_rate``.
-
+    learning_rate : float, default={learning_rate}
+        {optimizer} learning rate{rate_note}. With scikeras, set it
+        through ``model__learning_rate``.
+{indent(extra_params)}
     Returns
     -------
     model : keras.Model
         Compiled model.
-
+{raises_section}
     See Also
     --------
-    DenseGenderClassifier : Ready estimator around this network.
+    {estimator} : Ready estimator around this network.
 
     Examples
     --------
-    >>> from skvoice.classifiers import build_dense_gender_net
-    >>> model = build_dense_gender_net({"n_features_in_": 13, "n_classes_": 2})
+    >>> from skvoice.classifiers import {name}
+    >>> model = {name}({{"n_features_in_": {n_features}, "n_classes_": {n_classes}}})
     >>> model.output_shape
-    (None, 2)
+    (None, {n_classes})
     """
-    n_features, n_classes = _meta_sizes(meta, "build_dense_gender_net")
-    layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        layers.Dense(n_features, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(128, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(64, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(n_classes, activation="softmax"),
-    ], name="dense_gender_net")
-    return _compile(model, keras.optimizers.RMSprop(learning_rate=learning_rate))
+        return builder
+    return decorate
 
 
-def build_cnn1d_gender_net(meta=None, learning_rate=0.001):
-    """Build and compile the study's 1-D CNN gender network.
+@_builder_doc("dense gender network", """
+    ``Dense(n_features, relu) -> BN -> Dense(128, relu) -> BN ->
+    Dense(64, relu) -> BN -> Dense(n_classes, softmax)``, trained with RMSprop
+    on sparse categorical cross-entropy (the study's "Neural Network").
+    """, optimizer="RMSprop", learning_rate=0.001, rate_note=" (Keras' default, as in the study)",
+    estimator="DenseGenderClassifier")
+def build_dense_gender_net(meta=None, learning_rate=0.001):
+    def hidden_layers(n_features, n_classes):
+        blocks = [(keras.layers.Dense(units, activation="relu"), keras.layers.BatchNormalization())
+                  for units in (n_features, 128, 64)]
+        return [*itertools.chain.from_iterable(blocks), keras.layers.Dense(n_classes, activation="softmax")]
 
+    return _build(meta, "dense_gender_net", hidden_layers, keras.optimizers.RMSprop(learning_rate=learning_rate))
+
+
+@_builder_doc("1-D CNN gender network", """
     The feature vector is read as a 1-D signal of length ``n_features`` with
     one channel: ``Conv1D(32, 3) -> Conv1D(48, 3) -> Conv1D(120, 3) ->
     MaxPooling1D(2) -> Flatten -> Dense(128) -> Dense(64) ->
     Dense(n_classes, softmax)`` (ReLU everywhere), trained with Adam
     (after Alkhawaldeh's DGR, as in the study).
-
-    Parameters
-    ----------
-    meta : dict
-        The scikeras metadata; ``meta["n_features_in_"]`` and
-        ``meta["n_classes_"]`` size the input and output layers.
-    learning_rate : float, default=0.001
-        Adam learning rate (Keras' default, as in the study). With scikeras,
-        set it through ``model__learning_rate``.
-
-    Returns
-    -------
-    model : keras.Model
-        Compiled model.
-
+    """, optimizer="Adam", learning_rate=0.001, rate_note=" (Keras' default, as in the study)",
+    estimator="CNN1DGenderClassifier", raises="""
     Raises
     ------
     ValueError
         If ``n_features_in_ < 8``: three "valid" size-3 convolutions and a
         size-2 pooling need at least 8 input features.
+    """)
+def build_cnn1d_gender_net(meta=None, learning_rate=0.001):
+    def hidden_layers(n_features, n_classes):
+        _check_cnn_features(n_features)
+        layers = keras.layers
+        return [layers.Reshape((n_features, 1)),
+                *(layers.Conv1D(filters, kernel_size=3, activation="relu") for filters in (32, 48, 120)),
+                layers.MaxPooling1D(pool_size=2),
+                layers.Flatten(),
+                *(layers.Dense(units, activation="relu") for units in (128, 64)),
+                layers.Dense(n_classes, activation="softmax")]
 
-    See Also
-    --------
-    CNN1DGenderClassifier : Ready estimator around this network.
-
-    Examples
-    --------
-    >>> from skvoice.classifiers import build_cnn1d_gender_net
-    >>> model = build_cnn1d_gender_net({"n_features_in_": 13, "n_classes_": 2})
-    >>> model.output_shape
-    (None, 2)
-    """
-    n_features, n_classes = _meta_sizes(meta, "build_cnn1d_gender_net")
-    _check_cnn_features(n_features)
-    layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        layers.Reshape((n_features, 1)),
-        layers.Conv1D(32, kernel_size=3, activation="relu"),
-        layers.Conv1D(48, kernel_size=3, activation="relu"),
-        layers.Conv1D(120, kernel_size=3, activation="relu"),
-        layers.MaxPooling1D(pool_size=2),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(64, activation="relu"),
-        layers.Dense(n_classes, activation="softmax"),
-    ], name="cnn1d_gender_net")
-    return _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
+    return _build(meta, "cnn1d_gender_net", hidden_layers, keras.optimizers.Adam(learning_rate=learning_rate))
 
 
 def _check_cnn_features(n_features):
@@ -197,58 +183,30 @@ def _check_cnn_features(n_features):
             "MFCCExtractor(n_mfcc=13) or deltas=True) or the dense network.")
 
 
-def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=0.5):
-    """Build and compile the study's dense speaker-identification network.
-
+@_builder_doc("dense speaker-identification network", """
     ``Dense(64) -> BN -> tanh -> Dense(250) -> BN -> Dropout(0.5) ->
     Dense(n_classes) -> softmax`` with Glorot-normal initialisation, trained
     with SGD (learning rate 0.1, Nesterov momentum 0.9) as in the study.
-
-    Parameters
-    ----------
-    meta : dict
-        The scikeras metadata; ``meta["n_features_in_"]`` and
-        ``meta["n_classes_"]`` size the input and output layers.
-    learning_rate : float, default=0.1
-        SGD learning rate. With scikeras, set it through
-        ``model__learning_rate``.
+    """, optimizer="SGD", learning_rate=0.1, estimator="DenseSpeakerClassifier", extra_params="""
     momentum : float, default=0.9
         Nesterov momentum.
     dropout : float, default=0.5
         Dropout rate before the output layer.
+    """, n_features=26, n_classes=10)
+def build_dense_speaker_net(meta=None, learning_rate=0.1, momentum=0.9, dropout=0.5):
+    def hidden_layers(n_features, n_classes):
+        layers = keras.layers
+        return [layers.Dense(64, kernel_initializer="glorot_normal"),
+                layers.BatchNormalization(),
+                layers.Activation("tanh"),
+                layers.Dense(250, kernel_initializer="glorot_normal"),
+                layers.BatchNormalization(),
+                layers.Dropout(dropout),
+                layers.Dense(n_classes, kernel_initializer="glorot_normal"),
+                layers.Activation("softmax")]
 
-    Returns
-    -------
-    model : keras.Model
-        Compiled model.
-
-    See Also
-    --------
-    DenseSpeakerClassifier : Ready estimator around this network.
-
-    Examples
-    --------
-    >>> from skvoice.classifiers import build_dense_speaker_net
-    >>> model = build_dense_speaker_net({"n_features_in_": 26, "n_classes_": 10})
-    >>> model.output_shape
-    (None, 10)
-    """
-    n_features, n_classes = _meta_sizes(meta, "build_dense_speaker_net")
-    layers = keras.layers
-    init = "glorot_normal"
-    model = keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        layers.Dense(64, kernel_initializer=init),
-        layers.BatchNormalization(),
-        layers.Activation("tanh"),
-        layers.Dense(250, kernel_initializer=init),
-        layers.BatchNormalization(),
-        layers.Dropout(dropout),
-        layers.Dense(n_classes, kernel_initializer=init),
-        layers.Activation("softmax"),
-    ], name="dense_speaker_net")
-    opt = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=True)
-    return _compile(model, opt)
+    optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=True)
+    return _build(meta, "dense_speaker_net", hidden_layers, optimizer)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -273,7 +231,7 @@ def _seeded(seed):
         yield
     finally:
         random.setstate(py_state)
-        np.random.set_state(np_state)  # noqa: NPY002
+        np.random.set_state(np_state)  # noqa: NPY002 (restoring the legacy global RNG, as above)
         if torch_state is not None:
             import torch
 
@@ -517,7 +475,7 @@ class SkvoiceKerasClassifier(KerasClassifier):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class _KerasNetClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class _KerasNetClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, BaseEstimator):
     """Shared fit/predict of the ready Keras estimators (one builder each)."""
 
     _builder = None  # set by subclasses (a module-level function, so the estimator pickles)
@@ -578,7 +536,7 @@ class _KerasNetClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self._check_n_features(X.shape[1])
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float32)
 
         seed = _draw_seed(self.random_state)
         rng = np.random.RandomState(seed)
@@ -636,19 +594,8 @@ class _KerasNetClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             proba = self.keras_classifier_.predict_proba(X)
         return proba.astype(np.float64, copy=False)
 
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+    def _class_scores(self, X):
+        return self.predict_proba(X)  # predict: the most probable class
 
 
 _COMMON_PARAMS_DOC = """

@@ -27,6 +27,9 @@ import urllib.error
 import urllib.request
 import zlib
 from contextlib import contextmanager
+from numbers import Real
+
+from .._sklearn_compat import Interval, validate_params
 
 __all__ = ["fetch_librispeech", "get_data_home", "clear_data_home", "LIBRISPEECH_MD5", "DEFAULT_BASE_URL",
            "ENV_DATA_HOME", "DownloadError", "OfflineError", "ChecksumError", "ArchiveError",
@@ -527,6 +530,11 @@ def _fetch_subset(subset, data_home, *, download_if_missing, base_url, md5, time
             os.remove(archive)
 
 
+# load_kwargs are validated by load_librispeech: nested validation stays on
+@validate_params({"subset": [str, list, tuple], "data_home": [str, os.PathLike, None],
+                  "download_if_missing": ["boolean"], "base_url": [str],
+                  "timeout": [Interval(Real, 0, None, closed="neither")], "verbose": ["verbose"],
+                  "keep_archive": ["boolean"]}, prefer_skip_nested_validation=False)
 def fetch_librispeech(subset="dev-clean", data_home=None, *, download_if_missing=True,
                       base_url=DEFAULT_BASE_URL, md5=None, timeout=30.0, verbose=True, keep_archive=False,
                       **load_kwargs):
@@ -627,10 +635,8 @@ def fetch_librispeech(subset="dev-clean", data_home=None, *, download_if_missing
         raise ValueError("A single md5 string is ambiguous for several subsets; pass a {subset: md5} dict.")
     if md5 is not None and md5 is not False and not isinstance(md5, (str, dict)):
         raise ValueError(f"md5 must be None, False, a 32-hex-digit string or a dict of them; got {md5!r}.")
-    if not isinstance(base_url, str) or not base_url.lower().startswith(("http://", "https://")):
+    if not base_url.lower().startswith(("http://", "https://")):
         raise ValueError(f"base_url must be an http:// or https:// URL, got {base_url!r}.")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     data_home = get_data_home(data_home)
     for sub in subsets:
         _fetch_subset(sub, data_home, download_if_missing=download_if_missing, base_url=base_url, md5=md5,

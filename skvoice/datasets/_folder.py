@@ -10,7 +10,8 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._audio import AudioError, audio_info
-from .._parallel import SkippedRecordingsWarning, check_on_error
+from .._parallel import SkippedRecordingsWarning
+from .._sklearn_compat import StrOptions, validate_params
 
 __all__ = ["load_folder"]
 
@@ -46,6 +47,9 @@ def _label_files(label_dir, exts, recursive):
     return sorted(found)
 
 
+@validate_params({"root": [str, os.PathLike], "extensions": [str, list, tuple], "recursive": ["boolean"],
+                  "durations": ["boolean"], "on_error": [StrOptions({"warn", "skip", "raise"})],
+                  "return_X_y": ["boolean"], "as_frame": ["boolean"]}, prefer_skip_nested_validation=True)
 def load_folder(root, *, extensions=AUDIO_EXTENSIONS, recursive=True, durations=True, on_error="warn",
                 return_X_y=False, as_frame=False):
     """Load a folder of recordings whose sub-folders name the labels.
@@ -146,7 +150,6 @@ def load_folder(root, *, extensions=AUDIO_EXTENSIONS, recursive=True, durations=
     (['cat', 'dog'], [0, 0, 1, 1, 1], [0.5, 0.5, 0.5, 0.5, 0.5])
     """
     exts = _check_extensions(extensions)
-    check_on_error(on_error)
     root = os.path.abspath(os.path.expanduser(os.fspath(root)))
     if not os.path.isdir(root):
         raise FileNotFoundError(f"Audio folder {root!r} does not exist or is not a directory.")

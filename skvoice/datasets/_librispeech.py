@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
+
+from .._docs import fill_doc
+from .._sklearn_compat import Interval, StrOptions, validate_params
 
 __all__ = ["load_librispeech", "select_speakers", "read_speakers", "get_librispeech_root", "ENV_ROOT"]
 
@@ -85,6 +89,11 @@ def _read_transcripts(chapter_dir):
     return out
 
 
+@validate_params({"root": [str, os.PathLike, None], "subset": [str, list, tuple], "speakers": ["array-like", None],
+                  "max_per_speaker": [Interval(Integral, 1, None, closed="left"), None], "with_duration": ["boolean"],
+                  "target": [StrOptions({"gender", "speaker"})], "return_X_y": ["boolean"], "as_frame": ["boolean"],
+                  "random_state": ["random_state"]}, prefer_skip_nested_validation=True)
+@fill_doc
 def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_speaker=None, with_duration=True,
                      target="gender", return_X_y=False, as_frame=False, random_state=None):
     """Load a local LibriSpeech tree: file paths, speakers, sex and durations.
@@ -104,13 +113,7 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
         sorted order, or a random choice when ``random_state`` is given).
     with_duration : bool, default=True
         Read each file's header for its duration in seconds (fast; no decoding).
-    target : {"gender", "speaker"}, default="gender"
-        Which column ``target`` holds.
-    return_X_y : bool, default=False
-        Return ``(filenames, target)`` instead of the Bunch.
-    as_frame : bool, default=False
-        With ``return_X_y``, return a DataFrame of the other columns and a
-        Series target instead of arrays.
+    %(librispeech_target)s
     random_state : int, RandomState instance or None, default=None
         Used for ``max_per_speaker`` sampling when not None.
 
@@ -137,8 +140,6 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
     >>> data = load_librispeech("/path/to/LibriSpeech", "test-other")  # doctest: +SKIP
     >>> data.frame[["speaker", "gender", "duration"]].head(2)  # doctest: +SKIP
     """
-    if target not in ("gender", "speaker"):
-        raise ValueError(f"target must be 'gender' or 'speaker', got {target!r}.")
     root = get_librispeech_root(root)
     spk_file = os.path.join(root, "SPEAKERS.TXT")
     if not os.path.isfile(spk_file):
@@ -205,6 +206,10 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
                  DESCR=_DESCR, root=root)
 
 
+@validate_params({"frame": [pd.DataFrame], "n_female": [Interval(Integral, 0, None, closed="left")],
+                  "n_male": [Interval(Integral, 0, None, closed="left")], "random_state": ["random_state"],
+                  "min_utterances": [Interval(Integral, 0, None, closed="left")]},
+                 prefer_skip_nested_validation=True)
 def select_speakers(frame, n_female, n_male, *, random_state=None, min_utterances=1):
     """Pick a gender-balanced set of speakers (the study used 9 female + 9 male or more).
 
@@ -241,8 +246,6 @@ def select_speakers(frame, n_female, n_male, *, random_state=None, min_utterance
     rng = None if random_state is None else check_random_state(random_state)
     chosen = []
     for sex, n in (("F", n_female), ("M", n_male)):
-        if n < 0:
-            raise ValueError(f"n_{'female' if sex == 'F' else 'male'} must be >= 0, got {n}.")
         pool = list(eligible[eligible == sex].index)
         if len(pool) < n:
             raise ValueError(f"Asked for {n} {'female' if sex == 'F' else 'male'} speakers with at least "

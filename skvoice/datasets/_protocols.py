@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 import warnings
 from functools import partial
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
+
+from .._sklearn_compat import Interval, RealNotInt, StrOptions, validate_params
 
 __all__ = ["chunk_recordings", "load_chunks", "chunk_split", "verification_trials"]
 
@@ -62,6 +65,10 @@ def _as_items(recordings, labels):
     return items, cols
 
 
+@validate_params({"chunk_seconds": [Interval(Real, 0, None, closed="neither")],
+                  "min_seconds": [Interval(Real, 0, None, closed="neither"), None],
+                  "sample_rate": [Interval(Real, 1, None, closed="left")],
+                  "labels": [str, list, tuple, dict, None]}, prefer_skip_nested_validation=True)
 def chunk_recordings(recordings, *, chunk_seconds=2.0, min_seconds=None, sample_rate=16000, labels=None):
     """Cut recordings into consecutive, non-overlapping fixed-length chunks (a table; no audio decoded).
 
@@ -142,15 +149,12 @@ def chunk_recordings(recordings, *, chunk_seconds=2.0, min_seconds=None, sample_
     from .._audio import audio_info, check_waveform, is_path_like
 
     chunk_seconds = float(chunk_seconds)
-    if not np.isfinite(chunk_seconds) or chunk_seconds <= 0:
-        raise ValueError(f"chunk_seconds must be a positive number, got {chunk_seconds!r}.")
-    if min_seconds is not None:
-        min_seconds = float(min_seconds)
-        if not 0 < min_seconds <= chunk_seconds:
-            raise ValueError(f"min_seconds must be None or in (0, chunk_seconds={chunk_seconds:g}], "
-                             f"got {min_seconds!r}.")
-    if int(sample_rate) <= 0:
-        raise ValueError(f"sample_rate must be a positive integer, got {sample_rate!r}.")
+    if not np.isfinite(chunk_seconds):
+        raise ValueError(f"chunk_seconds must be a positive finite number, got {chunk_seconds!r}.")
+    if min_seconds is not None and min_seconds > chunk_seconds:
+        raise ValueError(f"min_seconds must be None or in (0, chunk_seconds={chunk_seconds:g}], "
+                         f"got {min_seconds!r}.")
+    min_seconds = None if min_seconds is None else float(min_seconds)
     items, label_cols = _as_items(recordings, labels)
 
     columns = {name: [] for name in _CHUNK_COLUMNS}
@@ -197,8 +201,6 @@ def chunk_recordings(recordings, *, chunk_seconds=2.0, min_seconds=None, sample_
 
 
 def _check_chunk_table(chunks, required):
-    if not isinstance(chunks, pd.DataFrame):
-        raise TypeError(f"chunks must be the DataFrame made by chunk_recordings, got {type(chunks).__name__}.")
     missing = [c for c in required if c not in chunks.columns]
     if missing:
         raise ValueError(f"chunks lacks column(s) {missing}; make it with skvoice.datasets.chunk_recordings.")
@@ -230,6 +232,9 @@ def _cut(y, start, stop, sample_rate):
     return np.array(y[a:b], dtype=np.float32)  # a copy: the chunk does not keep the whole span alive
 
 
+@validate_params({"chunks": [pd.DataFrame], "recordings": [pd.DataFrame, "array-like", None],
+                  "sample_rate": [Interval(Real, 1, None, closed="left")], "n_jobs": [Integral, None],
+                  "verbose": ["verbose"]}, prefer_skip_nested_validation=True)
 def load_chunks(chunks, recordings=None, *, sample_rate=16000, n_jobs=None, verbose=0):
     """Decode chunks into waveforms: a recording set with one item per chunk.
 
@@ -329,14 +334,10 @@ def _rounded(x):
     return int(np.floor(x + 0.5))  # half up, not numpy's half-to-even
 
 
-def _check_fraction(name, value):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 < value < 1:
-        raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}.")
-    return float(value)
-
-
+@validate_params({"chunks": [pd.DataFrame], "protocol": [StrOptions({"later", "random"})],
+                  "train_size": [Interval(RealNotInt, 0, 1, closed="neither"), None],
+                  "test_size": [Interval(RealNotInt, 0, 1, closed="neither"), None], "stratify": [str],
+                  "random_state": ["random_state"]}, prefer_skip_nested_validation=True)
 def chunk_split(chunks, *, protocol="later", train_size=None, test_size=None, stratify="speaker",
                 random_state=None):
     """Split chunks into train and test: later chunks of each recording held out, or a stratified random split.
@@ -394,10 +395,6 @@ def chunk_split(chunks, *, protocol="later", train_size=None, test_size=None, st
     >>> chunks.loc[test, ["recording", "chunk"]].values.tolist()  # 2 of 5 chunks, 1 of 2 chunks
     [[0, 3], [0, 4], [1, 1]]
     """
-    if protocol not in ("later", "random"):
-        raise ValueError(f"protocol must be 'later' or 'random', got {protocol!r}.")
-    train_size = _check_fraction("train_size", train_size)
-    test_size = _check_fraction("test_size", test_size)
     if train_size is not None and test_size is not None:
         if not np.isclose(train_size + test_size, 1.0):
             raise ValueError(f"train_size={train_size} and test_size={test_size} must add up to 1 "
@@ -438,6 +435,9 @@ def chunk_split(chunks, *, protocol="later", train_size=None, test_size=None, st
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 
+@validate_params({"enrolled": ["array-like"], "y_test": ["array-like"],
+                  "n_nontarget": [Interval(Integral, 0, None, closed="left"), None], "random_state": ["random_state"]},
+                 prefer_skip_nested_validation=True)
 def verification_trials(enrolled, y_test, *, n_nontarget=None, random_state=None):
     """Verification trials: every test item against every enrolled speaker (or a sample of non-targets).
 
@@ -491,9 +491,6 @@ def verification_trials(enrolled, y_test, *, n_nontarget=None, random_state=None
     y_test = column_or_1d(np.asarray(y_test, dtype=object))
     if len(classes) == 0:
         raise ValueError("No enrolled speaker given.")
-    if n_nontarget is not None and (isinstance(n_nontarget, bool) or not isinstance(n_nontarget, (int, np.integer))
-                                    or n_nontarget < 0):
-        raise ValueError(f"n_nontarget must be None or a non-negative int, got {n_nontarget!r}.")
     is_target = y_test[:, None] == classes[None, :]
     if n_nontarget is None or n_nontarget >= len(classes):
         keep = np.ones_like(is_target)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from importlib import resources
 
+from .._docs import fill_doc
+from .._sklearn_compat import StrOptions, validate_params
 from ._librispeech import load_librispeech
 
 __all__ = ["load_sample"]
@@ -52,6 +54,10 @@ def _sample_root():
     return path
 
 
+@validate_params({"subset": [StrOptions(set(SAMPLE_SUBSETS)), list, tuple, None],
+                  "target": [StrOptions({"gender", "speaker"})], "return_X_y": ["boolean"], "as_frame": ["boolean"]},
+                 prefer_skip_nested_validation=True)
+@fill_doc
 def load_sample(*, subset=None, target="gender", return_X_y=False, as_frame=False):
     """Load the small real LibriSpeech sample shipped with skvoice.
 
@@ -77,13 +83,7 @@ def load_sample(*, subset=None, target="gender", return_X_y=False, as_frame=Fals
     ----------
     subset : {"test-other", "train-clean-100"} or list of them, default=None
         Which part of the sample to load; ``None`` loads both.
-    target : {"gender", "speaker"}, default="gender"
-        Which column ``target`` holds.
-    return_X_y : bool, default=False
-        Return ``(filenames, target)`` instead of the Bunch.
-    as_frame : bool, default=False
-        With ``return_X_y``, return a DataFrame of the other columns and a
-        Series target instead of arrays.
+    %(librispeech_target)s
 
     Returns
     -------

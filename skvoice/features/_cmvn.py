@@ -8,12 +8,14 @@ import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 
 from .._base import FrameTransformer
+from .._docs import fill_doc
 from .._ragged import as_recording_set, restore_layout, stack_frames
 from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["CMVN"]
 
 
+@fill_doc
 class CMVN(OneToOneFeatureMixin, FrameTransformer):
     """Cepstral mean (and variance) normalisation of frame features.
 
@@ -40,10 +42,7 @@ class CMVN(OneToOneFeatureMixin, FrameTransformer):
     scale_ : ndarray of shape (n_features,) or None
         Training frame standard deviation plus ``eps`` (``mode="global"``
         with ``variance=True``; None otherwise).
-    n_features_in_ : int
-        Number of features per frame seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Defined only when ``X`` was a DataFrame with string column names.
+    %(frame_features_in_)s
 
     See Also
     --------
@@ -60,8 +59,7 @@ class CMVN(OneToOneFeatureMixin, FrameTransformer):
     >>> import numpy as np
     >>> from skvoice.features import CMVN
     >>> rng = np.random.RandomState(0)
-    >>> X = np.empty(2, dtype=object)
-    >>> X[0], X[1] = rng.normal(3, 2, (50, 4)), rng.normal(1, 5, (30, 4))
+    >>> X = [rng.normal(3, 2, (50, 4)), rng.normal(1, 5, (30, 4))]  # two recordings
     >>> Xt = CMVN().fit_transform(X)
     >>> frames = np.vstack(list(Xt))
     >>> bool(np.allclose(frames.mean(0), 0, atol=1e-6)), bool(np.allclose(frames.std(0), 1, atol=1e-6))

@@ -10,18 +10,22 @@ import pandas as pd
 from sklearn.base import OneToOneFeatureMixin
 
 from .._base import FrameTransformer
-from .._ragged import as_recording_set, restore_layout, split_frames, stack_frames
-from .._sklearn_compat import Interval, StrOptions
+from .._docs import fill_doc
+from .._ragged import as_recording_set, check_recordings, restore_layout, split_frames, stack_frames
+from .._sklearn_compat import Interval, StrOptions, validate_params
+from .._validation import check_names
 
 __all__ = ["OutlierFilter", "outlier_counts", "AllFramesOutlierWarning"]
 
 DEFAULT_THRESHOLD = {"zscore": 3.0, "iqr": 1.5}
+ROW_NAME = {"zscore": "Z-score", "iqr": "IQR"}
 
 
 class AllFramesOutlierWarning(UserWarning):
     """Every frame of some recordings was an outlier; their least outlying frames were kept."""
 
 
+@fill_doc
 class OutlierFilter(OneToOneFeatureMixin, FrameTransformer):
     """Drop (or clip) outlier frames inside recordings, with bounds learned on training frames.
 
@@ -53,10 +57,7 @@ class OutlierFilter(OneToOneFeatureMixin, FrameTransformer):
         Lower bound per coefficient.
     upper_ : ndarray of shape (n_features,)
         Upper bound per coefficient.
-    n_features_in_ : int
-        Features per frame seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Defined only when ``X`` was a DataFrame with string column names.
+    %(frame_features_in_)s
 
     See Also
     --------
@@ -73,8 +74,7 @@ class OutlierFilter(OneToOneFeatureMixin, FrameTransformer):
     >>> import numpy as np
     >>> from skvoice.features import OutlierFilter
     >>> rng = np.random.RandomState(0)
-    >>> X = np.empty(2, dtype=object)
-    >>> X[0], X[1] = rng.normal(size=(100, 3)), rng.normal(size=(100, 3))
+    >>> X = [rng.normal(size=(100, 3)), rng.normal(size=(100, 3))]  # two recordings
     >>> X[1][:5] += 50  # five wild frames
     >>> Xt = OutlierFilter(method="iqr").fit_transform(X)
     >>> [len(r) for r in X], [len(r) < 100 for r in Xt]
@@ -153,6 +153,9 @@ def _bounds(frames, method, threshold):
     return q1 - threshold * iqr, q3 + threshold * iqr
 
 
+@validate_params({"X": ["array-like"], "method": [StrOptions(set(DEFAULT_THRESHOLD)), list, tuple],
+                  "threshold": [Interval(numbers.Real, 0, None, closed="neither"), None],
+                  "feature_names": ["array-like", None]}, prefer_skip_nested_validation=True)
 def outlier_counts(X, method="zscore", *, threshold=None, feature_names=None):
     """Count outlier frames per coefficient (the study's Task 1 table).
 
@@ -161,7 +164,7 @@ def outlier_counts(X, method="zscore", *, threshold=None, feature_names=None):
     X : recording set or array-like of shape (n_frames, n_features)
         Frame features (recordings are pooled: the statistics are over frames).
     method : {"zscore", "iqr"} or list of them, default="zscore"
-        Rule(s); a list gives one row per rule.
+        Rule(s); a list gives one row per rule, in its order (no duplicates).
     threshold : float or None, default=None
         Rule parameter (default 3.0 for z-score, 1.5 for IQR), as in the study.
     feature_names : list of str, optional
@@ -183,9 +186,7 @@ def outlier_counts(X, method="zscore", *, threshold=None, feature_names=None):
     >>> table.index.tolist(), table.loc["IQR", "n_frames"]
     (['Z-score', 'IQR'], np.int64(10000))
     """
-    methods = [method] if isinstance(method, str) else list(method)
-    from .._ragged import check_recordings
-
+    methods = check_names(method, DEFAULT_THRESHOLD, param="method", what="outlier method")
     recs, _ = check_recordings(X, dtype=None, ensure_min_frames=0)
     frames, _ = stack_frames(recs)
     if len(frames) == 0:
@@ -196,11 +197,9 @@ def outlier_counts(X, method="zscore", *, threshold=None, feature_names=None):
         raise ValueError(f"feature_names has {len(names)} names for {n_features} features.")
     rows, index = [], []
     for m in methods:
-        if m not in DEFAULT_THRESHOLD:
-            raise ValueError(f"method must be 'zscore' or 'iqr', got {m!r}.")
         t = DEFAULT_THRESHOLD[m] if threshold is None else float(threshold)
         lower, upper = _bounds(frames, m, t)
         flags = (frames < lower) | (frames > upper)
         rows.append(list(flags.sum(axis=0)) + [int(flags.any(axis=1).sum()), len(frames)])
-        index.append({"zscore": "Z-score", "iqr": "IQR"}[m])
+        index.append(ROW_NAME[m])
     return pd.DataFrame(rows, index=index, columns=names + ["any", "n_frames"]).astype(np.int64)

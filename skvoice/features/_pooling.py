@@ -6,14 +6,17 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import FrameTransformer
+from .._docs import fill_doc
 from .._ragged import recording_starts, stack_frames
 from .._sklearn_compat import check_feature_names_in
+from .._validation import check_names
 
 __all__ = ["StatsPooling"]
 
 STATS = ("mean", "std", "var", "min", "max", "median", "skew", "kurtosis", "iqr")
 
 
+@fill_doc
 class StatsPooling(FrameTransformer):
     """Per-recording statistics over frames: recording set -> 2-D array.
 
@@ -30,10 +33,7 @@ class StatsPooling(FrameTransformer):
 
     Attributes
     ----------
-    n_features_in_ : int
-        Features per frame seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Defined only when ``X`` was a DataFrame with string column names.
+    %(frame_features_in_)s
 
     Notes
     -----
@@ -45,8 +45,7 @@ class StatsPooling(FrameTransformer):
     --------
     >>> import numpy as np
     >>> from skvoice.features import StatsPooling
-    >>> X = np.empty(2, dtype=object)
-    >>> X[0], X[1] = np.array([[0., 1.], [2., 3.]]), np.array([[4., 4.]])
+    >>> X = [np.array([[0., 1.], [2., 3.]]), np.array([[4., 4.]])]  # two recordings
     >>> pool = StatsPooling(stats=("mean", "max")).fit(X)
     >>> pool.transform(X)
     array([[1., 2., 2., 3.],
@@ -61,15 +60,7 @@ class StatsPooling(FrameTransformer):
         self.stats = stats
 
     def _check_stats(self):
-        stats = list(self.stats)
-        if not stats:
-            raise ValueError("stats must name at least one statistic.")
-        bad = [s for s in stats if s not in STATS]
-        if bad:
-            raise ValueError(f"Unknown statistic(s) {bad}; choose from {STATS}.")
-        if len(set(stats)) != len(stats):
-            raise ValueError(f"stats has duplicates: {stats}.")
-        return stats
+        return check_names(self.stats, STATS, param="stats", what="statistic")
 
     def _fit_recordings(self, recordings):
         self._check_stats()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._verification import _check_trials, _operating_points, _rocch, equal_error_rate
+from .._docs import fill_doc
+from .._sklearn_compat import validate_params
+from ._verification import _TRIALS, _check_trials, _operating_points, _rocch, equal_error_rate
 
 __all__ = ["plot_det"]
 
@@ -40,6 +42,9 @@ def _set_probit_axes(ax, lim):
         set_lim(*lim)
 
 
+@validate_params({**_TRIALS, "label": [str, None], "mark_eer": ["boolean"], "lim": ["array-like"],
+                  "hull": ["boolean"]}, prefer_skip_nested_validation=True)
+@fill_doc
 def plot_det(y_true, y_score, *, ax=None, label=None, pos_label=None, sample_weight=None, mark_eer=True,
              lim=(0.001, 0.5), hull=False, **line_kw):
     """Plot a detection error trade-off (DET) curve on probit-scaled axes.
@@ -50,20 +55,14 @@ def plot_det(y_true, y_score, *, ax=None, label=None, pos_label=None, sample_wei
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        Trial labels: 1 / ``True`` for a target trial, 0 / ``False`` (or -1)
-        for a non-target trial; other label values need ``pos_label``.
-    y_score : array-like of shape (n_trials,)
-        Trial scores, larger for "more likely target".
+    %(y_true_trials)s
+    %(y_score_trials)s
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
     label : str, default=None
         Legend label of the curve. With ``mark_eer``, the EER is appended
         (``"cosine (EER 2.31 %)"``) and a legend is drawn.
-    pos_label : int, str or bool, default=None
-        The label of target trials.
-    sample_weight : array-like of shape (n_trials,), default=None
-        Non-negative trial weights.
+    %(pos_label_sample_weight)s
     mark_eer : bool, default=True
         Mark the ROCCH equal error rate (see :func:`equal_error_rate`) with a
         dot on the diagonal.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.utils.validation import column_or_1d
 
+from .._sklearn_compat import validate_params
 from ._verification import actual_dcf, cllr, equal_error_rate, min_cllr, min_dcf
 
 __all__ = ["trial_scores", "make_verification_scorer", "eer_scorer", "min_dcf_scorer"]
@@ -13,6 +15,8 @@ _METRICS = {"eer": equal_error_rate, "min_dcf": min_dcf, "actual_dcf": actual_dc
             "min_cllr": min_cllr}
 
 
+@validate_params({"scores": ["array-like"], "y_true": ["array-like"], "classes": ["array-like"],
+                  "trials": [pd.DataFrame, None]}, prefer_skip_nested_validation=True)
 def trial_scores(scores, y_true, classes, *, trials=None):
     """Flatten a score matrix (test items x enrolled speakers) into verification trials.
 
@@ -137,6 +141,8 @@ class _VerificationScorer:
         return f"make_verification_scorer({', '.join(args)})"
 
 
+@validate_params({"greater_is_better": ["boolean"], "response_method": [str, tuple, list]},
+                 prefer_skip_nested_validation=True)
 def make_verification_scorer(metric="eer", *, greater_is_better=False,
                              response_method=("decision_function", "predict_proba"), **kwargs):
     """A scorer that evaluates a classifier as a speaker-verification system.
@@ -198,9 +204,7 @@ def make_verification_scorer(metric="eer", *, greater_is_better=False,
         metric = _METRICS[metric]
     elif not callable(metric):
         raise TypeError(f"metric must be a name or a callable, got {type(metric).__name__}.")
-    if isinstance(response_method, str):
-        response_method = (response_method,)
-    response_method = tuple(response_method)
+    response_method = (response_method,) if isinstance(response_method, str) else tuple(response_method)
     if not response_method or not all(isinstance(m, str) for m in response_method):
         raise ValueError("response_method must be a method name or a non-empty tuple of names.")
     return _VerificationScorer(metric, 1.0 if greater_is_better else -1.0, response_method, kwargs)

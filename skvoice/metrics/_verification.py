@@ -7,15 +7,25 @@ when ``score >= threshold`` (the convention of :func:`sklearn.metrics.roc_curve`
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import column_or_1d
+
+from .._docs import fill_doc
+from .._sklearn_compat import Interval, StrOptions, validate_params
 
 __all__ = ["equal_error_rate", "min_dcf", "actual_dcf", "cllr", "min_cllr", "detection_operating_points",
            "bayes_threshold"]
 
 _LN2 = np.log(2.0)
+
+# the arguments every trial metric takes
+_TRIALS = {"y_true": ["array-like"], "y_score": ["array-like"], "pos_label": [Real, str, "boolean", None],
+           "sample_weight": ["array-like", None]}
+_COSTS = {"p_target": [Interval(Real, 0, 1, closed="neither")],
+          "c_miss": [Interval(Real, 0, None, closed="neither")],
+          "c_fa": [Interval(Real, 0, None, closed="neither")]}
 
 
 def _check_trials(y_true, y_score, pos_label=None, sample_weight=None, *, allow_inf=True):
@@ -79,6 +89,8 @@ def _operating_points(is_target, score, weight):
     return np.clip(p_fa, 0.0, 1.0), np.clip(p_miss, 0.0, 1.0), thresholds
 
 
+@validate_params(_TRIALS, prefer_skip_nested_validation=True)
+@fill_doc
 def detection_operating_points(y_true, y_score, *, pos_label=None, sample_weight=None):
     """False-alarm and miss rates at every distinct score threshold.
 
@@ -88,18 +100,9 @@ def detection_operating_points(y_true, y_score, *, pos_label=None, sample_weight
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        Trial labels: 1 / ``True`` for a target trial (the claimed speaker is
-        the true one), 0 / ``False`` (or -1) for a non-target trial; other
-        label values need ``pos_label``.
-    y_score : array-like of shape (n_trials,)
-        Scores, larger for "more likely target". NaN is an error; infinite
-        values are allowed.
-    pos_label : int, str or bool, default=None
-        The label of target trials. Needed unless labels are in {0, 1},
-        {-1, 1} or booleans.
-    sample_weight : array-like of shape (n_trials,), default=None
-        Non-negative trial weights.
+    %(y_true_trials)s
+    %(y_score_trials)s
+    %(pos_label_sample_weight)s
 
     Returns
     -------
@@ -163,27 +166,18 @@ def _crossing(p_fa, p_miss):
     return float(p_fa[j - 1] + t * (p_fa[j] - p_fa[j - 1]))
 
 
-def _check_choice(name, value, options):
-    if value not in options:
-        raise ValueError(f"{name} must be one of {options}, got {value!r}.")
-
-
+@validate_params({**_TRIALS, "method": [StrOptions({"rocch", "linear"})], "return_threshold": ["boolean"]},
+                 prefer_skip_nested_validation=True)
+@fill_doc
 def equal_error_rate(y_true, y_score, *, pos_label=None, sample_weight=None, method="rocch",
                      return_threshold=False):
     """Equal error rate (EER): the operating point where miss and false-alarm rates are equal.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        Trial labels: 1 / ``True`` for a target trial, 0 / ``False`` (or -1)
-        for a non-target trial; other label values need ``pos_label``.
-    y_score : array-like of shape (n_trials,)
-        Trial scores, larger for "more likely target" (cosine similarities,
-        log-likelihood ratios, ...). NaN is an error.
-    pos_label : int, str or bool, default=None
-        The label of target trials.
-    sample_weight : array-like of shape (n_trials,), default=None
-        Non-negative trial weights.
+    %(y_true_trials)s
+    %(y_score_trials)s
+    %(pos_label_sample_weight)s
     method : {"rocch", "linear"}, default="rocch"
         How the EER is read between the finitely many operating points:
 
@@ -233,7 +227,6 @@ def equal_error_rate(y_true, y_score, *, pos_label=None, sample_weight=None, met
     >>> equal_error_rate(y, s, return_threshold=True)
     (0.125, 0.6)
     """
-    _check_choice("method", method, ("rocch", "linear"))
     p_fa, p_miss, thresholds = _operating_points(*_check_trials(y_true, y_score, pos_label, sample_weight))
     if method == "rocch":
         hull = _rocch(p_fa, p_miss)
@@ -246,15 +239,13 @@ def equal_error_rate(y_true, y_score, *, pos_label=None, sample_weight=None, met
     return eer
 
 
-def _check_costs(p_target, c_miss, c_fa):
-    if not isinstance(p_target, numbers.Real) or not 0 < p_target < 1:
-        raise ValueError(f"p_target must be a number in the open interval (0, 1), got {p_target!r}.")
-    for name, c in (("c_miss", c_miss), ("c_fa", c_fa)):
-        if not isinstance(c, numbers.Real) or not np.isfinite(c) or c <= 0:
-            raise ValueError(f"{name} must be a positive finite number, got {c!r}.")
+def _cost_weights(p_target, c_miss, c_fa):
+    """Weights of misses and false alarms, ``(c_miss * p_target, c_fa * (1 - p_target))`` (ranges: ``_COSTS``)."""
     return float(c_miss) * float(p_target), float(c_fa) * (1.0 - float(p_target))
 
 
+@validate_params(_COSTS, prefer_skip_nested_validation=True)
+@fill_doc
 def bayes_threshold(p_target=0.01, c_miss=1, c_fa=1):
     """The Bayes decision threshold for calibrated log-likelihood-ratio scores.
 
@@ -264,10 +255,7 @@ def bayes_threshold(p_target=0.01, c_miss=1, c_fa=1):
 
     Parameters
     ----------
-    p_target : float, default=0.01
-        Prior probability of a target trial, in (0, 1).
-    c_miss, c_fa : float, default=1
-        Costs of a miss and of a false alarm.
+    %(cost_model)s
 
     Returns
     -------
@@ -281,10 +269,13 @@ def bayes_threshold(p_target=0.01, c_miss=1, c_fa=1):
     >>> bayes_threshold(0.5)
     0.0
     """
-    w_miss, w_fa = _check_costs(p_target, c_miss, c_fa)
+    w_miss, w_fa = _cost_weights(p_target, c_miss, c_fa)
     return float(np.log(w_fa / w_miss))
 
 
+@validate_params({**_TRIALS, **_COSTS, "normalize": ["boolean"], "return_threshold": ["boolean"]},
+                 prefer_skip_nested_validation=True)
+@fill_doc
 def min_dcf(y_true, y_score, *, p_target=0.01, c_miss=1, c_fa=1, normalize=True, pos_label=None,
             sample_weight=None, return_threshold=False):
     """Minimum detection cost (NIST SRE DCF) over all score thresholds.
@@ -298,22 +289,12 @@ def min_dcf(y_true, y_score, *, p_target=0.01, c_miss=1, c_fa=1, normalize=True,
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        Trial labels: 1 / ``True`` for a target trial, 0 / ``False`` (or -1)
-        for a non-target trial; other label values need ``pos_label``.
-    y_score : array-like of shape (n_trials,)
-        Trial scores, larger for "more likely target". NaN is an error.
-    p_target : float, default=0.01
-        Prior probability of a target trial, in (0, 1) (0.01: NIST SRE 2008-2010
-        and VoxSRC; 0.05 is also common).
-    c_miss, c_fa : float, default=1
-        Costs of a miss and of a false alarm.
+    %(y_true_trials)s
+    %(y_score_trials)s
+    %(cost_model)s
     normalize : bool, default=True
         Divide by the cost of the best trivial system.
-    pos_label : int, str or bool, default=None
-        The label of target trials.
-    sample_weight : array-like of shape (n_trials,), default=None
-        Non-negative trial weights.
+    %(pos_label_sample_weight)s
     return_threshold : bool, default=False
         Also return the threshold reaching the minimum (accept when
         ``score >= threshold``; ``inf`` means reject all).
@@ -341,7 +322,7 @@ def min_dcf(y_true, y_score, *, p_target=0.01, c_miss=1, c_fa=1, normalize=True,
     >>> min_dcf(y, s, return_threshold=True)  # 99 times a miss, rejecting every trial is best
     (1.0, inf)
     """
-    w_miss, w_fa = _check_costs(p_target, c_miss, c_fa)
+    w_miss, w_fa = _cost_weights(p_target, c_miss, c_fa)
     p_fa, p_miss, thresholds = _operating_points(*_check_trials(y_true, y_score, pos_label, sample_weight))
     dcf = w_miss * p_miss + w_fa * p_fa
     best = int(np.argmin(dcf))
@@ -349,6 +330,9 @@ def min_dcf(y_true, y_score, *, p_target=0.01, c_miss=1, c_fa=1, normalize=True,
     return (value, float(thresholds[best])) if return_threshold else value
 
 
+@validate_params({**_TRIALS, **_COSTS, "threshold": [Real, None], "normalize": ["boolean"]},
+                 prefer_skip_nested_validation=True)
+@fill_doc
 def actual_dcf(y_true, y_score, *, threshold=None, p_target=0.01, c_miss=1, c_fa=1, normalize=True,
                pos_label=None, sample_weight=None):
     """Detection cost at a fixed threshold, by default the Bayes threshold for LLR scores.
@@ -359,9 +343,7 @@ def actual_dcf(y_true, y_score, *, threshold=None, p_target=0.01, c_miss=1, c_fa
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        Trial labels: 1 / ``True`` for a target trial, 0 / ``False`` (or -1)
-        for a non-target trial; other label values need ``pos_label``.
+    %(y_true_trials)s
     y_score : array-like of shape (n_trials,)
         Trial scores. With ``threshold=None`` they are read as natural-log
         likelihood ratios.
@@ -370,18 +352,12 @@ def actual_dcf(y_true, y_score, *, threshold=None, p_target=0.01, c_miss=1, c_fa
         threshold for log-likelihood ratios,
         ``log(c_fa * (1 - p_target) / (c_miss * p_target))``
         (:func:`bayes_threshold`; 4.595 for ``p_target=0.01``).
-    p_target : float, default=0.01
-        Prior probability of a target trial, in (0, 1).
-    c_miss, c_fa : float, default=1
-        Costs of a miss and of a false alarm.
+    %(cost_model)s
     normalize : bool, default=True
         Divide by ``min(c_miss * p_target, c_fa * (1 - p_target))``. A
         normalised actual DCF above 1 means the decisions are worse than
         ignoring the scores.
-    pos_label : int, str or bool, default=None
-        The label of target trials.
-    sample_weight : array-like of shape (n_trials,), default=None
-        Non-negative trial weights.
+    %(pos_label_sample_weight)s
 
     Returns
     -------
@@ -402,11 +378,11 @@ def actual_dcf(y_true, y_score, *, threshold=None, p_target=0.01, c_miss=1, c_fa
     >>> actual_dcf(y, llr, threshold=5.5, p_target=0.5)
     0.5
     """
-    w_miss, w_fa = _check_costs(p_target, c_miss, c_fa)
+    w_miss, w_fa = _cost_weights(p_target, c_miss, c_fa)
     is_target, score, weight = _check_trials(y_true, y_score, pos_label, sample_weight)
     if threshold is None:
         threshold = np.log(w_fa / w_miss)
-    elif not isinstance(threshold, numbers.Real) or np.isnan(threshold):
+    elif np.isnan(threshold):
         raise ValueError(f"threshold must be a real number or None, got {threshold!r}.")
     accept = score >= threshold
     p_miss = weight[is_target & ~accept].sum() / weight[is_target].sum()
@@ -422,6 +398,9 @@ def _cllr(is_target, llr, weight):
     return float((tar + non) / (2.0 * _LN2))
 
 
+@validate_params({**{k: v for k, v in _TRIALS.items() if k != "y_score"}, "llr": ["array-like"]},
+                 prefer_skip_nested_validation=True)
+@fill_doc
 def cllr(y_true, llr, *, pos_label=None, sample_weight=None):
     """Log-likelihood-ratio cost (Cllr, Brümmer & du Preez 2006), in bits.
 
@@ -433,16 +412,12 @@ def cllr(y_true, llr, *, pos_label=None, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        Trial labels: 1 / ``True`` for a target trial, 0 / ``False`` (or -1)
-        for a non-target trial; other label values need ``pos_label``.
+    %(y_true_trials)s
     llr : array-like of shape (n_trials,)
         Natural-log likelihood ratios (target vs non-target). ``±inf`` is
         allowed (a confident wrong ``inf`` gives an infinite cost).
-    pos_label : int, str or bool, default=None
-        The label of target trials.
-    sample_weight : array-like of shape (n_trials,), default=None
-        Non-negative trial weights (averages are weighted within each class).
+    %(pos_label_sample_weight)s
+        Averages are weighted within each class.
 
     Returns
     -------
@@ -464,6 +439,8 @@ def cllr(y_true, llr, *, pos_label=None, sample_weight=None):
     return _cllr(*_check_trials(y_true, llr, pos_label, sample_weight))
 
 
+@validate_params(_TRIALS, prefer_skip_nested_validation=True)
+@fill_doc
 def min_cllr(y_true, y_score, *, pos_label=None, sample_weight=None):
     """Minimum Cllr: Cllr after the optimal monotonic calibration of the scores.
 
@@ -475,15 +452,10 @@ def min_cllr(y_true, y_score, *, pos_label=None, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_trials,)
-        Trial labels: 1 / ``True`` for a target trial, 0 / ``False`` (or -1)
-        for a non-target trial; other label values need ``pos_label``.
+    %(y_true_trials)s
     y_score : array-like of shape (n_trials,)
         Any finite scores, larger for "more likely target" (need not be LLRs).
-    pos_label : int, str or bool, default=None
-        The label of target trials.
-    sample_weight : array-like of shape (n_trials,), default=None
-        Non-negative trial weights.
+    %(pos_label_sample_weight)s
 
     Returns
     -------

@@ -3,15 +3,16 @@
 import matplotlib
 
 matplotlib.use("Agg")
+# ruff: noqa: E402 - pyplot is imported below, after the non-interactive backend is chosen
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.exceptions import NotFittedError  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import (  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
     ConfusionMatrixDisplay,
     accuracy_score,
     adjusted_rand_score,
@@ -19,12 +20,12 @@ from sklearn.metrics import (  # noqa: E402
     precision_score,
     recall_score,
 )
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-import skvoice.analysis as analysis  # noqa: E402
-from skvoice._ragged import as_recording_set  # noqa: E402
-from skvoice.analysis import (  # noqa: E402
+import skvoice.analysis as analysis
+from skvoice._ragged import as_recording_set
+from skvoice.analysis import (
     ClusteringResult,
     classification_table,
     cluster_purity,
@@ -38,8 +39,8 @@ from skvoice.analysis import (  # noqa: E402
     plot_feature_distributions,
     plot_outlier_counts,
 )
-from skvoice.classifiers import FrameVoteClassifier  # noqa: E402
-from skvoice.features import outlier_counts  # noqa: E402
+from skvoice.classifiers import FrameVoteClassifier
+from skvoice.features import outlier_counts
 
 
 @pytest.fixture(autouse=True)

@@ -15,8 +15,16 @@ import pytest
 import soundfile as sf
 
 from skvoice.datasets import clear_data_home, fetch_librispeech, get_data_home, load_librispeech
-from skvoice.datasets._fetch import (LIBRISPEECH_MD5, ArchiveError, ChecksumError, DownloadError, OfflineError,
-                                     UnsafeArchiveError, _is_offline_reason, _safe_extract)
+from skvoice.datasets._fetch import (
+    LIBRISPEECH_MD5,
+    ArchiveError,
+    ChecksumError,
+    DownloadError,
+    OfflineError,
+    UnsafeArchiveError,
+    _is_offline_reason,
+    _safe_extract,
+)
 
 SPEAKERS = """; ID | SEX | SUBSET | MINUTES | NAME
 19 | F | dev-clean | 25.19 | Kara Shallenberg

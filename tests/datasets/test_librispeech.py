@@ -17,8 +17,8 @@ SPEAKERS = """; comment line
 def tree(tmp_path):
     (tmp_path / "SPEAKERS.TXT").write_text(SPEAKERS)
     y = (0.1 * np.sin(np.arange(8000) / 5)).astype(np.float32)
-    for sub, spk, chap, n in [("dev-clean", "11", "100", 3), ("dev-clean", "22", "200", 2), ("test-other", "33", "5", 1),
-                              ("dev-clean", "44", "7", 1)]:
+    for sub, spk, chap, n in [("dev-clean", "11", "100", 3), ("dev-clean", "22", "200", 2),
+                              ("test-other", "33", "5", 1), ("dev-clean", "44", "7", 1)]:
         d = tmp_path / sub / spk / chap
         d.mkdir(parents=True)
         for u in range(n):

@@ -21,7 +21,6 @@ from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from skvoice._audio import AudioError  # noqa: E402
-from skvoice.features._wav2vec import _RUNTIMES  # noqa: E402
 from skvoice._fairseq import (  # noqa: E402
     FairseqCheckpointError,
     hf_to_fairseq_checkpoint,
@@ -32,6 +31,7 @@ from skvoice._fairseq import (  # noqa: E402
 from skvoice._hub import ModelNotAvailableError  # noqa: E402
 from skvoice._parallel import SkippedRecordingsWarning  # noqa: E402
 from skvoice.features import Wav2VecChunker  # noqa: E402
+from skvoice.features._wav2vec import _RUNTIMES  # noqa: E402
 
 SR = 16000
 CHUNK_S = 0.5  # 8000 samples: 399 frames for the tiny models below
@@ -553,7 +553,7 @@ def _check_model_dir():
 
 
 # Each row of the checks' 2-D data is read as one (very short) waveform; chunk_seconds=0.001 is 16 samples.
-# The output is a recording set (a 1-D object array holding one 2-D array per recording, see DESIGN.md); the
+# The output is a recording set (a 1-D object array holding one 2-D array per recording, see skvoice/_ragged.py); the
 # checks below compare outputs with assert_allclose, which cannot compare object arrays of arrays. The same
 # properties are tested directly above: pickling (test_pickle_round_trip), subset/order invariance
 # (test_many_recordings_keep_order), idempotent fit and fit_transform == transform (test_api_contract).

@@ -1,0 +1,92 @@
+"""Reusable numpydoc paragraphs, written once and filled into docstrings.
+
+A docstring line holding only ``%(name)s`` is replaced by the paragraph
+``name``, indented like the placeholder (so the same paragraph serves a class
+docstring and a method docstring). :func:`fill_doc` does it for a function or a
+class (its docstring and the docstrings of the methods it defines);
+:class:`skvoice._base.AudioEstimatorMixin` does it for every audio estimator,
+with the shared audio parameters of :data:`skvoice._base._DOCS` on top.
+
+Paragraphs describe things that several public objects really share: the
+recording-set ``X``/``y`` of frame-level estimators, the trial arguments of the
+verification metrics and the options of the LibriSpeech loaders.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PARAGRAPHS", "fill_doc", "fill_text"]
+
+PARAGRAPHS = {
+    # ---------------------------------------------------------------------------------- recording sets
+    "X_frames": """X : recording set or array-like of shape (n_recordings, n_features)
+    Frame features: one ``(n_frames_i, n_features)`` array per
+    recording, or a plain 2-D array (one frame per recording).""",
+    "y_recordings": """y : array-like of shape (n_recordings,)
+    One label per recording.""",
+    "frame_features_in_": """n_features_in_ : int
+    Features per frame seen in ``fit``.
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Defined only when ``X`` was a DataFrame with string column names.""",
+    # ---------------------------------------------------------------------------------- verification trials
+    "y_true_trials": """y_true : array-like of shape (n_trials,)
+    Trial labels: 1 / ``True`` for a target trial (the claimed speaker is
+    the true one), 0 / ``False`` (or -1) for a non-target trial; other
+    label values need ``pos_label``.""",
+    "y_score_trials": """y_score : array-like of shape (n_trials,)
+    Trial scores, larger for "more likely target" (cosine similarities,
+    log-likelihood ratios, ...). NaN is an error; ``±inf`` is allowed.""",
+    "pos_label_sample_weight": """pos_label : int, str or bool, default=None
+    The label of target trials. Needed unless the labels are in {0, 1},
+    {-1, 1} or booleans.
+sample_weight : array-like of shape (n_trials,), default=None
+    Non-negative trial weights (zero-weight trials are left out).""",
+    "cost_model": """p_target : float, default=0.01
+    Prior probability of a target trial, in (0, 1) (0.01: NIST SRE
+    2008-2010 and VoxSRC; 0.05 is also common).
+c_miss, c_fa : float, default=1
+    Costs of a miss and of a false alarm (positive).""",
+    # ---------------------------------------------------------------------------------- LibriSpeech loaders
+    "librispeech_target": """target : {"gender", "speaker"}, default="gender"
+    Which column ``target`` holds.
+return_X_y : bool, default=False
+    Return ``(filenames, target)`` instead of the Bunch.
+as_frame : bool, default=False
+    With ``return_X_y``, return a DataFrame of the other columns and a
+    Series target instead of arrays.""",
+}
+
+
+def fill_text(doc, lookup):
+    """Replace every line holding only ``%(name)s`` by ``lookup(name)``, indented like the placeholder.
+
+    ``lookup`` returns the paragraph, or None to leave the line as it is.
+    """
+    if not doc or "%(" not in doc:
+        return doc
+    out = []
+    for line in doc.splitlines():
+        token = line.strip()
+        text = lookup(token[2:-2]) if token.startswith("%(") and token.endswith(")s") else None
+        if text is None:
+            out.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        out.extend(indent + part if part else "" for part in text.splitlines())
+    return "\n".join(out)
+
+
+def fill_doc(obj):
+    """Decorator: fill the :data:`PARAGRAPHS` placeholders of a function, or of a class and its own methods.
+
+    An unknown placeholder raises a ``KeyError`` at import time, so a typo
+    cannot reach the rendered documentation.
+    """
+    def lookup(name):
+        return PARAGRAPHS[name]
+
+    targets = [obj]
+    if isinstance(obj, type):
+        targets += [member for member in vars(obj).values() if callable(member) and getattr(member, "__doc__", None)]
+    for target in targets:
+        target.__doc__ = fill_text(target.__doc__, lookup)
+    return obj
