@@ -92,8 +92,8 @@ class GMMSpeakerClassifier(FrameClassifier):
         Speaker labels.
     models_ : list of GaussianMixture
         One fitted mixture per class, aligned with ``classes_``.
-    ubm_ : GaussianMixture
-        The background model (``ubm=True`` only).
+    ubm_ : GaussianMixture or None
+        The background model (``ubm=True``; None otherwise).
     n_features_in_ : int
         Features per frame.
     n_iter_ : int
@@ -169,6 +169,7 @@ class GMMSpeakerClassifier(FrameClassifier):
         self.classes_, y_idx = np.unique(y_frames, return_inverse=True)
         params = dict(n_components=self.n_components, covariance_type=self.covariance_type, n_init=self.n_init,
                       max_iter=self.max_iter, tol=self.tol, reg_covar=self.reg_covar)
+        self.ubm_ = None  # a refit never keeps the background model of an earlier setting
         if self.ubm:
             self.ubm_ = _fit_gmm(frames, params, rng.randint(np.iinfo(np.int32).max))
             self.models_ = Parallel(n_jobs=self.n_jobs)(

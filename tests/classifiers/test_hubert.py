@@ -20,9 +20,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from skvoice import AudioError, SkippedRecordingsWarning  # noqa: E402
 from skvoice._audio import resample  # noqa: E402
+from skvoice._hf import chunk_bounds  # noqa: E402
 from skvoice._hub import ModelNotAvailableError  # noqa: E402
 from skvoice.classifiers import HubertGender  # noqa: E402
-from skvoice._hf import chunk_bounds  # noqa: E402
 from skvoice.classifiers._hubert import (  # noqa: E402
     HubertForSpeechClassification,
     Wav2Vec2ForSpeechClassification,
@@ -37,8 +37,13 @@ GENDER = {0: "female", 1: "male"}
 
 def make_tiny_model(folder, kind="hubert_speech", id2label=GENDER, preprocessor=None, seed=0, **overrides):
     """Save a tiny randomly initialised audio classifier of the given head type to ``folder``."""
-    from transformers import (HubertConfig, HubertForSequenceClassification, Wav2Vec2Config,
-                              Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification)
+    from transformers import (
+        HubertConfig,
+        HubertForSequenceClassification,
+        Wav2Vec2Config,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForSequenceClassification,
+    )
 
     kw = dict(TINY, id2label=dict(id2label), label2id={v: k for k, v in id2label.items()})
     kw.update(overrides)

@@ -41,10 +41,7 @@ from skvoice.utils.estimator_checks import (
 # ------------------------------------------------------------------------------------------------------------------
 # Known failures of today's code: (estimator test id, check) -> reason. Remove entries as the refactor fixes them.
 # ------------------------------------------------------------------------------------------------------------------
-EXPECTED_RECORDING_CHECK_FAILURES = {
-    ("GMMSpeakerClassifier(n_components=2,n_init=1,random_state=0)", "check_refit_resets_state"):
-        "ubm_ of an earlier ubm=True fit survives a refit with ubm=False",
-}
+EXPECTED_RECORDING_CHECK_FAILURES = {}
 
 
 # ------------------------------------------------------------------------------------------------------------------
