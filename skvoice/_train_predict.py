@@ -249,18 +249,24 @@ def _row(path, label=None, score=None, error=None):
     return {"path": path, "label": label, "score": None if score is None else float(score), "error": error}
 
 
+#: a batch whose error names its bad file is retried without it this many times, then predicted file by file
+_NAMED_RETRIES = 3
+
+
 def _predict_batch(model, batch):
     """Rows for one batch; a failing batch is retried without the file an AudioError names, else file by file."""
     pending = list(batch)
     rows = {}
+    retries = 0
     while pending:
         try:
             labels, scores = _predict_with_scores(model, pending)
         except Exception as exc:  # any model, any failure: isolate the bad files below
             named = os.fspath(exc.source) if isinstance(exc, AudioError) else None
-            if named in pending and len(pending) > 1:
+            if named in pending and len(pending) > 1 and retries < _NAMED_RETRIES:
                 rows[named] = _row(named, error=_error_text(exc))
                 pending.remove(named)
+                retries += 1
                 continue
             if len(pending) == 1:
                 rows[pending[0]] = _row(pending[0], error=_error_text(exc))

@@ -332,7 +332,8 @@ def _cmd_train(args, argv):
             print(f"cross-validation: {scheme}")
         else:
             say(f"cross-validating ({scheme}) ...")
-            scores = cross_validate_model(make_model, X, y, groups, cv, progress=say)
+            grouped = "Group" in type(cv).__name__  # plain StratifiedKFold would warn that it ignores groups
+            scores = cross_validate_model(make_model, X, y, groups if grouped else None, cv, progress=say)
             acc, bacc = np.array(scores["accuracy"]), np.array(scores["balanced_accuracy"])
             print(f"cross-validated accuracy: {acc.mean():.3f} ± {acc.std():.3f} (balanced accuracy "
                   f"{bacc.mean():.3f}; {scheme}, {len(X)} recordings{who})")

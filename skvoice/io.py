@@ -12,9 +12,11 @@ Two formats, chosen by the file suffix:
     The `skops <https://skops.readthedocs.io>`_ format: a zip archive that
     describes objects instead of pickling them. Loading it builds only
     *trusted* types, so a model file someone sends you cannot run code.
-    Trusted are the types skops trusts (scikit-learn estimators, numpy and
-    Python builtins) and every public skvoice estimator; anything else
-    (your own classes, a third-party estimator, functions) is refused with
+    Trusted are the types skops trusts by default (scikit-learn estimators,
+    numpy and Python builtins) and every public skvoice estimator; anything
+    else (your own classes, a third-party estimator, functions, and the
+    scikit-learn internals skops leaves out on purpose, such as the trees of
+    random forests and gradient boosting) is refused with
     :class:`UntrustedModelError` until you name it in ``trusted=``.
 ``.joblib``, ``.pkl``, ``.pickle``
     A joblib pickle. Unpickling can execute arbitrary code hidden in the
@@ -51,9 +53,6 @@ _FORMAT_VERSION = 1
 _SUFFIXES = {".skops": "skops", ".joblib": "joblib", ".pkl": "joblib", ".pickle": "joblib"}
 #: skvoice subpackages whose public estimators are trusted in .skops files
 _TRUSTED_SUBPACKAGES = ("features", "classifiers", "augment", "analysis", "metrics", "datasets")
-#: scikit-learn internals that skops does not trust by default but that hold only arrays (no code):
-#: the trees of HistGradientBoosting* (the study's frame classifier inside FrameVoteClassifier)
-_EXTRA_TRUSTED = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
 #: (class path, parameter): estimators that unpickle a checkpoint *file* named by this parameter when they
 #: run; trusted by default only when the parameter is not a file path
 _CODE_LOADING_PARAMS = (("skvoice.features._wav2vec.Wav2VecChunker", "model"),)
@@ -354,12 +353,14 @@ def _load_skops(path, trusted):
         check_pickle_version(metadata.get("skvoice_version"), "model file")
     user = _trusted_names(trusted)
     found = sio.get_untrusted_types(file=path)
-    refused = [t for t in found if t not in user and t not in _EXTRA_TRUSTED and not _is_public_skvoice_estimator(t)]
+    refused = [t for t in found if t not in user and not _is_public_skvoice_estimator(t)]
     if refused:
         listed = "\n".join(f"  - {t}" for t in refused)
         raise UntrustedModelError(
             f"{path} contains {len(refused)} type(s) that are not trusted to load:\n{listed}\n"
-            "Trusted are the types skops trusts (scikit-learn, numpy, builtins) and skvoice's public estimators. "
+            "Trusted are the types skops trusts by default (scikit-learn estimators, numpy, builtins) and "
+            "skvoice's public estimators; skops leaves out some scikit-learn internals on purpose (e.g. the "
+            "trees of tree ensembles, sklearn.tree._tree.Tree). "
             "If you trust the source of this file and the code of these types, load it with "
             f"load_model(path, trusted={refused!r}) (command line: "
             + " ".join(f"--trust {t}" for t in refused) + ").", path=path, types=refused)
