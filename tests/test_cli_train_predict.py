@@ -186,9 +186,10 @@ def test_predict_csv_reports_bad_files_per_row(trained, tree, bad_files, tmp_pat
 def test_predict_json_to_file_all_good_exit_0(trained, tree, tmp_path):
     path, _, _ = trained
     target = tmp_path / "labels.json"
-    code, out, err = _run(["predict", "--model", path, tree, "--format", "json", "--output", target])
+    code, out, err = _run(["predict", "--model", path, tree, "--format", "json", "--output", target, "--progress",
+                           "--n-jobs", "1"])
     assert code == 0, err
-    assert out == ""
+    assert out == "" and "12/12" in err  # the progress bar, forced although stderr is not a terminal
     rows = json.loads(target.read_text())
     assert len(rows) == 12 and set(rows[0]) == {"path", "label", "score", "error"}
     assert all(r["error"] is None for r in rows)
