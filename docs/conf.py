@@ -101,7 +101,7 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated", categor
 
 # -- Checks and hooks --------------------------------------------------------------------------------------------
 API_MODULES = ("skvoice", "skvoice.features", "skvoice.classifiers", "skvoice.datasets", "skvoice.analysis",
-               "skvoice.metrics", "skvoice.utils.estimator_checks")
+               "skvoice.metrics", "skvoice.io", "skvoice.pretrained", "skvoice.utils.estimator_checks")
 
 
 # Inherited members shown on class pages are the scikit-learn API a user calls (fit_transform, score,

@@ -1,9 +1,11 @@
-"""The ``skvoice`` command line: ``reproduce`` (the study's report), ``demo`` and ``info``.
+"""The ``skvoice`` command line: ``train`` and ``predict`` (your own recordings), ``reproduce`` (the study's
+report), ``demo`` and ``info``.
 
 Run ``skvoice --help`` or ``python -m skvoice --help``. :func:`main` returns the
-exit code: 0 on success, 1 when some requested model failed (the report is still
-written and says why), 2 for usage errors and when no data is available (with
-instructions), 130 when interrupted.
+exit code: 0 on success; 1 when some requested model failed (``reproduce``: the
+report is still written and says why), training failed, or some files could not
+be predicted (``predict``: their rows say why); 2 for usage errors, unusable
+data or model files (with instructions); 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -28,6 +30,36 @@ exit codes: 0 ok, 1 a model failed (see report.md), 2 usage error or no data, 13
 """
 
 
+_EPILOG_TRAIN = """\
+DATA is either
+  a LibriSpeech root (holding SPEAKERS.TXT): labels are the readers' sex (gender) or the readers (speaker),
+    from every subset folder found (or --subset); gender folds are speaker-disjoint;
+  or a folder with one sub-folder per label, e.g. DATA/female/*.wav and DATA/male/*.flac (gender) or one
+    sub-folder per person (speaker); nested folders are searched. The folders do not say who speaks in a
+    gender tree, so its folds are not speaker-disjoint (a warning says so).
+Unreadable, silent and near-empty files are left out and listed.
+
+examples:
+  skvoice train gender ~/voices --out gender.skops
+  skvoice train speaker ~/team-recordings --out team.skops --cv 3
+  skvoice train gender /data/LibriSpeech --subset train-clean-100 --out gender.skops --n-jobs -1
+
+exit codes: 0 saved, 1 training failed, 2 usage error or unusable data.
+"""
+
+_EPILOG_PREDICT = """\
+examples:
+  skvoice predict gender call1.wav call2.flac          # the gender model shipped with skvoice
+  skvoice predict --model team.skops recordings/ --format table
+  skvoice predict --model gender.skops ~/calls --output labels.csv
+
+output: one row per file: path, label, score (probability of the predicted label, or its decision value,
+when the model has predict_proba / decision_function), error (why a file could not be predicted; its
+label is then empty).
+exit codes: 0 every file predicted, 1 some files failed (their rows say why), 2 usage error or unusable model.
+"""
+
+
 def _models_arg(text):
     from .study.models import MODEL_KEYS
 
@@ -49,6 +81,78 @@ def _n_jobs_arg(text):
     if n == 0:
         raise argparse.ArgumentTypeError("--n-jobs must not be 0 (use 1 for no parallelism, -1 for all cores)")
     return n
+
+
+def _positive_int(name):
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {n}")
+        return n
+
+    return parse
+
+
+def _cv_arg(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--cv must be an integer, got {text!r}") from None
+    if n < 0 or n == 1:
+        raise argparse.ArgumentTypeError(f"--cv must be 0 (no cross-validation) or at least 2 folds, got {n}")
+    return n
+
+
+def _add_train_predict(sub):
+    train = sub.add_parser(
+        "train", help="train a gender or speaker model on your recordings and save it",
+        description="Train skvoice's recommended pipeline (skvoice.recipes) on your recordings, print its "
+                    "cross-validated accuracy, fit it on all of them and save it as a model file for "
+                    "`skvoice predict --model`.",
+        epilog=_EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("task", choices=("gender", "speaker"), help="what to predict")
+    train.add_argument("data", metavar="DATA", help="LibriSpeech root or folder with one sub-folder per label")
+    train.add_argument("--out", required=True, metavar="MODEL",
+                       help="model file to write: .skops (safe to share; default format) or .joblib/.pkl")
+    train.add_argument("--cv", type=_cv_arg, default=5, metavar="K",
+                       help="cross-validation folds before the final fit (default: %(default)s; 0 skips it)")
+    train.add_argument("--subset", action="append", metavar="SUBSET",
+                       help="LibriSpeech only: use this subset folder (repeatable; default: all found)")
+    train.add_argument("--n-jobs", type=_n_jobs_arg, default=None, metavar="N",
+                       help="parallel jobs over recordings (default: 1; -1 uses all cores)")
+    train.add_argument("--random-state", type=int, default=0, metavar="S",
+                       help="seed for the folds and the model (default: %(default)s)")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+
+    pred = sub.add_parser(
+        "predict", help="label recordings with the shipped gender model or a saved model",
+        description="Predict a label for every audio file given (folders are searched recursively): with the "
+                    "gender model shipped with skvoice (`skvoice predict gender FILES`), or with a model saved "
+                    "by `skvoice train` or skvoice.io.save_model (`skvoice predict --model MODEL FILES`).",
+        epilog=_EPILOG_PREDICT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pred.add_argument("inputs", nargs="+", metavar="[TASK] FILE_OR_DIR",
+                      help="`gender` (the shipped model) followed by audio files or folders; with --model, only "
+                           "files or folders")
+    pred.add_argument("--model", metavar="MODEL", help="a saved model file (.skops, or .joblib with --allow-pickle)")
+    pred.add_argument("--format", choices=("csv", "json", "table"), default="csv",
+                      help="output format (default: %(default)s)")
+    pred.add_argument("--output", "-o", metavar="FILE", help="write the rows to FILE instead of stdout")
+    pred.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32, metavar="N",
+                      help="files per model call (default: %(default)s)")
+    pred.add_argument("--n-jobs", type=_n_jobs_arg, default=None, metavar="N",
+                      help="set every n_jobs parameter of the model (default: as saved)")
+    pred.add_argument("--trust", action="append", default=[], metavar="TYPE",
+                      help="also trust this type in a .skops file (repeatable; the error for an untrusted file "
+                           "names them). Only for files and code you trust")
+    pred.add_argument("--allow-pickle", action="store_true",
+                      help="allow a pickle (.joblib/.pkl) model file: unpickling can execute code, only for files "
+                           "you trust")
+    pred.add_argument("--progress", action="store_true",
+                      help="show the progress bar even when stderr is not a terminal")
+    pred.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
 
 
 def build_parser():
@@ -98,6 +202,8 @@ def build_parser():
                      help="parallel jobs for feature extraction and GMMs (default: -1, all cores)")
     rep.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: %(default)s)")
     rep.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+
+    _add_train_predict(sub)
 
     demo = sub.add_parser(
         "demo", help="a fast (< 1 min) end-to-end demonstration",
@@ -152,6 +258,204 @@ def _cmd_demo(args):
     return 0
 
 
+def _say(quiet):
+    def say(message):
+        if not quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    return say
+
+
+def _cmd_train(args, argv):
+    import datetime
+    import time
+
+    import numpy as np
+
+    from . import __version__
+    from ._train_predict import choose_cv, cross_validate_model, load_training_data, screen_files
+    from .io import _format_of, save_model
+    from .recipes import gender_pipeline, speaker_id_pipeline
+
+    say = _say(args.quiet)
+    prog = f"skvoice train {args.task}"
+    try:
+        fmt = _format_of(args.out, None)
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    out = os.path.abspath(os.path.expanduser(args.out))
+    if os.path.isdir(out):
+        print(f"{prog}: --out {args.out} is a folder; give a model file name such as {args.task}.skops",
+              file=sys.stderr)
+        return 2
+    try:
+        data = load_training_data(args.data, args.task, args.subset)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    for note in data.notes:
+        print(f"{prog}: warning: {note}", file=sys.stderr)
+    start = time.perf_counter()
+    say(f"checking {len(data.paths)} recordings ...")
+    keep, bad = screen_files(data.paths, n_jobs=args.n_jobs)
+    bad = list(data.skipped) + bad
+    if bad:
+        print(f"{prog}: warning: {len(bad)} file(s) cannot be used and are left out:", file=sys.stderr)
+        for path, reason in bad[:20]:
+            print(f"  {path}: {reason}", file=sys.stderr)
+        if len(bad) > 20:
+            print(f"  ... and {len(bad) - 20} more", file=sys.stderr)
+    X = np.asarray(data.paths, dtype=object)[keep]
+    y = data.labels[keep]
+    groups = None if data.groups is None else data.groups[keep]
+    classes, counts = np.unique(y.astype(str), return_counts=True)
+    if len(classes) < 2:
+        print(f"{prog}: need recordings of at least 2 labels to train, found {len(classes)} "
+              f"({', '.join(classes) or 'none'}) in {data.description['folder']}", file=sys.stderr)
+        return 2
+    if args.task == "gender" and len(classes) != 2:
+        print(f"{prog}: warning: {len(classes)} labels for a gender model ({', '.join(classes)}); it will "
+              "predict one of them", file=sys.stderr)
+    who = "" if groups is None else f" of {len(set(groups))} speakers"
+    print(f"data: {len(X)} recordings{who}, labels " + ", ".join(f"{c}: {n}" for c, n in zip(classes, counts))
+          + f" ({data.description['source']} {os.path.abspath(args.data)})")
+
+    recipe = gender_pipeline if args.task == "gender" else speaker_id_pipeline
+
+    def make_model():
+        return recipe(n_jobs=args.n_jobs, random_state=args.random_state)
+
+    cv, scheme, notes = choose_cv(args.task, y, groups, args.cv, args.random_state)
+    for note in notes:
+        print(f"{prog}: warning: {note}", file=sys.stderr)
+    cv_record = None
+    try:
+        if cv is None:
+            print(f"cross-validation: {scheme}")
+        else:
+            say(f"cross-validating ({scheme}) ...")
+            grouped = "Group" in type(cv).__name__  # plain StratifiedKFold would warn that it ignores groups
+            scores = cross_validate_model(make_model, X, y, groups if grouped else None, cv, progress=say)
+            acc, bacc = np.array(scores["accuracy"]), np.array(scores["balanced_accuracy"])
+            print(f"cross-validated accuracy: {acc.mean():.3f} ± {acc.std():.3f} (balanced accuracy "
+                  f"{bacc.mean():.3f}; {scheme}, {len(X)} recordings{who})")
+            cv_record = {"scheme": scheme, "accuracy_mean": float(acc.mean()), "accuracy_std": float(acc.std()),
+                         "balanced_accuracy_mean": float(bacc.mean()), "fold_accuracy": scores["accuracy"]}
+        say(f"fitting on all {len(X)} recordings ...")
+        model = make_model().fit(X, y)
+    except Exception as exc:  # a model or audio failure: say which, keep the traceback out of the user's way
+        print(f"{prog}: training failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    metadata = {
+        "task": args.task,
+        "recipe": f"skvoice.recipes.{recipe.__name__}",
+        "training_data": {**data.description, "n_recordings": int(len(X)),
+                          "label_counts": {c: int(n) for c, n in zip(classes, counts)},
+                          "files_left_out": len(bad)},
+        "cross_validation": cv_record,
+        "command": "skvoice " + " ".join(argv),
+        "random_state": args.random_state,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    try:
+        os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+        path = save_model(model, out, format=fmt, metadata=metadata)
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"{prog}: cannot save the model: {exc}", file=sys.stderr)
+        return 1
+    print(f"saved {args.task} model ({fmt}, skvoice {__version__}, "
+          f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}) to {path}")
+    print(f"label new recordings with: skvoice predict --model {path} FILES_OR_FOLDERS")
+    return 0
+
+
+def _load_predict_model(args):
+    """``(model, description)`` for predict, or raise ValueError/OSError/... with a message for the user."""
+    from .io import load_model
+
+    inputs = list(args.inputs)
+    if args.model is None:
+        if inputs[0] != "gender":
+            raise ValueError(f"name a task or a model: `skvoice predict gender FILES` (the shipped gender model) "
+                             f"or `skvoice predict --model MODEL FILES`; got {inputs[0]!r} as the task")
+        if len(inputs) < 2:
+            raise ValueError("no files or folders given after `gender`")
+        from .pretrained import gender_classifier
+
+        return gender_classifier(), "the shipped gender model", inputs[1:]
+    if inputs[0] == "gender" and not os.path.exists("gender"):
+        raise ValueError("give either the task name `gender` (the shipped model) or --model MODEL, not both")
+    model = load_model(args.model, trusted=args.trust or None, allow_pickle=args.allow_pickle)
+    return model, args.model, inputs
+
+
+def _cmd_predict(args):
+    import contextlib
+
+    from . import IncompatibleVersionError, ModelNotAvailableError
+    from ._train_predict import collect_audio_files, has_score, predict_rows, stderr_is_tty, write_rows
+    from .io import UntrustedModelError
+
+    prog = "skvoice predict"
+    try:
+        model, source, inputs = _load_predict_model(args)
+    except ValueError as exc:  # includes UntrustedModelError
+        label = "" if isinstance(exc, UntrustedModelError) else "usage: "
+        print(f"{prog}: {label}{exc}", file=sys.stderr)
+        return 2
+    except (OSError, IncompatibleVersionError, ModelNotAvailableError, ImportError) as exc:
+        print(f"{prog}: cannot load the model: {exc}", file=sys.stderr)
+        return 2
+    if not hasattr(model, "predict"):
+        print(f"{prog}: {source} holds a {type(model).__name__}, which has no predict method", file=sys.stderr)
+        return 2
+    if args.n_jobs is not None and hasattr(model, "get_params"):
+        jobs = {k: args.n_jobs for k in model.get_params(deep=True) if k == "n_jobs" or k.endswith("__n_jobs")}
+        if jobs:
+            model.set_params(**jobs)
+    paths, notes = collect_audio_files(inputs)
+    for note in notes:
+        print(f"{prog}: warning: {note}", file=sys.stderr)
+    if not paths:
+        print(f"{prog}: no audio files to predict", file=sys.stderr)
+        return 2
+    columns = ["path", "label"] + (["score"] if has_score(model) else []) + ["error"]
+    show = not args.quiet and (args.progress or stderr_is_tty())
+    failed = 0
+    with contextlib.ExitStack() as stack:
+        if args.output:
+            try:
+                fh = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+            except OSError as exc:
+                print(f"{prog}: cannot write {args.output}: {exc}", file=sys.stderr)
+                return 2
+        else:
+            fh = sys.stdout
+        writer = write_rows(fh, args.format, columns)
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = stack.enter_context(tqdm(total=len(paths), desc="predict", unit="file", file=sys.stderr,
+                                           dynamic_ncols=True))
+        batch = []
+        for row in predict_rows(model, paths, batch_size=args.batch_size,
+                                progress=None if bar is None else bar.update):
+            failed += row["error"] is not None
+            batch.append(row)
+            if len(batch) >= args.batch_size:
+                writer.write(batch)
+                batch = []
+        writer.write(batch)
+        writer.close()
+    if not args.quiet:
+        where = f" to {args.output}" if args.output else ""
+        print(f"{prog}: {len(paths) - failed} of {len(paths)} file(s) predicted with {source}{where}"
+              + (f"; {failed} failed (see the error column)" if failed else ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _cmd_info():
     import importlib.util
     from importlib import metadata
@@ -203,6 +507,11 @@ def _cmd_info():
     except OSError as exc:  # pragma: no cover - unreadable folder
         print(f"  data home {home} unreadable: {exc}")
     print("pretrained models (local only):")
+    from . import pretrained
+
+    shipped = pretrained._model_path(pretrained.GENDER_MODEL)
+    print("  shipped gender model (skvoice predict gender): "
+          + ("yes" if os.path.isfile(shipped) else f"no ({shipped} is missing)"))
     print("  study's HuBERT gender model in the Hugging Face cache: "
           + ("yes" if cached_default_hubert() else "no (pass --hubert FOLDER to skvoice reproduce)"))
     return 0
@@ -224,6 +533,10 @@ def main(argv=None):
             return _cmd_reproduce(args, argv)
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "train":
+            return _cmd_train(args, argv)
+        if args.command == "predict":
+            return _cmd_predict(args)
         return _cmd_info()
     except KeyboardInterrupt:
         print("skvoice: interrupted", file=sys.stderr)

@@ -1,0 +1,364 @@
+"""The work behind ``skvoice train`` and ``skvoice predict`` (the argument handling is in :mod:`skvoice.cli`).
+
+Training: read a LibriSpeech root or a folder-per-label tree, drop unusable
+files, cross-validate a recipe with the right splitter, fit it on everything.
+Prediction: collect audio files, run any fitted scikit-learn model over them
+in batches, and report a bad file in its own row instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._audio import AudioError, check_not_silent, load_audio
+from .datasets._folder import AUDIO_EXTENSIONS
+
+__all__ = ["TrainingData", "load_training_data", "screen_files", "choose_cv", "cross_validate_model",
+           "collect_audio_files", "predict_rows", "has_score", "write_rows", "MIN_SECONDS"]
+
+#: files shorter than this are not used for training (nothing to learn from a click)
+MIN_SECONDS = 0.1
+
+
+# ---------------------------------------------------------------------------------------------------------- data
+@dataclass
+class TrainingData:
+    """Recordings, labels and (when known) speakers of a training folder."""
+
+    paths: list
+    labels: np.ndarray
+    groups: np.ndarray | None
+    source: str  # "librispeech" or "folder"
+    description: dict
+    notes: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # (path, reason)
+
+
+def load_training_data(root, task, subsets=None):
+    """Read ``root`` for ``task`` ("gender" or "speaker"); raises ValueError/FileNotFoundError with a clear message.
+
+    A LibriSpeech root (holding SPEAKERS.TXT) gives sex and reader labels for
+    all its subsets (or ``subsets``); any other folder is read with
+    :func:`~skvoice.datasets.load_folder` (one sub-folder per label, no
+    speaker information).
+    """
+    import warnings
+
+    from .datasets import load_folder, load_librispeech
+
+    root = os.path.abspath(os.path.expanduser(os.fspath(root)))
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"{root} is not a folder. DATA must be a LibriSpeech root (holding SPEAKERS.TXT) "
+                                "or a folder with one sub-folder of recordings per label.")
+    notes = []
+    if os.path.isfile(os.path.join(root, "SPEAKERS.TXT")):
+        from .study.data import available_subsets
+
+        found = available_subsets(root)
+        subsets = list(subsets) if subsets else found
+        if not subsets:
+            raise ValueError(f"{root} holds SPEAKERS.TXT but no subset folder (such as dev-clean/) with speaker "
+                             "folders.")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = load_librispeech(root, subsets, with_duration=False)
+        notes += [str(w.message) for w in caught]
+        frame = data.frame
+        if task == "gender":
+            known = frame["gender"].isin(["F", "M"])
+            if not known.all():
+                notes.append(f"{int((~known).sum())} recording(s) of speakers without F/M in SPEAKERS.TXT are "
+                             "left out")
+                frame = frame[known]
+            labels = frame["gender"].to_numpy(dtype=object)
+        else:
+            labels = frame["speaker"].to_numpy(dtype=object)
+        groups = frame["speaker"].to_numpy(dtype=object)
+        description = {"source": "librispeech", "folder": os.path.basename(root), "subsets": list(subsets),
+                       "n_speakers": int(len(set(groups)))}
+        return TrainingData(list(frame["path"]), labels, groups, "librispeech", description, notes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_folder(root, on_error="skip")
+    notes += [str(w.message) for w in caught]
+    description = {"source": "folder", "folder": os.path.basename(root)}
+    return TrainingData(list(data.filenames), np.asarray(data.label, dtype=object), None, "folder", description,
+                        notes, skipped=list(data.skipped))
+
+
+def _screen_one(path, index):
+    """Worker: decode one file (native rate) and reject silent or near-empty audio."""
+    y, sr = load_audio(path, None)
+    if len(y) < MIN_SECONDS * sr:
+        raise AudioError(path, f"audio is too short ({len(y) / sr:.3f} s; at least {MIN_SECONDS} s needed)")
+    check_not_silent(y, path)
+    return True
+
+
+def screen_files(paths, n_jobs=None):
+    """Decode every file once; return ``(keep mask, [(path, reason), ...])`` for the unusable ones."""
+    from ._parallel import map_recordings
+
+    results, failures = map_recordings(_screen_one, paths, n_jobs=n_jobs, on_error="skip",
+                                       estimator_name="skvoice train")
+    keep = np.array([r is not None for r in results], dtype=bool)
+    return keep, [(f["source"], f["reason"]) for f in failures]
+
+
+# ---------------------------------------------------------------------------------------------------------- CV
+def choose_cv(task, labels, groups, n_splits, random_state):
+    """``(splitter or None, description, notes)``: the honest splitter this data allows, or None to skip CV."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    notes = []
+    if n_splits < 2:
+        return None, "skipped (--cv below 2)", notes
+    classes, counts = np.unique(labels.astype(str), return_counts=True)
+    classes = [str(c) for c in classes]
+    if task == "gender" and groups is not None:
+        per_class = {c: len(set(groups[labels.astype(str) == c])) for c in classes}
+        unit = "speakers"
+    else:
+        per_class = dict(zip(classes, counts.tolist()))
+        unit = "recordings"
+    smallest = min(per_class, key=per_class.get)
+    k = min(n_splits, per_class[smallest])
+    if k < 2:
+        return None, (f"skipped: class {smallest!r} has only {per_class[smallest]} {unit[:-1]}"
+                      f"{'' if per_class[smallest] == 1 else 's'}; cross-validation needs at least 2 {unit} in "
+                      "every class"), notes
+    if k < n_splits:
+        notes.append(f"using {k} folds instead of {n_splits}: class {smallest!r} has only {per_class[smallest]} "
+                     f"{unit}")
+    if task == "gender" and groups is not None:
+        return (StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=random_state),
+                f"{k}-fold speaker-disjoint StratifiedGroupKFold", notes)
+    if task == "gender":
+        notes.append("the folders say nothing about who is speaking, so the folds are NOT speaker-disjoint: when "
+                     "one person has several recordings, the score is optimistic for new voices (a LibriSpeech "
+                     "root, with SPEAKERS.TXT, gives speaker-disjoint folds)")
+    return (StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state),
+            f"{k}-fold StratifiedKFold over recordings" + (", not speaker-disjoint" if task == "gender" else ""),
+            notes)
+
+
+def cross_validate_model(make_model, X, y, groups, cv, progress=None):
+    """Per-fold accuracy and balanced accuracy of a fresh ``make_model()`` on each split."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    X = np.asarray(X, dtype=object)
+    acc, bacc = [], []
+    splits = list(cv.split(X, y, groups))
+    for i, (train, test) in enumerate(splits, 1):
+        model = make_model().fit(X[train], y[train])
+        pred = model.predict(X[test])
+        acc.append(float(accuracy_score(y[test], pred)))
+        bacc.append(float(balanced_accuracy_score(y[test], pred)))
+        if progress is not None:
+            progress(f"fold {i}/{len(splits)}: accuracy {acc[-1]:.3f} on {len(test)} recordings")
+    return {"accuracy": acc, "balanced_accuracy": bacc}
+
+
+# ---------------------------------------------------------------------------------------------------------- predict
+def _is_audio_name(name):
+    return not name.startswith(".") and name.lower().endswith(AUDIO_EXTENSIONS)
+
+
+def collect_audio_files(inputs):
+    """Expand files and folders (searched recursively for audio files) into ``(paths, notes)``.
+
+    Files named explicitly are kept whatever their extension, missing ones
+    too (their row reports it); folders without audio are noted.
+    """
+    paths, notes = [], []
+    for item in inputs:
+        item = os.fspath(item)
+        if os.path.isdir(item):
+            found = []
+            for dirpath, dirnames, filenames in os.walk(item):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                found += [os.path.join(dirpath, f) for f in filenames if _is_audio_name(f)]
+            if not found:
+                notes.append(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {item}")
+            paths += sorted(found)
+        else:
+            paths.append(item)
+    return paths, notes
+
+
+def _final_step(model):
+    """``(transformers, final estimator)``: a Pipeline's leading steps (as Pipeline.predict runs them), or none."""
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps and all(isinstance(s, tuple) and len(s) == 2 for s in steps):
+        head = [step for _, step in steps[:-1] if step is not None and not (isinstance(step, str)
+                                                                             and step == "passthrough")]
+        return head, steps[-1][1]
+    return [], model
+
+
+def has_score(model):
+    """Whether ``predict_rows`` can give a score: the final estimator has predict_proba or decision_function."""
+    _, final = _final_step(model)
+    return hasattr(final, "predict_proba") or hasattr(final, "decision_function")
+
+
+def _predict_with_scores(model, X):
+    """Labels and the score of each predicted label, running the pipeline's transformers only once."""
+    head, final = _final_step(model)
+    Xt = X
+    for step in head:  # like Pipeline.predict, so the transformers run once for both predict and the scores
+        Xt = step.transform(Xt)
+    labels = np.asarray(final.predict(Xt))
+    classes = getattr(final, "classes_", None)
+    scores = None
+    if classes is not None:
+        index = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
+        cols = np.array([index.get(lab, -1) for lab in labels.tolist()])
+        if hasattr(final, "predict_proba"):
+            proba = np.asarray(final.predict_proba(Xt))
+            scores = np.where(cols >= 0, proba[np.arange(len(labels)), np.maximum(cols, 0)], np.nan)
+        elif hasattr(final, "decision_function"):
+            dec = np.asarray(final.decision_function(Xt), dtype=float)
+            if dec.ndim == 1:  # binary: positive means classes_[1]; report the margin towards the predicted label
+                scores = np.where(cols == 1, dec, -dec)
+            else:
+                scores = dec[np.arange(len(labels)), np.maximum(cols, 0)]
+    if len(labels) != len(X):
+        raise ValueError(f"the model returned {len(labels)} predictions for {len(X)} files")
+    return labels, scores
+
+
+def _error_text(exc):
+    if isinstance(exc, AudioError):
+        return exc.reason
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _row(path, label=None, score=None, error=None):
+    if label is not None and hasattr(label, "item"):
+        label = label.item()
+    if score is not None and not np.isfinite(score):
+        score = None
+    return {"path": path, "label": label, "score": None if score is None else float(score), "error": error}
+
+
+#: a batch whose error names its bad file is retried without it this many times, then predicted file by file
+_NAMED_RETRIES = 3
+
+
+def _predict_batch(model, batch):
+    """Rows for one batch; a failing batch is retried without the file an AudioError names, else file by file."""
+    pending = list(batch)
+    rows = {}
+    retries = 0
+    while pending:
+        try:
+            labels, scores = _predict_with_scores(model, pending)
+        except Exception as exc:  # any model, any failure: isolate the bad files below
+            named = os.fspath(exc.source) if isinstance(exc, AudioError) else None
+            if named in pending and len(pending) > 1 and retries < _NAMED_RETRIES:
+                rows[named] = _row(named, error=_error_text(exc))
+                pending.remove(named)
+                retries += 1
+                continue
+            if len(pending) == 1:
+                rows[pending[0]] = _row(pending[0], error=_error_text(exc))
+                break
+            for path in pending:
+                rows.update((p, r) for p, r in _predict_batch(model, [path]).items())
+            break
+        for i, path in enumerate(pending):
+            rows[path] = _row(path, labels[i], None if scores is None else scores[i])
+        break
+    return rows
+
+
+def predict_rows(model, paths, *, batch_size=32, progress=None):
+    """Yield one row dict (path, label, score, error) per path, in order, predicting ``batch_size`` files at a time.
+
+    Missing files are reported without calling the model; when a batch
+    fails, its files are predicted one by one so that only the bad ones
+    carry an error. ``progress(n)`` is called after each batch.
+    """
+    for start in range(0, len(paths), batch_size):
+        batch = paths[start:start + batch_size]
+        rows = {}
+        present = []
+        for path in batch:
+            if not os.path.exists(path):
+                rows[path] = _row(path, error="file does not exist")
+            elif os.path.isdir(path):
+                rows[path] = _row(path, error="is a directory")
+            else:
+                present.append(path)
+        # duplicates share one prediction
+        unique = list(dict.fromkeys(present))
+        if unique:
+            rows.update(_predict_batch(model, unique))
+        for path in batch:
+            yield dict(rows[path])
+        if progress is not None:
+            progress(len(batch))
+
+
+# ---------------------------------------------------------------------------------------------------------- output
+def _fmt_score(score):
+    return "" if score is None else f"{score:.6g}"
+
+
+class _CSVWriter:
+    def __init__(self, fh, columns):
+        self.writer = csv.writer(fh, lineterminator="\n")
+        self.columns = columns
+        self.writer.writerow(columns)
+        self.fh = fh
+
+    def write(self, rows):
+        for row in rows:
+            self.writer.writerow([_fmt_score(row[c]) if c == "score" else ("" if row[c] is None else row[c])
+                                  for c in self.columns])
+        self.fh.flush()
+
+    def close(self):
+        pass
+
+
+class _BufferedWriter:
+    def __init__(self, fh, columns, kind):
+        self.fh, self.columns, self.kind, self.rows = fh, columns, kind, []
+
+    def write(self, rows):
+        self.rows += [{c: row[c] for c in self.columns} for row in rows]
+
+    def close(self):
+        if self.kind == "json":
+            self.fh.write(json.dumps(self.rows, indent=2, ensure_ascii=False) + "\n")
+            return
+        cells = [[_fmt_score(r[c]) if c == "score" else ("" if r[c] is None else str(r[c])) for c in self.columns]
+                 for r in self.rows]
+        widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(self.columns)]
+        line = "  ".join(c.ljust(w) for c, w in zip(self.columns, widths)).rstrip()
+        self.fh.write(line + "\n" + "  ".join("-" * w for w in widths) + "\n")
+        for row in cells:
+            self.fh.write("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+
+
+def write_rows(fh, kind, columns):
+    """A writer with ``write(rows)`` and ``close()``: csv streams row by row, json and table are written at close."""
+    if kind == "csv":
+        return _CSVWriter(fh, columns)
+    return _BufferedWriter(fh, columns, kind)
+
+
+def stderr_is_tty():
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

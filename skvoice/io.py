@@ -1,0 +1,503 @@
+"""Save and load fitted models: safe ``.skops`` files, or joblib pickles for files you trust.
+
+:func:`save_model` writes a fitted estimator (any scikit-learn estimator or
+pipeline, skvoice's or not) with a small metadata record: the skvoice and
+scikit-learn versions that wrote it, when, the classes it predicts, and what
+you pass as ``metadata=`` (task, training data...). :func:`load_model` reads it
+back and :func:`read_model_metadata` reads only the record.
+
+Two formats, chosen by the file suffix:
+
+``.skops`` (recommended)
+    The `skops <https://skops.readthedocs.io>`_ format: a zip archive that
+    describes objects instead of pickling them. Loading it builds only
+    *trusted* types, so a model file someone sends you cannot run code.
+    Trusted are the types skops trusts by default (scikit-learn estimators,
+    numpy and Python builtins) and every public skvoice estimator; anything
+    else (your own classes, a third-party estimator, functions, and the
+    scikit-learn internals skops leaves out on purpose, such as the trees of
+    random forests and gradient boosting) is refused with
+    :class:`UntrustedModelError` until you name it in ``trusted=``.
+``.joblib``, ``.pkl``, ``.pickle``
+    A joblib pickle. Unpickling can execute arbitrary code hidden in the
+    file, so :func:`load_model` refuses pickles unless you pass
+    ``allow_pickle=True``. Use it for models skops cannot describe (Keras
+    networks) and for your own files only.
+
+The format of an existing file is recognised from its content, not its
+name: a pickle renamed to ``.skops`` is still refused without
+``allow_pickle``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+from sklearn.base import BaseEstimator
+
+from ._persistence import check_pickle_version
+
+__all__ = ["save_model", "load_model", "read_model_metadata", "UntrustedModelError"]
+
+#: the member of a ``.skops`` archive that holds skvoice's metadata record (skops ignores it)
+METADATA_MEMBER = "skvoice-metadata.json"
+#: the key of the dict a joblib model file holds
+_JOBLIB_MARKER = "skvoice_model_file"
+_FORMAT_VERSION = 1
+_SUFFIXES = {".skops": "skops", ".joblib": "joblib", ".pkl": "joblib", ".pickle": "joblib"}
+#: skvoice subpackages whose public estimators are trusted in .skops files
+_TRUSTED_SUBPACKAGES = ("features", "classifiers", "augment", "analysis", "metrics", "datasets")
+#: (class path, parameter): estimators that unpickle a checkpoint *file* named by this parameter when they
+#: run; trusted by default only when the parameter is not a file path
+_CODE_LOADING_PARAMS = (("skvoice.features._wav2vec.Wav2VecChunker", "model"),)
+
+
+class UntrustedModelError(ValueError):
+    """A model file would need types (or a pickle) that are not trusted to load.
+
+    Attributes
+    ----------
+    path : str
+        The model file.
+    types : list of str
+        The untrusted types, as ``"module.QualifiedName"`` (empty for a
+        pickle file refused as a whole).
+    """
+
+    def __init__(self, message, *, path=None, types=()):
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+        self.types = list(types)
+
+
+# ---------------------------------------------------------------------------------------------------------- save
+def _format_of(path, format):
+    if format is not None:
+        if format not in ("skops", "joblib"):
+            raise ValueError(f"format must be 'skops', 'joblib' or None (from the file suffix), got {format!r}.")
+        return format
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    try:
+        return _SUFFIXES[suffix]
+    except KeyError:
+        raise ValueError(f"Cannot tell the model format from the file name {os.fspath(path)!r}: use the suffix "
+                         ".skops (safe to share; recommended) or .joblib/.pkl (a pickle), or pass format=.") from None
+
+
+def _classes_of(model):
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return None
+    try:
+        return [c.item() if hasattr(c, "item") else c for c in list(classes)]
+    except TypeError:  # pragma: no cover - exotic classes_
+        return None
+
+
+def _describe(model):
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list):
+        return [f"{name}: {type(step).__name__}" for name, step in steps]
+    return type(model).__name__
+
+
+def _json_default(obj):
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
+        return obj.tolist()
+    if isinstance(obj, (datetime.date, datetime.datetime)):
+        return obj.isoformat()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"metadata values must be JSON serialisable (str, numbers, lists, dicts); got "
+                    f"{type(obj).__name__}: {obj!r}")
+
+
+def _metadata_record(model, metadata, fmt):
+    import sklearn
+
+    from . import __version__
+
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}.")
+    record = {
+        "skvoice_version": __version__,
+        "sklearn_version": sklearn.__version__,
+        "created": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
+        "format": fmt,
+        "estimator": _describe(model),
+        "classes": _classes_of(model),
+    }
+    for key, value in (metadata or {}).items():
+        if key == "skvoice_version":
+            raise ValueError("metadata may not set 'skvoice_version': save_model writes the installed version.")
+        record[str(key)] = value
+    # round-trip through JSON now, so a bad value fails before anything is written
+    return json.loads(json.dumps(record, default=_json_default))
+
+
+def _write_atomically(path, write):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"Cannot save the model to {path!r}: folder {folder!r} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=".skvoice-model-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _skops():
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise ImportError("The .skops model format needs skops: pip install 'skvoice[io]' (or save to a .joblib "
+                          "file, which is a pickle).") from None
+    return sio
+
+
+def save_model(model, path, *, format=None, metadata=None):
+    """Save a fitted model with a metadata record.
+
+    Parameters
+    ----------
+    model : estimator
+        Usually a fitted :class:`~sklearn.pipeline.Pipeline` from audio to
+        labels (e.g. :func:`skvoice.recipes.gender_pipeline` after ``fit``).
+        Any object skops (or, for joblib, pickle) can store is accepted.
+    path : str or os.PathLike
+        The file to write (replaced atomically if it exists). Its suffix
+        picks the format unless ``format`` is given: ``.skops`` (safe to
+        share) or ``.joblib`` / ``.pkl`` / ``.pickle`` (a pickle).
+    format : {"skops", "joblib"} or None, default=None
+        Force a format whatever the suffix.
+    metadata : dict or None, default=None
+        JSON-serialisable information stored beside the model, e.g.
+        ``{"task": "gender", "data": "my recordings, 40 speakers"}``.
+        ``skvoice_version``, ``sklearn_version``, ``created`` (UTC, ISO
+        8601), ``format``, ``estimator`` (class or pipeline steps) and
+        ``classes`` are filled in automatically (your keys override all
+        but ``skvoice_version``).
+
+    Returns
+    -------
+    path : str
+        The absolute path written.
+
+    Raises
+    ------
+    ValueError
+        Unknown suffix or format; metadata that is not JSON serialisable
+        (a :class:`TypeError`).
+    FileNotFoundError
+        When the folder of ``path`` does not exist.
+
+    See Also
+    --------
+    load_model : Read the model back.
+    read_model_metadata : Read only the metadata record.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skvoice.io import load_model, read_model_metadata, save_model
+    >>> model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), ["F", "F", "M", "M"])
+    >>> path = save_model(model, os.path.join(tempfile.mkdtemp(), "model.skops"), metadata={"task": "demo"})
+    >>> read_model_metadata(path)["classes"], read_model_metadata(path)["task"]
+    (['F', 'M'], 'demo')
+    >>> load_model(path).predict([[2.5]])
+    array(['M'], dtype='<U1')
+    """
+    fmt = _format_of(path, format)
+    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    record = _metadata_record(model, metadata, fmt)
+    if fmt == "skops":
+        sio = _skops()
+        blob = io.BytesIO(sio.dumps(model, compression=zipfile.ZIP_DEFLATED))
+        with zipfile.ZipFile(blob, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(METADATA_MEMBER, json.dumps(record, indent=2, sort_keys=True))
+        _write_atomically(path, lambda fh: fh.write(blob.getvalue()))
+    else:
+        import joblib
+
+        payload = {_JOBLIB_MARKER: _FORMAT_VERSION, "metadata": record, "model": model}
+        _write_atomically(path, lambda fh: joblib.dump(payload, fh, compress=3))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------- load
+def _check_exists(path):
+    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Model file {path!r} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a folder, expected a model file (.skops or .joblib).")
+    return path
+
+
+def _refuse_pickle(path):
+    raise UntrustedModelError(
+        f"{path} is a pickle (joblib) file, not a .skops file. Loading a pickle can execute arbitrary code "
+        "stored in it. Load it only if you trust where it comes from: load_model(path, allow_pickle=True) "
+        "(command line: --allow-pickle). Models you share should be saved as .skops.", path=path)
+
+
+def _type_name(t):
+    if isinstance(t, str):
+        return t
+    if isinstance(t, type) or callable(t):
+        return f"{t.__module__}.{t.__qualname__}"
+    raise TypeError(f"trusted must list type names (str) or types, got {t!r}.")
+
+
+def _trusted_names(trusted):
+    if trusted is None:
+        return set()
+    if isinstance(trusted, bool):
+        raise TypeError("trusted=True is not supported: list the types you trust, e.g. "
+                        "trusted=['mypackage.MyTransformer'] (UntrustedModelError.types names them).")
+    if isinstance(trusted, (str, type)):
+        trusted = [trusted]
+    return {_type_name(t) for t in trusted}
+
+
+def _is_public_skvoice_estimator(name):
+    """True when ``name`` ("skvoice.<sub>.<module>.<Class>") is a BaseEstimator in ``skvoice.<sub>.__all__``."""
+    parts = name.split(".")
+    if len(parts) < 3 or parts[0] != "skvoice" or parts[1] not in _TRUSTED_SUBPACKAGES:
+        return False
+    try:
+        package = importlib.import_module(f"skvoice.{parts[1]}")
+    except ImportError:
+        return False
+    if parts[-1] not in getattr(package, "__all__", ()):
+        return False
+    try:
+        obj = getattr(package, parts[-1])
+    except (ImportError, AttributeError):  # an optional extra is missing: the type cannot be built anyway
+        return False
+    return (isinstance(obj, type) and issubclass(obj, BaseEstimator)
+            and f"{obj.__module__}.{obj.__qualname__}" == name)
+
+
+def _estimators_in(obj, seen=None, depth=0):
+    """Every estimator reachable from ``obj`` through parameters and fitted attributes."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 50:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, BaseEstimator):
+        yield obj
+        children = list(vars(obj).values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif isinstance(obj, dict):
+        children = list(obj.values())
+    else:
+        return
+    for child in children:
+        if isinstance(child, (BaseEstimator, list, tuple, dict)):
+            yield from _estimators_in(child, seen, depth + 1)
+
+
+def _is_file_reference(ref):
+    """A path (existing or not) that is not a folder: what Wav2VecChunker would unpickle as a checkpoint."""
+    if isinstance(ref, os.PathLike):
+        ref = os.fspath(ref)
+    elif not isinstance(ref, str):
+        return False
+    looks_like_path = (os.path.exists(ref) or ref.startswith((".", "/", "~", "\\"))
+                       or ref.lower().endswith((".pt", ".pth", ".ckpt", ".bin", ".pkl")))
+    return looks_like_path and not os.path.isdir(os.path.expanduser(ref))
+
+
+def _code_loading_references(model, trusted):
+    """``(type name, description)`` of estimators in ``model`` that would unpickle a checkpoint file when run."""
+    found = []
+    for est in _estimators_in(model):
+        name = f"{type(est).__module__}.{type(est).__qualname__}"
+        for cls_name, param in _CODE_LOADING_PARAMS:
+            if name == cls_name and name not in trusted:
+                ref = getattr(est, param, None)
+                if _is_file_reference(ref):
+                    found.append((name, f"{type(est).__name__}({param}={ref!r}) unpickles that checkpoint file "
+                                        "(torch.load(weights_only=False)) when it runs"))
+    return found
+
+
+def _read_skops_metadata(path):
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if "schema.json" not in names:
+            raise ValueError(f"{path} is a zip archive but not a .skops model file (no schema.json).")
+        if METADATA_MEMBER not in names:
+            return None
+        return json.loads(archive.read(METADATA_MEMBER).decode("utf-8"))
+
+
+def _load_skops(path, trusted):
+    sio = _skops()
+    metadata = _read_skops_metadata(path)
+    if metadata is not None:  # before any object is built: a clear message instead of a failing __setstate__
+        check_pickle_version(metadata.get("skvoice_version"), "model file")
+    user = _trusted_names(trusted)
+    found = sio.get_untrusted_types(file=path)
+    refused = [t for t in found if t not in user and not _is_public_skvoice_estimator(t)]
+    if refused:
+        listed = "\n".join(f"  - {t}" for t in refused)
+        raise UntrustedModelError(
+            f"{path} contains {len(refused)} type(s) that are not trusted to load:\n{listed}\n"
+            "Trusted are the types skops trusts by default (scikit-learn estimators, numpy, builtins) and "
+            "skvoice's public estimators; skops leaves out some scikit-learn internals on purpose (e.g. the "
+            "trees of tree ensembles, sklearn.tree._tree.Tree). "
+            "If you trust the source of this file and the code of these types, load it with "
+            f"load_model(path, trusted={refused!r}) (command line: "
+            + " ".join(f"--trust {t}" for t in refused) + ").", path=path, types=refused)
+    model = sio.load(path, trusted=list(found))
+    risky = _code_loading_references(model, user)
+    if risky:
+        listed = "\n".join(f"  - {desc}" for _, desc in risky)
+        types = sorted({name for name, _ in risky})
+        raise UntrustedModelError(
+            f"{path} holds estimator(s) that would execute code from another file when used:\n{listed}\n"
+            f"If you trust those files, load it with load_model(path, trusted={types!r}).", path=path, types=types)
+    return model, metadata or {}
+
+
+def _load_joblib(path):
+    import joblib
+
+    obj = joblib.load(path)
+    if isinstance(obj, dict) and _JOBLIB_MARKER in obj:
+        metadata = obj.get("metadata") or {}
+        check_pickle_version(metadata.get("skvoice_version"), "model file")
+        return obj["model"], metadata
+    return obj, {}  # a plain joblib/pickle file (skvoice estimators inside still check their version stamp)
+
+
+def load_model(path, *, trusted=None, allow_pickle=False, return_metadata=False):
+    """Load a model saved by :func:`save_model` (or any ``.skops`` / joblib file).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file. Its format is recognised from its content.
+    trusted : list of str or type, default=None
+        For ``.skops`` files: extra types to trust, as
+        ``"module.QualifiedName"`` strings or the types themselves.
+        Without it, only the types skops trusts (scikit-learn estimators,
+        numpy, builtins) and skvoice's public estimators (the
+        :class:`~sklearn.base.BaseEstimator` subclasses exported in the
+        ``__all__`` of ``skvoice.features``, ``skvoice.classifiers``, ...)
+        are built. A :class:`~skvoice.features.Wav2VecChunker` whose
+        ``model`` is a checkpoint *file* is refused too unless its type is
+        listed here, because it unpickles that file when it runs.
+    allow_pickle : bool, default=False
+        Allow loading a pickle (joblib) file. Unpickling can execute
+        arbitrary code: pass True only for files you trust.
+    return_metadata : bool, default=False
+        Also return the metadata record (a dict; empty for files not
+        written by :func:`save_model`).
+
+    Returns
+    -------
+    model : estimator
+    metadata : dict
+        Only when ``return_metadata`` is True.
+
+    Raises
+    ------
+    UntrustedModelError
+        A ``.skops`` file holds types that are not trusted (the message and
+        the exception's ``types`` list them), or the file is a pickle and
+        ``allow_pickle`` is False.
+    skvoice.IncompatibleVersionError
+        The file was written by a skvoice release of another major.minor
+        version.
+    FileNotFoundError
+        The file does not exist.
+
+    See Also
+    --------
+    save_model : Write a model file.
+    read_model_metadata : Read only the metadata record.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skvoice.features import CMVN
+    >>> from skvoice.io import load_model, save_model
+    >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]]), [0, 0, 1, 1]
+    >>> model = make_pipeline(CMVN(), LogisticRegression()).fit(X, y)
+    >>> path = save_model(model, os.path.join(tempfile.mkdtemp(), "model.skops"))
+    >>> model, info = load_model(path, return_metadata=True)
+    >>> info["estimator"]
+    ['cmvn: CMVN', 'logisticregression: LogisticRegression']
+    """
+    path = _check_exists(path)
+    if zipfile.is_zipfile(path):
+        model, metadata = _load_skops(path, trusted)
+    elif not allow_pickle:
+        _refuse_pickle(path)
+    else:
+        model, metadata = _load_joblib(path)
+    return (model, metadata) if return_metadata else model
+
+
+def read_model_metadata(path, *, allow_pickle=False):
+    """Read the metadata record of a model file without building the model (for ``.skops`` files).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save_model`.
+    allow_pickle : bool, default=False
+        A joblib file's record can only be read by unpickling the whole
+        file, which can execute code: allow it only for files you trust.
+
+    Returns
+    -------
+    metadata : dict
+        ``skvoice_version``, ``sklearn_version``, ``created``, ``format``,
+        ``estimator``, ``classes`` and the keys passed as ``metadata=`` to
+        :func:`save_model`; empty for a file it did not write.
+
+    Raises
+    ------
+    UntrustedModelError
+        For a pickle file when ``allow_pickle`` is False.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skvoice.io import read_model_metadata, save_model
+    >>> path = save_model(DummyClassifier().fit([[0], [1]], ["a", "b"]),
+    ...                   os.path.join(tempfile.mkdtemp(), "m.skops"), metadata={"task": "demo"})
+    >>> info = read_model_metadata(path)
+    >>> info["task"], info["estimator"], info["classes"]
+    ('demo', 'DummyClassifier', ['a', 'b'])
+    """
+    path = _check_exists(path)
+    if zipfile.is_zipfile(path):
+        return _read_skops_metadata(path) or {}
+    if not allow_pickle:
+        _refuse_pickle(path)
+    import joblib
+
+    obj = joblib.load(path)
+    return dict(obj.get("metadata") or {}) if isinstance(obj, dict) and _JOBLIB_MARKER in obj else {}
