@@ -3,28 +3,84 @@
 Each function returns a fresh, unfitted scikit-learn estimator that takes
 audio (file paths, or 16 kHz mono waveforms) and predicts a label per
 recording, so it drops into ``cross_val_score``, ``GridSearchCV`` and
-``Pipeline``. What each recipe is made of, and what it was measured to do,
-is in its docstring.
+``Pipeline``. What each recipe is made of, and what it was measured to do
+(and on which data), is in its docstring; ``benchmarks/bench_robustness.py``
+and ``benchmarks/bench_speaker.py`` re-measure them.
 """
 
 from __future__ import annotations
 
-__all__ = ["gender_pipeline", "speaker_id_pipeline"]
+__all__ = ["gender_pipeline", "speaker_id_pipeline", "training_augmenter"]
+
+
+def training_augmenter(random_state=None):
+    """The multi-condition training degradations the recipes use at fit time.
+
+    Reverberation (statistical RIRs, RT60 0.2-1.0 s), brown or violet noise at
+    0-20 dB SNR, low-rate Opus (8-16 kbit/s, a band-limited channel), silence
+    padding over a -60 dBFS noise floor, and a random gain down to -30 dB. It
+    deliberately avoids the conditions the robustness benchmark tests (white,
+    pink and babble noise, telephone/G.711, MP3, image-method rooms), so the
+    benchmark measures generalisation, not a match to its own noise.
+
+    Parameters
+    ----------
+    random_state : int, RandomState or None, default=None
+        Seeds the degradations.
+
+    Returns
+    -------
+    augmenter : skvoice.augment.Degrade
+        An audio -> audio transformer.
+
+    Examples
+    --------
+    >>> from skvoice.recipes import training_augmenter
+    >>> type(training_augmenter()).__name__
+    'Degrade'
+    """
+    from .augment import AddNoise, Codec, Degrade, Gain, PadSilence, RandomChoice, Reverb
+
+    return Degrade([
+        RandomChoice([None, Reverb(rt60=(0.2, 1.0), method="statistical", drr_db=(-5.0, 5.0))], p=[0.5, 0.5]),
+        RandomChoice([None, AddNoise("brown", snr_db=(0.0, 20.0)), AddNoise("violet", snr_db=(0.0, 20.0))],
+                     p=[0.2, 0.4, 0.4]),
+        RandomChoice([None, Codec("opus", bitrate=(8, 16))], p=[0.7, 0.3]),
+        RandomChoice([None, PadSilence((0.0, 2.0), (0.0, 2.0), noise_floor_db=-60.0)], p=[0.7, 0.3]),
+        Gain(gain_db=(-30.0, 0.0)),
+    ], random_state=random_state)
 
 
 def gender_pipeline(n_jobs=None, random_state=None):
-    """Voice gender from audio: speech detection, GE2E speaker embedding, logistic regression.
+    """Voice gender from audio: GE2E speaker embedding + logistic regression, trained multi-condition.
+
+    The recordings' voice is embedded by the pretrained GE2E encoder
+    (:class:`~skvoice.features.SpeakerEmbedding`, whose WebRTC VAD drops
+    long silences), and a logistic regression separates the two classes. At
+    fit time only, :class:`~skvoice.augment.AugmentedTrainer` adds one
+    degraded copy of every training recording (:func:`training_augmenter`),
+    so the classifier also sees reverberant, noisy, band-limited and quiet
+    speech; predictions are made on the audio as given.
+
+    Measured (2-core CPU, real LibriSpeech, speakers never seen in training:
+    trained on 100 train-clean-100 readers, tested on the other 51; see
+    ``benchmarks/results/robustness.json``): 1.000 clean; 0.980 telephone
+    (G.711); 0.980 / 0.961 white noise at 10 / 5 dB; 0.980 pink and 0.980
+    babble at 10 dB; 1.000 MP3 32 kbit/s; 0.961 reverberation (RT60 0.6 s);
+    1.000 with 5 s of silence padding and at -40 dB level. With 51 test
+    speakers one error is about 0.02.
 
     Parameters
     ----------
     n_jobs : int or None, default=None
-        Parallel jobs over recordings for decoding and detection.
+        Parallel jobs over recordings for decoding, degradation and the
+        embedding front end.
     random_state : int, RandomState or None, default=None
-        Seeds everything random in the recipe.
+        Seeds the training degradations and the classifier.
 
     Returns
     -------
-    model : sklearn.pipeline.Pipeline
+    model : skvoice.augment.AugmentedTrainer
         Unfitted; ``fit(X, y)`` with ``y`` the sex of each recording's
         speaker (any two labels, e.g. ``"F"``/``"M"``).
 
@@ -32,19 +88,20 @@ def gender_pipeline(n_jobs=None, random_state=None):
     --------
     >>> from skvoice.recipes import gender_pipeline
     >>> model = gender_pipeline()
-    >>> [name for name, _ in model.steps]
-    ['vad', 'embedding', 'classifier']
+    >>> [name for name, _ in model.estimator.steps]
+    ['embedding', 'classifier']
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from .features import SpeakerEmbedding, VoiceActivityDetector
+    from .augment import AugmentedTrainer
+    from .features import SpeakerEmbedding
 
-    return Pipeline([
-        ("vad", VoiceActivityDetector(method="energy", n_jobs=n_jobs)),
-        ("embedding", SpeakerEmbedding(vad=False, n_jobs=n_jobs)),
-        ("classifier", LogisticRegression(C=1.0, max_iter=1000, random_state=random_state)),
+    pipe = Pipeline([
+        ("embedding", SpeakerEmbedding(n_jobs=n_jobs)),
+        ("classifier", LogisticRegression(C=1.0, max_iter=2000, random_state=random_state)),
     ])
+    return AugmentedTrainer(pipe, training_augmenter(), n_copies=1, random_state=random_state)
 
 
 def speaker_id_pipeline(n_jobs=None, random_state=None):
