@@ -6,7 +6,10 @@ way :class:`sklearn.mixture.BaseMixture` does for mixtures:
 - the shared parameters (``on_error``, ``n_jobs``, ``verbose``, and for torch
   models ``device``, ``n_threads``): their constraints and their docstring
   paragraphs (write ``%(on_error)s`` on a line of its own in a class docstring);
-- validation of audio input (:meth:`~AudioEstimatorMixin._check_audio`);
+- validation of audio input (:meth:`~AudioEstimatorMixin._check_audio`, and
+  :meth:`~AudioEstimatorMixin._validate_fit_audio` for ``fit``) and the
+  input tags of audio (:func:`set_audio_input_tags`, also used by the
+  degradations of :mod:`skvoice.augment`);
 - the block loop over recordings (:meth:`~AudioEstimatorMixin._map_audio`):
   decode and prepare each recording in joblib workers, run the model on blocks
   of prepared recordings in this process, show progress, apply the error policy
@@ -48,7 +51,8 @@ from ._ragged import check_audio_input
 from ._sklearn_compat import Interval, StrOptions, output_container, supported_outputs, wrap_in_container
 
 __all__ = ["AudioEstimatorMixin", "AudioTransformer", "AudioClassifier", "RecordingSetOutputMixin",
-           "FrameTransformer", "FrameClassifier", "ScorePredictMixin", "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS"]
+           "FrameTransformer", "FrameClassifier", "ScorePredictMixin", "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS",
+           "set_audio_input_tags"]
 
 AUDIO_CONSTRAINTS = {
     "on_error": [StrOptions({"raise", "warn", "skip"})],
@@ -112,6 +116,21 @@ def _fill_doc(doc, cls):
     return fill_text(doc, lookup)
 
 
+def set_audio_input_tags(tags):
+    """Set the tags of an estimator whose input is audio; returns ``tags``.
+
+    Input: file paths (strings) or waveforms, a 2-D numeric array being one
+    waveform per row; NaN is unusable audio. A transformer's output is
+    float32, as decoded audio is.
+    """
+    tags.input_tags.two_d_array = True
+    tags.input_tags.string = True
+    tags.input_tags.allow_nan = False
+    if tags.transformer_tags is not None:
+        tags.transformer_tags.preserves_dtype = ["float32"]
+    return tags
+
+
 def _default_of(cls, name):
     import inspect
 
@@ -140,6 +159,9 @@ class AudioEstimatorMixin(VersionedPickleMixin):
         super().__init_subclass__(**kwargs)
         if "__doc__" in cls.__dict__ and cls.__doc__:
             cls.__doc__ = _fill_doc(cls.__doc__, cls)
+
+    def __sklearn_tags__(self):
+        return set_audio_input_tags(super().__sklearn_tags__())
 
     # ------------------------------------------------------------------ diagnostics of the last call
     def _set_last(self, name, value):
@@ -171,6 +193,11 @@ class AudioEstimatorMixin(VersionedPickleMixin):
                 if not is_path_like(item):
                     check_waveform(item, source=source_name(item, i))
         return items
+
+    def _validate_fit_audio(self, X):
+        """Validate the parameters and, when given, the audio of ``fit`` (waveforms now); returns the items or None."""
+        self._validate_params()
+        return None if X is None else self._check_audio(X, check_waveforms=True)
 
     # ------------------------------------------------------------------ the block loop
     def _recordings_per_block(self):

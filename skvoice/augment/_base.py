@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from .._audio import is_path_like, read_input
+from .._base import set_audio_input_tags
 from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input
@@ -173,11 +174,6 @@ class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         return self
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = set_audio_input_tags(super().__sklearn_tags__())
         tags.requires_fit = False
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.non_deterministic = False
         return tags

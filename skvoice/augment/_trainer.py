@@ -12,6 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from .._audio import is_path_like
+from .._base import set_audio_input_tags
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input
 from ._base import coerce_object_matrix
@@ -24,6 +25,18 @@ def _estimator_has(attr):
         return hasattr(self.estimator_ if hasattr(self, "estimator_") else self.estimator, attr)
 
     return check
+
+
+def _delegate(name, note=" on the input unchanged."):
+    """``AugmentedTrainer.<name>``: ``estimator_.<name>(X)``, present only when the estimator has it."""
+    def method(self, X, **params):
+        check_is_fitted(self)
+        return getattr(self.estimator_, name)(X, **params)
+
+    method.__name__ = name
+    method.__qualname__ = f"AugmentedTrainer.{name}"
+    method.__doc__ = f"``estimator_.{name}(X)``{note}"
+    return available_if(_estimator_has(name))(method)
 
 
 def _take(values, index):
@@ -213,35 +226,11 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         return as_recording_set(items)
 
     # ------------------------------------------------------------------ delegation on unchanged input
-    @available_if(_estimator_has("predict"))
-    def predict(self, X, **params):
-        """``estimator_.predict(X)``: no augmentation at prediction time."""
-        check_is_fitted(self)
-        return self.estimator_.predict(X, **params)
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X, **params):
-        """``estimator_.predict_proba(X)`` on the input unchanged."""
-        check_is_fitted(self)
-        return self.estimator_.predict_proba(X, **params)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X, **params):
-        """``estimator_.predict_log_proba(X)`` on the input unchanged."""
-        check_is_fitted(self)
-        return self.estimator_.predict_log_proba(X, **params)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X, **params):
-        """``estimator_.decision_function(X)`` on the input unchanged."""
-        check_is_fitted(self)
-        return self.estimator_.decision_function(X, **params)
-
-    @available_if(_estimator_has("transform"))
-    def transform(self, X, **params):
-        """``estimator_.transform(X)`` on the input unchanged."""
-        check_is_fitted(self)
-        return self.estimator_.transform(X, **params)
+    predict = _delegate("predict", ": no augmentation at prediction time.")
+    predict_proba = _delegate("predict_proba")
+    predict_log_proba = _delegate("predict_log_proba")
+    decision_function = _delegate("decision_function")
+    transform = _delegate("transform")
 
     @available_if(_estimator_has("score"))
     def score(self, X, y=None, **params):
@@ -262,16 +251,13 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.n_features_in_
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = set_audio_input_tags(super().__sklearn_tags__())  # before transformer_tags: those are the inner's
         inner = get_tags(self.estimator)
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         tags.transformer_tags = inner.transformer_tags
         tags.target_tags.required = inner.target_tags.required
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
 

@@ -429,8 +429,7 @@ class HubertGender(AudioClassifier):
         -------
         self : HubertGender
         """
-        self._validate_params()
-        items = self._check_audio(X, check_waveforms=True)
+        items = self._validate_fit_audio(X)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None "
                              "(y gives the label names the model's classes map to).")
@@ -547,9 +546,6 @@ class HubertGender(AudioClassifier):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
         tags.classifier_tags.poor_score = True  # zero-shot: nothing is learned from X
         tags.non_deterministic = False
         return tags

@@ -599,6 +599,8 @@ class _KerasNetClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMix
 
 
 _COMMON_PARAMS_DOC = """
+    Parameters
+    ----------
     epochs : int, default={epochs}
         Maximum number of training epochs (early stopping may end sooner).
     batch_size : int, default={batch_size}
@@ -632,6 +634,9 @@ _COMMON_PARAMS_DOC = """
         ``fit``). An int gives reproducible fits."""
 
 _COMMON_ATTRS_DOC = """
+
+    Attributes
+    ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (e.g. ``['F', 'M']`` or speaker ids).
     n_features_in_ : int
@@ -649,6 +654,11 @@ _COMMON_ATTRS_DOC = """
         Number of epochs actually run.
     validation_used_ : bool
         Whether a validation split was held out for early stopping."""
+
+
+def _network_doc_sections(**defaults):
+    """The Parameters and Attributes sections of a study network's docstring, with its defaults."""
+    return _COMMON_PARAMS_DOC.format(**defaults) + _COMMON_ATTRS_DOC
 
 
 class DenseGenderClassifier(_KerasNetClassifier):
@@ -669,13 +679,8 @@ class DenseGenderClassifier(_KerasNetClassifier):
     100 epochs, early stopping after 5 epochs without improvement of a 10 %
     validation loss). The study's setting is ``batch_size=32, epochs=200,
     patience=200``.
-
-    Parameters
-    ----------{_COMMON_PARAMS_DOC.format(epochs=100, batch_size=256, learning_rate=0.001, optimizer="RMSprop",
-                                           validation_split=0.1, patience=5, extra="")}
-
-    Attributes
-    ----------{_COMMON_ATTRS_DOC}
+{_network_doc_sections(epochs=100, batch_size=256, learning_rate=0.001, optimizer="RMSprop",
+                                   validation_split=0.1, patience=5, extra="")}
 
     See Also
     --------
@@ -720,13 +725,8 @@ class CNN1DGenderClassifier(_KerasNetClassifier):
     The defaults are tuned for speed on CPU (batches of 256 frames, at most
     50 epochs, early stopping after 5 epochs without improvement). The
     study's setting is ``batch_size=32, epochs=200, patience=None``.
-
-    Parameters
-    ----------{_COMMON_PARAMS_DOC.format(epochs=50, batch_size=256, learning_rate=0.001, optimizer="Adam",
-                                           validation_split=0.1, patience=5, extra="")}
-
-    Attributes
-    ----------{_COMMON_ATTRS_DOC}
+{_network_doc_sections(epochs=50, batch_size=256, learning_rate=0.001, optimizer="Adam",
+                                   validation_split=0.1, patience=5, extra="")}
 
     See Also
     --------
@@ -779,13 +779,8 @@ class DenseSpeakerClassifier(_KerasNetClassifier):
     once the training loss has not improved for 20 epochs (such data is
     usually too small to hold out a validation split; set
     ``validation_split`` to monitor a held-out loss instead).
-
-    Parameters
-    ----------{_COMMON_PARAMS_DOC.format(epochs=200, batch_size=32, learning_rate=0.1, optimizer="SGD (Nesterov)",
-                                           validation_split=0.0, patience=20, extra=_SPEAKER_EXTRA_DOC)}
-
-    Attributes
-    ----------{_COMMON_ATTRS_DOC}
+{_network_doc_sections(epochs=200, batch_size=32, learning_rate=0.1, optimizer="SGD (Nesterov)",
+                                   validation_split=0.0, patience=20, extra=_SPEAKER_EXTRA_DOC)}
 
     See Also
     --------

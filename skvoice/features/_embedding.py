@@ -324,9 +324,7 @@ class SpeakerEmbedding(AudioTransformer):
         -------
         self : SpeakerEmbedding
         """
-        self._validate_params()
-        if X is not None:
-            self._check_audio(X, check_waveforms=True)
+        self._validate_fit_audio(X)
         partial_slices(PARTIAL_FRAMES * MEL_HOP, self.partials_per_second, self.min_coverage)
         load_encoder(self.weights, self._torch_device())
         self.weights_path_ = resemblyzer_weights_path() if self.weights is None else os.fspath(self.weights)
@@ -390,8 +388,4 @@ class SpeakerEmbedding(AudioTransformer):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

@@ -320,9 +320,7 @@ class VoiceActivityDetector(AudioTransformer):
         -------
         self : VoiceActivityDetector
         """
-        self._validate_params()
-        if X is not None:
-            self._check_audio(X, check_waveforms=True)
+        self._validate_fit_audio(X)
         return self
 
     def transform(self, X):
@@ -356,7 +354,4 @@ class VoiceActivityDetector(AudioTransformer):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
         return tags

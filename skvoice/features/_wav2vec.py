@@ -718,14 +718,6 @@ class Wav2VecChunker(AudioTransformer):
             names = [f"w2v_{i}" for i in range(h)]
         return np.asarray(names, dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.non_deterministic = False
-        return tags
 
 
 # Chunks per pass through the conv stack on CPU (None: the whole batch). See benchmarks/bench_wav2vec.py.

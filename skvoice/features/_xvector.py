@@ -169,9 +169,7 @@ class XVectorEmbedding(AudioTransformer):
         -------
         self : XVectorEmbedding
         """
-        self._validate_params()
-        if X is not None:
-            self._check_audio(X, check_waveforms=True)
+        self._validate_fit_audio(X)
         loaded = self._get_model()
         check_chunk_seconds(self.chunk_seconds, loaded)
         self.n_features_out_ = int(loaded.network.config.xvector_output_dim)
@@ -224,11 +222,3 @@ class XVectorEmbedding(AudioTransformer):
         check_is_fitted(self, "n_features_out_")
         return np.asarray([f"xvector_{i}" for i in range(self.n_features_out_)], dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.non_deterministic = False
-        return tags

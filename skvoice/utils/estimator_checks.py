@@ -369,6 +369,16 @@ def _check_applies(check, tags, *, roles=None, kinds=None, on_error=False):
         raise TypeError(f"{check} applies to estimators with an on_error parameter only.")
 
 
+def _fitted_on_data(check, estimator, input_kind, *, roles):
+    """What a check that fits once on the standard data starts with: ``(tags, X, y, fitted clone)``."""
+    tags = get_recording_tags(estimator, input_kind)
+    _check_applies(check, tags, roles=roles)
+    X, y = _data(tags)
+    with _quiet():
+        est = _fit(clone(estimator), X, y)
+    return tags, X, y, est
+
+
 class _quiet(warnings.catch_warnings):
     """Ignore warnings that are not what a check is about (convergence, outlier notices...)."""
 
@@ -402,12 +412,9 @@ def check_transformer_recording_set(name, estimator, input_kind=None):
     """
     import pandas as pd
 
-    tags = get_recording_tags(estimator, input_kind)
-    _check_applies("check_transformer_recording_set", tags, roles=("transformer",))
-    X, y = _data(tags)
+    tags, X, y, est = _fitted_on_data("check_transformer_recording_set", estimator, input_kind, roles=("transformer",))
     n = len(X)
     with _quiet():
-        est = _fit(clone(estimator), X, y)
         out = est.transform(X)
         out_ft = clone(estimator).fit_transform(X, y)
     if _is_recording_set(out):
@@ -482,12 +489,10 @@ def check_classifier_one_label_per_recording(name, estimator, input_kind=None):
     ``ValueError``. Frame classifiers also accept a plain 2-D array (one
     row per recording).
     """
-    tags = get_recording_tags(estimator, input_kind)
-    _check_applies("check_classifier_one_label_per_recording", tags, roles=("classifier",))
-    X, y = _data(tags)
+    tags, X, y, est = _fitted_on_data("check_classifier_one_label_per_recording", estimator, input_kind,
+                                      roles=("classifier",))
     n = len(X)
     with _quiet():
-        est = _fit(clone(estimator), X, y)
         pred = est.predict(X)
     expected = np.unique(y)
     if not hasattr(est, "classes_"):
@@ -539,12 +544,10 @@ def check_recording_subset_invariance(name, estimator, input_kind=None):
     reverses the outputs. This is what keeps outputs aligned with ``y`` and
     ``groups`` whatever the batching (blocks of files, batched networks).
     """
-    tags = get_recording_tags(estimator, input_kind)
-    _check_applies("check_recording_subset_invariance", tags, roles=("transformer", "classifier"))
-    X, y = _data(tags)
+    tags, X, y, est = _fitted_on_data("check_recording_subset_invariance", estimator, input_kind,
+                                      roles=("transformer", "classifier"))
     n = len(X)
     with _quiet():
-        est = _fit(clone(estimator), X, y)
         full = _outputs(est, X, tags)
         reverse = _outputs(est, _subset(X, np.arange(n)[::-1]), tags)
         alone = [_outputs(est, _subset(X, [i]), tags) for i in range(n)]
