@@ -258,3 +258,7 @@ def run_reproduce(config, progress=None):
     results.total_seconds = time.perf_counter() - t_start
     results.machine.load_average_end = load_average()
     return results
+
+
+# experiments that plug in through register_step / register_section (imported last: they use both)
+from . import verification  # noqa: E402,F401
