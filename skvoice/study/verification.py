@@ -110,10 +110,11 @@ def _speaker_verification(context, results):
         classes = np.asarray(model.classes_)
         y_test = speakers[test]
         y_trial, s_trial = trial_scores(scores, y_test, classes)
+        n_target = int(np.sum(y_trial))
         result.rows.append(VerificationRow(
             protocol, description, int(len(np.unique(speakers[train]))), int(len(train)), int(len(test)),
             float(np.mean(classes[np.argmax(scores, axis=1)] == y_test)), float(equal_error_rate(y_trial, s_trial)),
-            float(min_dcf(y_trial, s_trial, p_target=0.01)), int(np.sum(y_trial)), int(np.size(y_trial) - np.sum(y_trial)),
+            float(min_dcf(y_trial, s_trial, p_target=0.01)), n_target, int(np.size(y_trial)) - n_target,
             round(t1 - t0, 1), round(t2 - t1, 1)))
         plot_det(y_trial, s_trial, ax=ax, label=description)
     ax.set_title(f"Speaker verification, {result.n_speakers} speakers, 2-s chunks")
