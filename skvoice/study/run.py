@@ -261,4 +261,4 @@ def run_reproduce(config, progress=None):
 
 
 # experiments that plug in through register_step / register_section (imported last: they use both)
-from . import verification  # noqa: E402,F401
+from . import robustness, verification  # noqa: E402,F401
