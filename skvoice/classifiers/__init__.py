@@ -2,8 +2,9 @@
 
 from ._frame_vote import FrameVoteClassifier
 from ._gmm import GMMSpeakerClassifier
+from ._verification import ScoreFusion, SpeakerVerifier
 
-__all__ = ["FrameVoteClassifier", "GMMSpeakerClassifier",
+__all__ = ["FrameVoteClassifier", "GMMSpeakerClassifier", "SpeakerVerifier", "ScoreFusion",
            "SkvoiceKerasClassifier", "DenseGenderClassifier", "CNN1DGenderClassifier", "DenseSpeakerClassifier",
            "build_dense_gender_net", "build_cnn1d_gender_net", "build_dense_speaker_net",
            "HubertGender"]
