@@ -36,6 +36,7 @@ BENCHMARKS = {
     "training": ("bench_training.py", "gender HGB vs study GB training time; GMM speaker models"),
     "memory": ("bench_memory.py", "peak RSS of MFCC extraction, full corpus vs a tenth"),
     "wav2vec": ("bench_wav2vec.py", "wav2vec2 feature extraction (written separately)"),
+    "speaker": ("bench_speaker.py", "speaker ID/verification on 151 speakers: GE2E back ends, GMM-UBM, fusion"),
 }
 
 

@@ -10,6 +10,7 @@ log-likelihood ratios, so that one threshold serves every speaker.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from scipy import sparse
@@ -135,6 +136,17 @@ def _trial_arrays(scores, true_idx):
     known = true_idx >= 0
     target[np.flatnonzero(known), true_idx[known]] = True
     return scores[target], scores[~target]
+
+
+def _check_speaker_targets(y):
+    """``check_classification_targets`` without its "more classes than half the samples" warning.
+
+    Enrolling many speakers from one or two recordings each is the normal case here, not a sign of a
+    regression target.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
+        check_classification_targets(y)
 
 
 def _fit_llr_calibration(target, nontarget):
@@ -269,7 +281,7 @@ def _check_background(background, n_features, estimator):
         raise ValueError(f"background embeddings have {Xb.shape[1]} features but X has {n_features}.")
     if len(yb) != len(Xb):
         raise ValueError(f"background: {len(Xb)} embeddings but {len(yb)} labels.")
-    check_classification_targets(yb)
+    _check_speaker_targets(yb)
     if len(np.unique(yb)) < 2:
         raise ValueError("background must hold at least two speakers.")
     return Xb, yb
@@ -469,7 +481,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
         """
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        check_classification_targets(y)
+        _check_speaker_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_models = len(self.classes_)
         Xb, yb = _check_background(background, X.shape[1], self)
@@ -707,7 +719,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         if y is None:
             raise ValueError("ScoreFusion requires y to be passed, but the target y is None.")
         y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        _check_speaker_targets(y)
         if _num_samples(X) != len(y):
             raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {_num_samples(X)} "
                              f"recordings, y has {len(y)} labels.")
