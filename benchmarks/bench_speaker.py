@@ -188,7 +188,19 @@ def fusion_candidates(pool, ver_kw, gmm_n):
         ("fusion: GE2E chosen + GE2E PLDA + GMM-UBM", [("ge2e", _pipe(pool, verifier(**cos))),
                                                        ("plda", _pipe(pool, verifier(**plda))),
                                                        ("gmm", _pipe("mfcc", gmm_ubm(gmm_n)))]),
+        ("fusion: GE2E chosen + GE2E PLDA + GMM-UBM, AS-norm k=25", [("ge2e", _pipe(pool, verifier(**cos))),
+                                                                     ("plda", _pipe(pool, verifier(**plda))),
+                                                                     ("gmm", _pipe("mfcc", gmm_ubm(gmm_n)))]),
     ]
+
+
+FUSION_PARAMS = {"fusion: GE2E chosen + GE2E PLDA + GMM-UBM, AS-norm k=25": dict(normalization="asnorm", top_k=25)}
+
+
+def make_fusion(label, members):
+    from skvoice.classifiers import ScoreFusion
+
+    return ScoreFusion(members, cv=2, random_state=0, **FUSION_PARAMS.get(label, {}))
 
 
 def main(argv=None):
@@ -204,8 +216,6 @@ def main(argv=None):
     warnings.filterwarnings("ignore", category=UserWarning)
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
-
-    from skvoice.classifiers import ScoreFusion
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     threadpool_limits(1)  # shared 2-core machine: one BLAS thread, timings per core
@@ -264,7 +274,7 @@ def main(argv=None):
         tuning[("gmm", n)] = record("half-A", "later", f"MFCC20+d GMM-UBM-{n}", s, c, spk[ta], f, pr)
     best_gmm = min((k for k in tuning if k[0] == "gmm"), key=lambda k: rank_key(tuning[k]))[1]
     for label, members in fusion_candidates(best_pool, ver_kw, best_gmm):
-        s, c, f, pr = run_system(ScoreFusion(members, cv=2, random_state=0), idx_e, spk[ea], idx_t)
+        s, c, f, pr = run_system(make_fusion(label, members), idx_e, spk[ea], idx_t)
         tuning[("fusion", label)] = record("half-A", "later", label, s, c, spk[ta], f, pr)
     best_fusion = min((k for k in tuning if k[0] == "fusion"), key=lambda k: rank_key(tuning[k]))[1]
     chosen = {"ge2e_variant": best_pool, "verifier": best_ver, "verifier_params": ver_kw, "gmm_components": best_gmm,
@@ -287,7 +297,7 @@ def main(argv=None):
             ("GE2E PLDA", "ge2e", verifier(**plda), True),
             ("GE2E LogisticRegression", "ge2e", LogisticRegression(C=10.0, max_iter=2000), False),
             (f"MFCC20+d GMM-UBM-{best_gmm}", "mfcc", gmm_ubm(best_gmm), False),
-            (best_fusion, "index", ScoreFusion(fusion, cv=2, random_state=0), False),
+            (best_fusion, "index", make_fusion(best_fusion, fusion), False),
         ]
 
     def run_protocol(data, split, enrol, test, background_mask=None):
@@ -326,10 +336,14 @@ def main(argv=None):
     print("\n[speaker] 5. open set: half B enrolled, half A speakers never enrolled", flush=True)
     _, ta_unknown = later_split(meta, in_a)
     open_rows = []
-    for label, kw in [(f"GE2E chosen: {best_ver} + calibration", dict(ver_kw, calibration="logistic")),
-                      ("GE2E cosine centred + calibration", dict(normalization=None, calibration="logistic"))]:
-        ver = verifier(**kw).fit(X_emb[eb], spk[eb])
-        known, unknown = ver.speaker_scores(X_emb[tb]), ver.speaker_scores(X_emb[ta_unknown])
+    fusion_members = dict(fusion_candidates(best_pool, ver_kw, best_gmm))[best_fusion]
+    for label, kind, ver in [
+            (f"GE2E chosen: {best_ver} + calibration", "ge2e", verifier(**dict(ver_kw, calibration="logistic"))),
+            ("GE2E cosine centred + calibration", "ge2e", verifier(normalization=None, calibration="logistic")),
+            (best_fusion, "index", make_fusion(best_fusion, fusion_members))]:
+        table = X_emb if kind == "ge2e" else np.arange(len(spk))[:, None]
+        ver.fit(table[eb], spk[eb])
+        known, unknown = ver.speaker_scores(table[tb]), ver.speaker_scores(table[ta_unknown])
         target = ver.classes_[None, :] == spk[tb][:, None]
         eer_k, dcf_k = eer_mindcf(known[target], known[~target])
         eer_u, dcf_u = eer_mindcf(known[target], unknown.ravel())
@@ -338,7 +352,7 @@ def main(argv=None):
                "eer_pct_unknown_impostors": round(100 * eer_u, 3), "min_dcf_unknown_impostors": round(dcf_u, 4)}
         for name, thr in (("llr0", 0.0), ("llr_log99", float(np.log(99)))):
             ver.set_params(threshold=thr)
-            pk, pu = ver.predict(X_emb[tb]), ver.predict(X_emb[ta_unknown])
+            pk, pu = ver.predict(table[tb]), ver.predict(table[ta_unknown])
             row[f"{name}_known_correct"] = round(float((pk == spk[tb]).mean()), 4)
             row[f"{name}_known_rejected"] = round(float((pk == -1).mean()), 4)
             row[f"{name}_unknown_rejected"] = round(float((pu == -1).mean()), 4)

@@ -217,6 +217,20 @@ def test_fusion_combines_complementary_systems():
     assert np.allclose(proba.sum(1), 1)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fusion_normalises_each_system(seed):
+    # a system without normalisation of its own has per-speaker score offsets; the fusion's S-norm removes them
+    X, y = clustered_speakers(seed)
+    enrol = np.arange(len(y)) % 6 < 3
+    system = [("cosine", SpeakerVerifier(normalization=None, calibration=None))]
+    plain = ScoreFusion(system, random_state=0).fit(X[enrol], y[enrol])
+    normed = ScoreFusion(system, normalization="asnorm", top_k=20, random_state=0).fit(X[enrol], y[enrol])
+    e_plain = eer(plain.speaker_scores(X[~enrol]), plain.classes_, y[~enrol])
+    e_normed = eer(normed.speaker_scores(X[~enrol]), normed.classes_, y[~enrol])
+    assert e_normed < 0.5 * e_plain
+    assert len(normed.enrol_stats_) == 1 and plain.enrol_stats_ == [None]
+
+
 def test_fusion_errors():
     X, y = blobs(n_spk=3)
     with pytest.raises(ValueError, match="non-empty"):
@@ -227,6 +241,8 @@ def test_fusion_errors():
         ScoreFusion([("a", object())]).fit(X, y)
     with pytest.raises(ValueError, match="inconsistent"):
         ScoreFusion([("a", LogisticRegression())]).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="three speakers"):
+        ScoreFusion([("a", LogisticRegression())], normalization="snorm").fit(X[y < 2], y[y < 2])
 
 
 @parametrize_with_checks([
