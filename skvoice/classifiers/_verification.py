@@ -225,11 +225,13 @@ class _OpenSetMixin:
         """
         check_is_fitted(self)
         claimed = column_or_1d(claimed)
-        pos = np.searchsorted(self.classes_, claimed)
-        pos = np.clip(pos, 0, len(self.classes_) - 1)
-        bad = self.classes_[pos] != claimed
+        try:
+            pos = np.clip(np.searchsorted(self.classes_, claimed), 0, len(self.classes_) - 1)
+            bad = self.classes_[pos] != claimed
+        except TypeError:  # labels of another type than classes_ (e.g. int claims, str speakers)
+            pos, bad = None, np.ones(len(claimed), dtype=bool)
         if bad.any():
-            raise ValueError(f"verify: claimed speaker(s) {sorted(set(np.asarray(claimed)[bad].tolist()))[:5]} "
+            raise ValueError(f"verify: claimed speaker(s) {sorted(set(map(str, np.asarray(claimed)[bad])))[:5]} "
                              f"are not enrolled; enrolled speakers are classes_ ({len(self.classes_)} of them).")
         scores = self.speaker_scores(X)
         if len(claimed) != len(scores):
