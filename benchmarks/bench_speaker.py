@@ -411,6 +411,14 @@ def main(argv=None):
         f"decoding all chunks took {decode_s:.1f} s; feature extraction in this run: "
         f"{ {k: round(v, 1) for k, v in extract_s.items()} } (empty when read from the cache)",
         "machine: 2 cores shared with other jobs; BLAS limited to 1 thread; see load averages in timing",
+        "EER resolution: one missed target trial is 100/n_target % (n_target per row: "
+        f"{ {r['data'] + ' ' + r['split']: r['n_target'] for r in results if 'n_target' in r} })",
+        "GE2E encoder: Resemblyzer's weights; the wheel does not document the training speakers, so overlap with "
+        "train-clean-100 cannot be ruled out here (LibriSpeech subsets are speaker-disjoint, so train-other-500 "
+        "training would not overlap); MFCC GMM-UBM and all back ends are trained only on the enrolment/background "
+        "data of each protocol",
+        "fusion: ScoreFusion(cv=2) of the listed systems, weights by prior-balanced logistic regression on "
+        "cross-fitted trials of the enrolment data; the fused score is an LLR",
     ]
     C.print_table([r for r in results if "accuracy" in r],
                   ["data", "split", "system", "accuracy", "eer_pct", "min_dcf", "fit_s", "predict_s"],
