@@ -39,6 +39,7 @@ BENCHMARKS = {
     "vad": ("bench_vad.py", "voice activity detectors under noise; GE2E front-end speed on 2-s chunks"),
     "sample": ("bench_sample.py", "what a newcomer sees on the bundled sample"),
     "robustness": ("bench_robustness.py", "accuracy under degraded conditions, with/without fit-time augmentation"),
+    "speaker": ("bench_speaker.py", "speaker ID/verification on 151 speakers: GE2E back ends, GMM-UBM, fusion"),
 }
 
 
