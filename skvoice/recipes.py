@@ -105,32 +105,66 @@ def gender_pipeline(n_jobs=None, random_state=None):
 
 
 def speaker_id_pipeline(n_jobs=None, random_state=None):
-    """Speaker identification from audio: GE2E speaker embedding and a linear classifier.
+    """Speaker identification and verification from audio: a fusion of three calibrated systems.
+
+    Three systems score every recording against every enrolled speaker, and
+    :class:`~skvoice.classifiers.ScoreFusion` combines their scores with
+    weights learned by logistic regression on cross-fitted target/non-target
+    trials, so ``decision_function`` gives one log-likelihood-ratio-like score
+    per (recording, speaker) that a single threshold serves for every speaker:
+
+    - GE2E embeddings (:class:`~skvoice.features.SpeakerEmbedding`, 1.6-s
+      windows averaged) scored by cosine similarity with adaptive symmetric
+      score normalisation (AS-norm, top 10 of the other enrolled speakers);
+    - the same embeddings scored by a two-covariance PLDA;
+    - a GMM-UBM (32 diagonal components, MAP-adapted means) on 20 MFCCs with
+      deltas.
+
+    The choices (pooling, back end, normalisation, GMM size, fusion) were made
+    on half of the 151 train-clean-100 readers and reported on the other half
+    (``benchmarks/bench_speaker.py``). Measured on 2-s chunks of real
+    LibriSpeech (2-core CPU): on the held-out 75 readers, "later chunks"
+    split, identification 0.994, EER 0.56 %, minDCF(0.01) 0.10. This recipe
+    run from audio on all train-clean-100 readers with the
+    :func:`skvoice.datasets.chunk_split` "later" protocol (150 readers with a
+    2-s chunk, 538 enrolment / 351 test chunks, 52,650 trials):
+    identification 0.991, EER 0.49 %, minDCF 0.039, fit 74 s + scoring 17 s;
+    on test-other (10 readers, held-out utterances) 1.000 and EER 0.0 %.
 
     Parameters
     ----------
     n_jobs : int or None, default=None
-        Parallel jobs over recordings for decoding.
+        Parallel jobs over recordings for decoding and feature extraction.
     random_state : int, RandomState or None, default=None
-        Seeds everything random in the recipe.
+        Seeds the GMMs, the cross-fitting folds and the back ends.
 
     Returns
     -------
-    model : sklearn.pipeline.Pipeline
-        Unfitted; ``fit(X, speakers)`` enrols the speakers.
+    model : skvoice.classifiers.ScoreFusion
+        Unfitted; ``fit(X, speakers)`` enrols the speakers; ``predict``
+        identifies, ``decision_function`` gives calibrated verification scores
+        in ``classes_`` order (``threshold=`` enables open-set rejection).
 
     Examples
     --------
     >>> from skvoice.recipes import speaker_id_pipeline
-    >>> [name for name, _ in speaker_id_pipeline().steps]
-    ['embedding', 'classifier']
+    >>> [name for name, _ in speaker_id_pipeline().estimators]
+    ['ge2e', 'plda', 'gmm']
     """
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from .features import SpeakerEmbedding
+    from .classifiers import GMMSpeakerClassifier, ScoreFusion, SpeakerVerifier
+    from .features import MFCCExtractor, SpeakerEmbedding
 
-    return Pipeline([
-        ("embedding", SpeakerEmbedding(n_jobs=n_jobs)),
-        ("classifier", LogisticRegression(C=10.0, max_iter=2000, random_state=random_state)),
-    ])
+    def ge2e(verifier):
+        return Pipeline([("embedding", SpeakerEmbedding(vad=False, n_jobs=n_jobs)), ("verifier", verifier)])
+
+    return ScoreFusion([
+        ("ge2e", ge2e(SpeakerVerifier(normalization="asnorm", top_k=10, calibration=None,
+                                      random_state=random_state))),
+        ("plda", ge2e(SpeakerVerifier(scoring="plda", normalization=None, calibration=None,
+                                      random_state=random_state))),
+        ("gmm", Pipeline([("mfcc", MFCCExtractor(n_mfcc=20, deltas=True, n_jobs=n_jobs)),
+                          ("gmm", GMMSpeakerClassifier(n_components=32, ubm=True, n_init=1, max_iter=50,
+                                                       random_state=random_state))])),
+    ], cv=2, random_state=random_state)
