@@ -104,7 +104,7 @@ disp.ax_.set_title("GMM-UBM, out-of-fold predictions")
 # utterance; the test utterances are used in full.
 from sklearn.model_selection import cross_val_score
 
-max_frames = [10, 25, 50, 100, 200]
+max_frames = [10, 30, 100, 300]
 curves = {"one GMM per speaker": [], "GMM-UBM": []}
 for n in max_frames:
     for name, ubm in (("one GMM per speaker", False), ("GMM-UBM", True)):

@@ -41,8 +41,20 @@ def load_gender_data():
             source)
 
 
-X, gender, speaker, source = load_gender_data()
-print(f"{source}: {len(X)} recordings of {len(np.unique(speaker))} speakers")
+paths, gender, speaker, source = load_gender_data()
+
+# %%
+# Scoring a candidate transforms its test fold, and only fitted transformers are cached,
+# so every one of the search's fits extracts the MFCCs of its test recordings again. To
+# keep this page quick, the search runs on the first 4 seconds of every recording,
+# decoded once into memory (a recording set of waveforms, which joblib hashes to key
+# its cache just as it hashes file paths).
+from skvoice import load_audio
+
+X = np.empty(len(paths), dtype=object)
+for i, path in enumerate(paths):
+    X[i] = load_audio(path, 16000, duration=4.0)[0]
+print(f"{source}: {len(X)} recordings (first 4 s of each) of {len(np.unique(speaker))} speakers")
 
 # %%
 # A cached pipeline
@@ -70,7 +82,7 @@ pipe = Pipeline([
 # %%
 # The search
 # ----------
-# Twelve candidates, three speaker-disjoint folds: 36 fits plus the final refit.
+# Eight candidates, three speaker-disjoint folds: 24 fits plus the final refit.
 import time
 
 from sklearn.model_selection import GridSearchCV, GroupKFold
@@ -78,7 +90,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 param_grid = {
     "cmvn__mode": ["global", "per_recording"],
     "pool__stats": [("mean",), ("mean", "std")],
-    "clf__C": [0.1, 1.0, 10.0],
+    "clf__C": [0.1, 10.0],
 }
 cv = GroupKFold(n_splits=3, shuffle=True, random_state=0)
 search = GridSearchCV(pipe, param_grid, cv=cv)
