@@ -2,7 +2,8 @@
 
 Build with ``make docs`` (``python -m sphinx -W --keep-going -b html docs docs/_build/html``).
 The build is offline: intersphinx is not used, no model or dataset is downloaded, and
-the gallery examples use ``SKVOICE_LIBRISPEECH`` when it is set, synthetic voices otherwise.
+the gallery examples use ``SKVOICE_LIBRISPEECH`` when it is set, the LibriSpeech sample bundled
+with skvoice otherwise.
 """
 
 import os
@@ -17,7 +18,7 @@ import warnings
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("KERAS_BACKEND", "torch")
-# never reach for the network while building: models are local folders, data is local or synthetic
+# never reach for the network while building: models are local folders, data is local (bundled sample)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("SKVOICE_OFFLINE", "1")
@@ -101,7 +102,8 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated", categor
 
 # -- Checks and hooks --------------------------------------------------------------------------------------------
 API_MODULES = ("skvoice", "skvoice.features", "skvoice.classifiers", "skvoice.datasets", "skvoice.analysis",
-               "skvoice.metrics", "skvoice.io", "skvoice.pretrained", "skvoice.utils.estimator_checks")
+               "skvoice.metrics", "skvoice.io", "skvoice.pretrained", "skvoice.recipes",
+               "skvoice.utils.estimator_checks")
 
 
 # Inherited members shown on class pages are the scikit-learn API a user calls (fit_transform, score,

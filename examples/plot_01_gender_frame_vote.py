@@ -25,24 +25,26 @@ scores say how well the model handles voices it has never heard (see
 # %%
 # Data
 # ----
-# Real LibriSpeech recordings when ``SKVOICE_LIBRISPEECH`` points at a LibriSpeech
-# folder (``train-clean-100``: 151 readers, one utterance each), synthetic voices from
-# :func:`~skvoice.datasets.make_voices` otherwise.
+# Real LibriSpeech recordings: the ``train-clean-100`` folder of the LibriSpeech copy
+# that ``SKVOICE_LIBRISPEECH`` points at when it is set (151 readers, one utterance
+# each), otherwise the sample bundled with skvoice
+# (:func:`~skvoice.datasets.load_sample`: 60 readers of ``train-clean-100``, 30 female
+# and 30 male, one utterance each; nothing to download).
 import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, make_voices
+from skvoice.datasets import load_librispeech, load_sample
 
 
 def load_gender_data():
     """Recordings, sex and speaker of each recording, and a description of the source."""
     root = os.environ.get("SKVOICE_LIBRISPEECH")
     if root:
-        data = load_librispeech(root, "train-clean-100")
-        return data.filenames, data.gender, data.speaker, "LibriSpeech train-clean-100"
-    voices = make_voices(n_speakers=40, n_utterances=2, duration=2.0, random_state=0)
-    return voices.waveforms, voices.gender, voices.speaker, "synthetic voices (make_voices)"
+        data, source = load_librispeech(root, "train-clean-100"), "LibriSpeech train-clean-100"
+    else:
+        data, source = load_sample(subset="train-clean-100"), "LibriSpeech sample bundled with skvoice"
+    return data.filenames, data.gender, data.speaker, source
 
 
 X, gender, speaker, source = load_gender_data()

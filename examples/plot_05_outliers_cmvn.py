@@ -14,23 +14,25 @@ and per-recording CMVN do to the frames.
 # %%
 # Data and MFCC frames
 # --------------------
+# Real LibriSpeech speech of 40 readers (20 female, 20 male, one utterance each), drawn
+# from ``train-clean-100`` in ``SKVOICE_LIBRISPEECH`` when it is set, else from the
+# sample bundled with skvoice (:func:`~skvoice.datasets.load_sample`).
 import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, make_voices, select_speakers
+from skvoice.datasets import load_librispeech, load_sample, select_speakers
 from skvoice.features import MFCCExtractor
 
 
 def load_gender_data():
     """Recordings, sex and speaker of each recording, and a description of the source."""
     root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        frame = select_speakers(load_librispeech(root, "train-clean-100").frame, 20, 20, random_state=0)
-        return (frame["path"].to_numpy(object), frame["gender"].to_numpy(object),
-                frame["speaker"].to_numpy(object), "LibriSpeech train-clean-100, 40 speakers")
-    voices = make_voices(n_speakers=20, n_utterances=2, duration=3.0, random_state=0)
-    return voices.waveforms, voices.gender, voices.speaker, "synthetic voices (make_voices)"
+    data = load_librispeech(root, "train-clean-100") if root else load_sample(subset="train-clean-100")
+    frame = select_speakers(data.frame, 20, 20, random_state=0)
+    source = "LibriSpeech train-clean-100" if root else "LibriSpeech sample bundled with skvoice"
+    return (frame["path"].to_numpy(object), frame["gender"].to_numpy(object), frame["speaker"].to_numpy(object),
+            f"{source}, 40 speakers")
 
 
 X, gender, speaker, source = load_gender_data()

@@ -23,11 +23,14 @@ deltas (39 dimensions); the same calls accept wav2vec 2.0 frames from
 # %%
 # Data and features
 # -----------------
+# Real LibriSpeech ``test-other`` (10 readers, 6 utterances each): from
+# ``SKVOICE_LIBRISPEECH`` when it is set, else the same utterances from the sample
+# bundled with skvoice (:func:`~skvoice.datasets.load_sample`).
 import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, make_voices
+from skvoice.datasets import load_librispeech, load_sample
 from skvoice.features import MFCCExtractor
 
 
@@ -35,10 +38,10 @@ def load_speaker_data():
     """Recordings, speaker of each recording, and a description of the source."""
     root = os.environ.get("SKVOICE_LIBRISPEECH")
     if root:
-        data = load_librispeech(root, "test-other", target="speaker")
-        return data.filenames, data.speaker, "LibriSpeech test-other"
-    voices = make_voices(n_speakers=10, n_utterances=6, duration=3.0, random_state=0)
-    return voices.waveforms, voices.speaker, "synthetic voices (make_voices)"
+        data, source = load_librispeech(root, "test-other", target="speaker"), "LibriSpeech test-other"
+    else:
+        data, source = load_sample(subset="test-other", target="speaker"), "LibriSpeech sample bundled with skvoice"
+    return data.filenames, data.speaker, source
 
 
 X, speaker, source = load_speaker_data()

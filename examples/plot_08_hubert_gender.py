@@ -28,22 +28,25 @@ pipelines like any classifier.
 # %%
 # Data
 # ----
+# Real LibriSpeech speech of 20 readers (10 female, 10 male), drawn from
+# ``train-clean-100`` in ``SKVOICE_LIBRISPEECH`` when it is set, else from the sample
+# bundled with skvoice (:func:`~skvoice.datasets.load_sample`). Real audio does not make
+# a random network meaningful; it only makes the mechanics realistic (lengths, levels).
 import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, make_voices, select_speakers
+from skvoice.datasets import load_librispeech, load_sample, select_speakers
 
 
 def load_gender_data():
     """Recordings, sex and speaker of each recording, and a description of the source."""
     root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        frame = select_speakers(load_librispeech(root, "train-clean-100").frame, 10, 10, random_state=0)
-        return (frame["path"].to_numpy(object), frame["gender"].to_numpy(object),
-                frame["speaker"].to_numpy(object), "LibriSpeech train-clean-100, 20 speakers")
-    voices = make_voices(n_speakers=20, n_utterances=1, duration=3.0, random_state=0)
-    return voices.waveforms, voices.gender, voices.speaker, "synthetic voices (make_voices)"
+    data = load_librispeech(root, "train-clean-100") if root else load_sample(subset="train-clean-100")
+    frame = select_speakers(data.frame, 10, 10, random_state=0)
+    source = "LibriSpeech train-clean-100" if root else "LibriSpeech sample bundled with skvoice"
+    return (frame["path"].to_numpy(object), frame["gender"].to_numpy(object), frame["speaker"].to_numpy(object),
+            f"{source}, 20 speakers")
 
 
 X, gender, speaker, source = load_gender_data()

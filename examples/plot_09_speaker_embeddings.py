@@ -20,15 +20,16 @@ example fast and shows how little audio a voice needs.
 # %%
 # Data
 # ----
-# Speaker identification on ``test-other`` (10 readers, 6 utterances each) and gender
-# on 40 readers of ``train-clean-100`` when ``SKVOICE_LIBRISPEECH`` is set; synthetic
-# voices otherwise.
+# Real LibriSpeech speech: speaker identification on ``test-other`` (10 readers, 6
+# utterances each) and gender on 40 readers (20 female, 20 male) of
+# ``train-clean-100``, from ``SKVOICE_LIBRISPEECH`` when it is set, else from the sample
+# bundled with skvoice (:func:`~skvoice.datasets.load_sample`).
 import os
 
 import numpy as np
 
 from skvoice import load_audio
-from skvoice.datasets import load_librispeech, make_voices, select_speakers
+from skvoice.datasets import load_librispeech, load_sample, select_speakers
 
 SECONDS = 4.0
 
@@ -45,14 +46,14 @@ def load_data():
     """Speaker-ID recordings and labels, gender recordings, labels and speakers, and the source."""
     root = os.environ.get("SKVOICE_LIBRISPEECH")
     if root:
-        spk = load_librispeech(root, "test-other")
-        gen = select_speakers(load_librispeech(root, "train-clean-100").frame, 20, 20, random_state=0)
-        return (first_seconds(spk.filenames), spk.speaker, first_seconds(gen["path"]),
-                gen["gender"].to_numpy(object), gen["speaker"].to_numpy(object), "LibriSpeech")
-    spk = make_voices(n_speakers=10, n_utterances=6, duration=SECONDS, random_state=0)
-    gen = make_voices(n_speakers=40, n_utterances=1, duration=SECONDS, random_state=1)
-    return (spk.waveforms, spk.speaker, gen.waveforms, gen.gender, gen.speaker,
-            "synthetic voices (make_voices)")
+        spk, gen = load_librispeech(root, "test-other"), load_librispeech(root, "train-clean-100")
+        source = "LibriSpeech"
+    else:
+        spk, gen = load_sample(subset="test-other"), load_sample(subset="train-clean-100")
+        source = "LibriSpeech sample bundled with skvoice"
+    gen = select_speakers(gen.frame, 20, 20, random_state=0)
+    return (first_seconds(spk.filenames), spk.speaker, first_seconds(gen["path"]),
+            gen["gender"].to_numpy(object), gen["speaker"].to_numpy(object), source)
 
 
 X_spk, speaker, X_gen, gender, gen_speaker, source = load_data()

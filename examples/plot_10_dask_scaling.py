@@ -29,23 +29,25 @@ the sequential one.
 # %%
 # Data
 # ----
+# The 60 real LibriSpeech ``test-other`` files (7.4 minutes of speech): from
+# ``SKVOICE_LIBRISPEECH`` when it is set, else from the sample bundled with skvoice
+# (:func:`~skvoice.datasets.load_sample`).
 import os
 import time
 
 import joblib
 import numpy as np
 
-from skvoice.datasets import load_librispeech, make_voices
+from skvoice.datasets import load_librispeech, load_sample
 from skvoice.features import MFCCExtractor
 
 
 def load_recordings():
-    """Recordings (paths or waveforms) and a description of the source."""
+    """Audio file paths and a description of the source."""
     root = os.environ.get("SKVOICE_LIBRISPEECH")
     if root:
         return load_librispeech(root, "test-other").filenames, "LibriSpeech test-other (60 files)"
-    return make_voices(n_speakers=10, n_utterances=4, duration=3.0, random_state=0).waveforms, \
-        "synthetic voices (40 recordings)"
+    return load_sample(subset="test-other").filenames, "LibriSpeech sample bundled with skvoice (60 files)"
 
 
 if __name__ == "__main__":
