@@ -60,17 +60,11 @@ QUICK_CONDITIONS = ["clean", "telephone", "white_10dB", "babble_10dB", "mp3_32k"
 
 
 def train_augmenter():
-    """Multi-condition training degradations, disjoint from the test conditions (see the module docstring)."""
-    from skvoice.augment import AddNoise, Codec, Degrade, Gain, PadSilence, RandomChoice, Reverb
+    """Multi-condition training degradations, disjoint from the test conditions: the recipes' own
+    (:func:`skvoice.recipes.training_augmenter`)."""
+    from skvoice.recipes import training_augmenter
 
-    return Degrade([
-        RandomChoice([None, Reverb(rt60=(0.2, 1.0), method="statistical", drr_db=(-5.0, 5.0))], p=[0.5, 0.5]),
-        RandomChoice([None, AddNoise("brown", snr_db=(0.0, 20.0)), AddNoise("violet", snr_db=(0.0, 20.0))],
-                     p=[0.2, 0.4, 0.4]),
-        RandomChoice([None, Codec("opus", bitrate=(8, 16))], p=[0.7, 0.3]),
-        RandomChoice([None, PadSilence((0.0, 2.0), (0.0, 2.0), noise_floor_db=-60.0)], p=[0.7, 0.3]),
-        Gain(gain_db=(-30.0, 0.0)),
-    ])
+    return training_augmenter()
 
 
 # ------------------------------------------------------------------------------------------------ pipelines
