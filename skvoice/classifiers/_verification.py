@@ -378,6 +378,9 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
         Embedding dimension.
     calibration_ : tuple of (float, float) or None
         ``(slope, offset)`` of the LLR calibration.
+    normalization_ : str or None
+        The score normalisation used: ``normalization``, or None when the
+        cohort was too small for it (with a warning).
     n_cohort_ : int
         Cohort recordings used for normalisation (0 without normalisation).
     n_calibration_trials_ : tuple of (int, int)
@@ -467,9 +470,9 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
         """Fit a back end on the development data and build the scoring pipeline."""
         backend = EmbeddingBackend(self.scoring, self.center, self.projection, self.n_components, self.reg,
                                    self._pca_dims).fit(dev_X, dev_idx, n_dev)
-        Z_cohort = backend.prepare(cohort_X) if self.normalization is not None else None
+        Z_cohort = backend.prepare(cohort_X) if self.normalization_ is not None else None
         return _TrialScorer(backend, backend.prepare(Z_fn_X), enrol_idx, n_models, Z_cohort, cohort_owner,
-                            self.normalization, self.top_k)
+                            self.normalization_, self.top_k)
 
     def fit(self, X, y, background=None):
         """Enrol the speakers of ``y`` (and learn the back end, cohort and calibration).
@@ -519,14 +522,17 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
             cohort_X = Xb
             pos = np.clip(np.searchsorted(self.classes_, yb), 0, n_models - 1)
             cohort_owner = np.where(self.classes_[pos] == yb, pos, -1)
+        self.normalization_ = self.normalization
         if self.normalization is not None:
             left = len(cohort_X) - np.bincount(cohort_owner[cohort_owner >= 0], minlength=n_models)
-            if left.min() < 2:
-                raise ValueError(f"Score normalisation needs at least two cohort recordings of other speakers for "
-                                 f"every enrolled speaker; the smallest cohort has {int(left.min())}. Enrol more "
-                                 "speakers, pass a background set, or use normalization=None.")
+            if left.min() < 2:  # too few speakers to normalise against: raw scores, said once
+                warnings.warn(f"{type(self).__name__}: score normalisation needs at least two cohort recordings "
+                              f"of other speakers for every enrolled speaker; the smallest cohort has "
+                              f"{int(left.min())}, so scores are not normalised (normalization_=None). Enrol more "
+                              "speakers or pass a background set.", UserWarning, stacklevel=2)
+                self.normalization_ = None
         self.scorer_ = self._scorer(dev_X, dev_idx, len(dev_classes), X, y_idx, n_models, cohort_X, cohort_owner)
-        self.n_cohort_ = 0 if self.normalization is None else len(cohort_X)
+        self.n_cohort_ = 0 if self.normalization_ is None else len(cohort_X)
         self.calibration_ = None
         self.n_calibration_trials_ = (0, 0)
         if self.calibration is not None:
@@ -546,7 +552,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
             if len(present) < 2:
                 continue
             n_tr = len(present)
-            if self.normalization is not None:
+            if self.normalization_ is not None:
                 left = train.sum() - np.bincount(tr_idx, minlength=n_tr)
                 if left.min() < 2:
                     continue

@@ -170,8 +170,13 @@ def test_errors():
         SpeakerVerifier().fit(X[y == 0], y[y == 0])
     with pytest.raises(ValueError, match="not enrolled"):
         SpeakerVerifier(random_state=0).fit(X, y).verify(X[:2], [0, 99])
-    with pytest.raises(ValueError, match="cohort"):
-        SpeakerVerifier(calibration=None).fit(X[:3], [0, 0, 1])  # speaker 0's cohort: one recording
+    # speaker 0's cohort is one recording: too few to normalise against -> raw scores, with a warning
+    with pytest.warns(UserWarning, match="cohort"):
+        tiny = SpeakerVerifier(calibration=None).fit(X[:3], [0, 0, 1])
+    assert tiny.normalization_ is None and tiny.n_cohort_ == 0
+    np.testing.assert_allclose(tiny.decision_function(X[3:5]),
+                               SpeakerVerifier(calibration=None, normalization=None).fit(X[:3], [0, 0, 1])
+                               .decision_function(X[3:5]))
     with pytest.raises(ValueError, match="target and non-target"):
         SpeakerVerifier(normalization=None).fit(X[[0, 6, 12]], [0, 1, 2])  # one recording each: no target trial
 
