@@ -40,6 +40,7 @@ BENCHMARKS = {
     "sample": ("bench_sample.py", "what a newcomer sees on the bundled sample"),
     "robustness": ("bench_robustness.py", "accuracy under degraded conditions, with/without fit-time augmentation"),
     "speaker": ("bench_speaker.py", "speaker ID/verification on 151 speakers: GE2E back ends, GMM-UBM, fusion"),
+    "scale": ("bench_scale.py", "enrolment/scoring cost vs speakers: 10, 151 real, 1k-5k simulated embeddings"),
 }
 
 
