@@ -25,6 +25,32 @@ def _fit_gmm(frames, params, seed):
                                                                      if k != "n_components"}).fit(frames)
 
 
+def _diag_log_densities(frames, means, precisions):
+    """``log N(x_n; mu_k, diag(1 / precisions_k))`` for every frame and component: ``(n_frames, n_components)``."""
+    d = frames.shape[1]
+    quad = (frames ** 2) @ precisions.T - 2.0 * frames @ (means * precisions).T + np.sum(means ** 2 * precisions, 1)
+    return -0.5 * (d * np.log(2 * np.pi) - np.sum(np.log(precisions), axis=1) + quad)
+
+
+def _top_c_llr(ubm, speaker_means, frames, top_c):
+    """Frame log-likelihood ratios of MAP-adapted speakers vs the UBM on the UBM's ``top_c`` best components."""
+    from scipy.special import logsumexp
+
+    log_w = np.log(ubm.weights_)
+    prec = ubm.precisions_
+    ubm_comp = _diag_log_densities(frames, ubm.means_, prec) + log_w
+    c = min(top_c, ubm_comp.shape[1])
+    top = np.argpartition(-ubm_comp, c - 1, axis=1)[:, :c]  # (n_frames, c)
+    ubm_ll = logsumexp(ubm_comp, axis=1)  # the background scores every component (exact)
+    p_top = prec[top]  # (n_frames, c, d)
+    const = log_w[top] - 0.5 * (frames.shape[1] * np.log(2 * np.pi) - np.log(prec).sum(axis=1)[top])
+    out = np.empty((len(frames), len(speaker_means)))
+    for s, means in enumerate(speaker_means):
+        diff = frames[:, None, :] - means[top]  # (n_frames, c, d)
+        out[:, s] = logsumexp(const - 0.5 * np.einsum("ncd,ncd->nc", diff * p_top, diff), axis=1)
+    return out - ubm_ll[:, None]
+
+
 def map_adapt_means(ubm, frames, relevance_factor):
     """MAP-adapt the component means of a fitted UBM to ``frames`` (Reynolds et al., 2000).
 
@@ -81,6 +107,13 @@ class GMMSpeakerClassifier(FrameClassifier):
         giving very peaked probabilities). The predicted class is the same.
         ``predict_proba`` is the posterior over speakers with a flat prior:
         the softmax of these scores.
+    top_c : int or None, default=None
+        GMM-UBM only (``ubm=True``, diagonal covariances): score each frame
+        against each speaker on only the ``top_c`` components that fit it best
+        under the UBM (the standard top-C approximation; speakers share the
+        UBM's weights and covariances, so their best components coincide). The
+        per-speaker scoring cost then grows with ``top_c`` instead of
+        ``n_components``. ``None`` scores every component (exact).
     random_state : int, RandomState instance or None, default=None
         Seeds EM initialisation and frame subsampling.
     n_jobs : int or None, default=None
@@ -130,13 +163,14 @@ class GMMSpeakerClassifier(FrameClassifier):
         "relevance_factor": [Interval(numbers.Real, 0, None, closed="neither")],
         "max_frames": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "scoring": [StrOptions({"mean", "sum"})],
+        "top_c": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
     }
 
     def __init__(self, n_components=16, *, covariance_type="diag", n_init=3, max_iter=100, tol=1e-3,
                  reg_covar=1e-6, ubm=False, relevance_factor=16.0, max_frames=None, scoring="mean",
-                 random_state=None, n_jobs=None):
+                 top_c=None, random_state=None, n_jobs=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.n_init = n_init
@@ -147,6 +181,7 @@ class GMMSpeakerClassifier(FrameClassifier):
         self.relevance_factor = relevance_factor
         self.max_frames = max_frames
         self.scoring = scoring
+        self.top_c = top_c
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -165,6 +200,10 @@ class GMMSpeakerClassifier(FrameClassifier):
         """
         rng = check_random_state(self.random_state)
         frames, y_frames = self._training_frames(X, y, rng)
+        if self.top_c is not None and not (self.ubm and self.covariance_type == "diag"):
+            raise ValueError(f"top_c={self.top_c} needs ubm=True and covariance_type='diag' (speakers must share the "
+                             f"UBM's diagonal covariances); got ubm={self.ubm}, covariance_type="
+                             f"{self.covariance_type!r}. Use top_c=None.")
         frames = frames.astype(np.float64, copy=False)
         self.classes_, y_idx = np.unique(y_frames, return_inverse=True)
         params = dict(n_components=self.n_components, covariance_type=self.covariance_type, n_init=self.n_init,
@@ -185,9 +224,12 @@ class GMMSpeakerClassifier(FrameClassifier):
 
     def _recording_scores(self, frames, lengths):
         frames = frames.astype(np.float64, copy=False)
-        ll = np.column_stack([m.score_samples(frames) for m in self.models_])
-        if self.ubm:
-            ll = ll - self.ubm_.score_samples(frames)[:, None]  # log-likelihood ratio vs. the UBM
+        if self.ubm and self.top_c is not None:
+            ll = _top_c_llr(self.ubm_, [m.means_ for m in self.models_], frames, self.top_c)
+        else:
+            ll = np.column_stack([m.score_samples(frames) for m in self.models_])
+            if self.ubm:
+                ll = ll - self.ubm_.score_samples(frames)[:, None]  # log-likelihood ratio vs. the UBM
         scores = segment_mean(ll, lengths)
         if self.scoring == "sum":
             scores = scores * lengths[:, None]

@@ -2,6 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from skvoice._ragged import as_recording_set
 from skvoice.classifiers import GMMSpeakerClassifier
@@ -88,3 +89,21 @@ def test_errors():
     clf = GMMSpeakerClassifier(n_components=2, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="0 frame"):
         clf.predict(as_recording_set([np.empty((0, 5))]))
+
+
+def test_top_c_scoring_matches_full_scoring_and_approximates_it():
+    """top_c = n_components is exact; a small top_c keeps the predictions (the standard GMM-UBM shortcut)."""
+    rng = np.random.RandomState(0)
+    centres = rng.normal(0, 3, size=(4, 6))
+    X = np.empty(24, dtype=object)
+    y = np.repeat(np.arange(4), 6)
+    for i, k in enumerate(y):
+        X[i] = rng.normal(centres[k], 1.0, size=(60, 6))
+    full = GMMSpeakerClassifier(n_components=8, ubm=True, n_init=1, random_state=0).fit(X[::2], y[::2])
+    exact = clone(full).set_params(top_c=8).fit(X[::2], y[::2])
+    np.testing.assert_allclose(exact.decision_function(X[1::2]), full.decision_function(X[1::2]), atol=1e-8)
+    approx = clone(full).set_params(top_c=2).fit(X[::2], y[::2])
+    np.testing.assert_array_equal(approx.predict(X[1::2]), full.predict(X[1::2]))
+    assert np.abs(approx.decision_function(X[1::2]) - full.decision_function(X[1::2])).max() < 0.5
+    with pytest.raises(ValueError, match="top_c"):
+        GMMSpeakerClassifier(n_components=2, top_c=1).fit(X, y)
