@@ -282,8 +282,14 @@ def _progress_bar(verbose, total, desc):
 
 # ---------------------------------------------------------------------------------------------- set_output
 def _wrap_output(estimator, out, X):
-    """2-D numeric output -> the configured container; ragged (object) output and containers pass through."""
+    """2-D numeric output -> the configured container; ragged (object) output and containers pass through.
+
+    Estimators without ``get_feature_names_out`` (e.g. degradations, whose 2-D output is waveforms) are never
+    wrapped, as in scikit-learn.
+    """
     if not (isinstance(out, np.ndarray) and out.ndim == 2 and out.dtype != object):
+        return out
+    if not hasattr(estimator, "get_feature_names_out"):
         return out
     container = output_container(estimator, "transform")
     if container == "default":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import numbers
 import os
@@ -9,13 +10,11 @@ import os
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 
 from .._audio import is_path_like, read_input
-from .._base import set_audio_input_tags
-from .._parallel import map_recordings
-from .._persistence import VersionedPickleMixin
+from .._base import AudioEstimatorMixin, RecordingSetOutputMixin
 from .._ragged import as_recording_set, check_audio_input
+from .._sklearn_compat import Interval
 
 __all__ = ["BaseDegradation", "as_matrix", "coerce_object_matrix"]
 
@@ -67,7 +66,7 @@ def as_matrix(X):
     return None
 
 
-class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
     """Base class of the degradation transformers (not public API: subclass it to add one).
 
     Subclasses implement ``_apply(y, rng, context)`` for one float32 waveform,
@@ -91,6 +90,12 @@ class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
         "n_jobs": [numbers.Integral, None],
     }
+    # the shared block loop (AudioEstimatorMixin._map_audio) with a fixed policy: a degradation that cannot
+    # read a recording raises (AudioError naming it), it never hides it; no progress bar
+    on_error = "raise"
+    verbose = 0
+    _block_size = None
+    _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _check_params(self):
@@ -152,28 +157,12 @@ class BaseDegradation(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         items = check_audio_input(X, estimator=self)
         base = _base_seed(getattr(self, "random_state", 0))
         context = self._prepare(np.random.default_rng(base))
-        results, _ = map_recordings(lambda item, i: self._one(item, i, base, context), items, n_jobs=self.n_jobs,
-                                    on_error="raise", desc="degrade", estimator_name=type(self).__name__)
+        results = self._map_audio(items, functools.partial(self._one, base=base, context=context), desc="degrade")
         if two_d and len({len(r) for r in results}) == 1:
             return np.vstack(results).astype(np.float32, copy=False)
         return as_recording_set(results)
 
-    def set_output(self, *, transform=None):
-        """Accept a ``set_output`` configuration; waveform outputs are never wrapped in DataFrames.
-
-        Present so that ``Pipeline.set_output`` and
-        ``sklearn.set_config(transform_output="pandas")`` work on pipelines that
-        start with a degradation: the steps after it decide their own output.
-
-        Returns
-        -------
-        self
-        """
-        if transform not in (None, "default", "pandas", "polars"):
-            raise ValueError(f"transform must be 'default', 'pandas', 'polars' or None, got {transform!r}.")
-        return self
-
     def __sklearn_tags__(self):
-        tags = set_audio_input_tags(super().__sklearn_tags__())
+        tags = super().__sklearn_tags__()
         tags.requires_fit = False
         return tags
