@@ -1,0 +1,34 @@
+"""The recommended recipes end to end on real speech (the shared LibriSpeech subset)."""
+
+import numpy as np
+import pytest
+
+from skvoice.recipes import gender_pipeline, speaker_id_pipeline, training_augmenter
+
+
+def test_recipes_are_fresh_unfitted_estimators():
+    from sklearn.base import clone
+
+    a, b = speaker_id_pipeline(random_state=0), speaker_id_pipeline(random_state=0)
+    assert a is not b and not hasattr(a, "classes_")
+    clone(a), clone(gender_pipeline(random_state=0))
+    assert type(training_augmenter()).__name__ == "Degrade"
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_root):
+    from skvoice.datasets import load_librispeech
+    from skvoice.metrics import equal_error_rate, trial_scores
+
+    data = load_librispeech(librispeech_root, "test-other")
+    rank = data.frame.groupby("speaker").cumcount().to_numpy()
+    train, test = np.flatnonzero(rank % 2 == 0), np.flatnonzero(rank % 2 == 1)
+    model = speaker_id_pipeline(n_jobs=2, random_state=0).fit(data.filenames[train], data.speaker[train])
+    scores = model.decision_function(data.filenames[test])
+    assert scores.shape == (len(test), 10)
+    classes = np.asarray(model.classes_)
+    assert np.mean(classes[scores.argmax(axis=1)] == data.speaker[test]) >= 0.95
+    np.testing.assert_array_equal(model.predict(data.filenames[test]), classes[scores.argmax(axis=1)])
+    y_trial, s_trial = trial_scores(scores, data.speaker[test], classes)
+    assert equal_error_rate(y_trial, s_trial) <= 0.05
