@@ -21,7 +21,7 @@ import numpy as np
 from ._hub import ModelNotAvailableError, load_pretrained, model_source_kind
 
 __all__ = ["AudioModel", "receptive_field", "chunk_bounds", "cached_audio_model", "pooled_chunk_outputs",
-           "check_chunk_seconds"]
+           "check_chunk_seconds", "ChunkedModelMixin"]
 
 
 def receptive_field(kernels, strides):
@@ -200,3 +200,26 @@ def pooled_chunk_outputs(loaded, ready, chunk, batch_size, forward):
             acc[r] += length * out[b]
     means = acc / weight[:, None]
     return [(index, row) for (index, _), row in zip(ready, means)]
+
+
+class ChunkedModelMixin:
+    """The inference path of an audio estimator that wraps a transformers checkpoint.
+
+    For estimators built on :class:`skvoice._base.AudioEstimatorMixin` with the
+    parameters ``sample_rate``, ``max_seconds``, ``chunk_seconds`` and
+    ``batch_size``: recordings are read at the model's rate in the workers and
+    the model runs on chunk batches in this process.
+    """
+
+    def _chunk_means(self, items, loaded, forward, desc="recordings"):
+        """Per recording, the length-weighted mean over its chunks of ``forward``'s rows (None when it failed)."""
+        import torch
+
+        from ._audio import read_for_model
+
+        chunk = check_chunk_seconds(self.chunk_seconds, loaded)
+        read = functools.partial(read_for_model, input_rate=self.sample_rate, model_rate=loaded.sampling_rate,
+                                 max_seconds=self.max_seconds, min_samples=loaded.min_samples)
+        with torch.inference_mode(), self._torch_threads():
+            return self._map_audio(items, read, desc=desc, encode=lambda ready, final: pooled_chunk_outputs(
+                loaded, ready, chunk, self.batch_size, forward))

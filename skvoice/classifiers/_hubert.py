@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 import os
 
@@ -10,9 +9,8 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._audio import read_for_model
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioClassifier
-from .._hf import audio_model, cached_audio_model, check_chunk_seconds, pooled_chunk_outputs
+from .._hf import ChunkedModelMixin, audio_model, cached_audio_model, check_chunk_seconds
 from .._hub import load_pretrained
 from .._sklearn_compat import Interval, StrOptions
 
@@ -249,7 +247,7 @@ def map_model_labels(model_labels, y_labels, label_map=None):
 # --------------------------------------------------------------------------------------------------------------
 # Audio preparation
 # --------------------------------------------------------------------------------------------------------------
-class HubertGender(AudioClassifier):
+class HubertGender(ChunkedModelMixin, AudioClassifier):
     """A pretrained audio classifier (HuBERT / wav2vec 2.0) as a zero-shot scikit-learn classifier.
 
     The default is the study's Hugging Face model
@@ -409,9 +407,6 @@ class HubertGender(AudioClassifier):
         # pickles never hold the network
         return cached_speech_classifier(self.model, self._torch_device())
 
-    def _chunk_samples(self, loaded):
-        return check_chunk_seconds(self.chunk_seconds, loaded)
-
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X, y):
         """Load the model and map its classes onto the labels of ``y`` (no training).
@@ -439,7 +434,7 @@ class HubertGender(AudioClassifier):
                              f"recordings, y has {len(y)} labels.")
         check_classification_targets(y)
         loaded = self._get_model()
-        self._chunk_samples(loaded)
+        check_chunk_seconds(self.chunk_seconds, loaded)
         y_labels = np.unique(y)
         mapping = map_model_labels(loaded.labels, y_labels, self.label_map)
         targets = list(dict.fromkeys(mapping.values()))
@@ -477,21 +472,6 @@ class HubertGender(AudioClassifier):
         self._validate_params()
         items = self._check_audio(X)
         loaded = self._get_model()
-        chunk = self._chunk_samples(loaded)
-        read = functools.partial(read_for_model, input_rate=self.sample_rate, model_rate=loaded.sampling_rate,
-                                 max_seconds=self.max_seconds, min_samples=loaded.min_samples)
-        with torch.inference_mode(), self._torch_threads():
-            results = self._map_audio(items, read, encode=lambda ready, final: self._classify(loaded, ready, chunk))
-        out = np.full((len(items), len(loaded.labels)), np.nan)
-        for i, proba in enumerate(results):
-            if proba is not None:
-                out[i] = proba
-        return out
-
-    def _classify(self, loaded, ready, chunk):
-        """``[(index, waveform)]`` -> ``[(index, probabilities over the model's classes)]``."""
-        import torch
-
         geometric = self.aggregate == "geometric"
 
         def forward(inputs):
@@ -499,11 +479,12 @@ class HubertGender(AudioClassifier):
             out = torch.log_softmax(logits, dim=-1) if geometric else torch.softmax(logits, dim=-1)
             return out.cpu().numpy()
 
-        results = []
-        for index, mean in pooled_chunk_outputs(loaded, ready, chunk, self.batch_size, forward):
-            proba = np.exp(mean - mean.max()) if geometric else mean  # length-weighted mean of log-probabilities
-            results.append((index, proba / proba.sum()))
-        return results
+        out = np.full((len(items), len(loaded.labels)), np.nan)
+        for i, mean in enumerate(self._chunk_means(items, loaded, forward)):
+            if mean is not None:
+                proba = np.exp(mean - mean.max()) if geometric else mean  # length-weighted mean of log-probabilities
+                out[i] = proba / proba.sum()
+        return out
 
     def predict_proba(self, X):
         """Class probabilities per recording, columns in ``classes_`` order.

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 import os
 
 import numpy as np
 
-from .._audio import read_for_model
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
-from .._hf import audio_model, cached_audio_model, check_chunk_seconds, pooled_chunk_outputs
+from .._hf import ChunkedModelMixin, audio_model, cached_audio_model, check_chunk_seconds
 from .._hub import load_pretrained
 from .._sklearn_compat import Interval
 
@@ -50,7 +48,7 @@ def load_xvector_model(model, device="cpu"):
     return loaded
 
 
-class XVectorEmbedding(AudioTransformer):
+class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
     """Speaker embeddings from a pretrained x-vector model (e.g. WavLM-for-XVector): audio -> vectors.
 
     Loads any transformers ``*ForXVector`` checkpoint (WavLM, wav2vec 2.0,
@@ -192,23 +190,17 @@ class XVectorEmbedding(AudioTransformer):
             float32 unit vectors; NaN rows for failed recordings
             (``on_error`` "warn"/"skip").
         """
-        import torch
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "n_features_out_")
         self._validate_params()
         items = self._check_audio(X)
         loaded = self._get_model()
-        chunk = check_chunk_seconds(self.chunk_seconds, loaded)
-        read = functools.partial(read_for_model, input_rate=self.sample_rate, model_rate=loaded.sampling_rate,
-                                 max_seconds=self.max_seconds, min_samples=loaded.min_samples)
 
         def forward(inputs):
             return loaded.network(**inputs).embeddings.float().cpu().numpy()
 
-        with torch.inference_mode(), self._torch_threads():
-            results = self._map_audio(items, read, encode=lambda ready, final: pooled_chunk_outputs(
-                loaded, ready, chunk, self.batch_size, forward), desc="x-vector")
+        results = self._chunk_means(items, loaded, forward, desc="x-vector")
         out = np.full((len(items), self.n_features_out_), np.nan, dtype=np.float32)
         for i, e in enumerate(results):
             if e is not None:
