@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 
 from .._audio import is_path_like, read_input
 from .._base import AudioEstimatorMixin, RecordingSetOutputMixin
-from .._ragged import as_recording_set, check_audio_input
+from .._ragged import as_recording_set
 from .._sklearn_compat import Interval
 
 __all__ = ["BaseDegradation", "as_matrix", "coerce_object_matrix"]
@@ -128,7 +128,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
         """
         self._validate()
         if X is not None:
-            check_audio_input(coerce_object_matrix(X), estimator=self)
+            self._check_audio(coerce_object_matrix(X))
         return self
 
     def _one(self, item, index, base, context):
@@ -154,7 +154,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
         self._validate()
         X = coerce_object_matrix(X)
         two_d = as_matrix(X) is not None
-        items = check_audio_input(X, estimator=self)
+        items = self._check_audio(X)
         base = _base_seed(getattr(self, "random_state", 0))
         context = self._prepare(np.random.default_rng(base))
         results = self._map_audio(items, functools.partial(self._one, base=base, context=context), desc="degrade")
