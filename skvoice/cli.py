@@ -73,11 +73,16 @@ def _models_arg(text):
     return tuple(dict.fromkeys(keys))
 
 
-def _n_jobs_arg(text):
+def _int_arg(name, text):
+    """``int(text)``, or the argparse error saying that option ``name`` takes an integer."""
     try:
-        n = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--n-jobs must be an integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+
+
+def _n_jobs_arg(text):
+    n = _int_arg("--n-jobs", text)
     if n == 0:
         raise argparse.ArgumentTypeError("--n-jobs must not be 0 (use 1 for no parallelism, -1 for all cores)")
     return n
@@ -85,10 +90,7 @@ def _n_jobs_arg(text):
 
 def _positive_int(name):
     def parse(text):
-        try:
-            n = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        n = _int_arg(name, text)
         if n < 1:
             raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {n}")
         return n
@@ -97,22 +99,38 @@ def _positive_int(name):
 
 
 def _cv_arg(text):
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--cv must be an integer, got {text!r}") from None
+    n = _int_arg("--cv", text)
     if n < 0 or n == 1:
         raise argparse.ArgumentTypeError(f"--cv must be 0 (no cross-validation) or at least 2 folds, got {n}")
     return n
 
 
+# ------------------------------------------------------------------------------------------------ shared options
+def _add_command(sub, name, help, description, epilog):
+    """A sub-command whose ``epilog`` (examples, exit codes) keeps its line breaks."""
+    return sub.add_parser(name, help=help, description=description, epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _add_n_jobs(parser, default, help):
+    parser.add_argument("--n-jobs", type=_n_jobs_arg, default=default, metavar="N", help=help)
+
+
+def _add_seed(parser, flag="--seed", help="random seed (default: %(default)s)"):
+    parser.add_argument(flag, type=int, default=0, metavar="S", help=help)
+
+
+def _add_quiet(parser, help="no progress lines on stderr"):
+    parser.add_argument("-q", "--quiet", action="store_true", help=help)
+
+
 def _add_train_predict(sub):
-    train = sub.add_parser(
-        "train", help="train a gender or speaker model on your recordings and save it",
+    train = _add_command(
+        sub, "train", help="train a gender or speaker model on your recordings and save it",
         description="Train skvoice's recommended pipeline (skvoice.recipes) on your recordings, print its "
                     "cross-validated accuracy, fit it on all of them and save it as a model file for "
                     "`skvoice predict --model`.",
-        epilog=_EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=_EPILOG_TRAIN)
     train.add_argument("task", choices=("gender", "speaker"), help="what to predict")
     train.add_argument("data", metavar="DATA", help="LibriSpeech root or folder with one sub-folder per label")
     train.add_argument("--out", required=True, metavar="MODEL",
@@ -121,18 +139,16 @@ def _add_train_predict(sub):
                        help="cross-validation folds before the final fit (default: %(default)s; 0 skips it)")
     train.add_argument("--subset", action="append", metavar="SUBSET",
                        help="LibriSpeech only: use this subset folder (repeatable; default: all found)")
-    train.add_argument("--n-jobs", type=_n_jobs_arg, default=None, metavar="N",
-                       help="parallel jobs over recordings (default: 1; -1 uses all cores)")
-    train.add_argument("--random-state", type=int, default=0, metavar="S",
-                       help="seed for the folds and the model (default: %(default)s)")
-    train.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    _add_n_jobs(train, None, "parallel jobs over recordings (default: 1; -1 uses all cores)")
+    _add_seed(train, "--random-state", "seed for the folds and the model (default: %(default)s)")
+    _add_quiet(train)
 
-    pred = sub.add_parser(
-        "predict", help="label recordings with the shipped gender model or a saved model",
+    pred = _add_command(
+        sub, "predict", help="label recordings with the shipped gender model or a saved model",
         description="Predict a label for every audio file given (folders are searched recursively): with the "
                     "gender model shipped with skvoice (`skvoice predict gender FILES`), or with a model saved "
                     "by `skvoice train` or skvoice.io.save_model (`skvoice predict --model MODEL FILES`).",
-        epilog=_EPILOG_PREDICT, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=_EPILOG_PREDICT)
     pred.add_argument("inputs", nargs="+", metavar="[TASK] FILE_OR_DIR",
                       help="`gender` (the shipped model) followed by audio files or folders; with --model, only "
                            "files or folders")
@@ -142,8 +158,7 @@ def _add_train_predict(sub):
     pred.add_argument("--output", "-o", metavar="FILE", help="write the rows to FILE instead of stdout")
     pred.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32, metavar="N",
                       help="files per model call (default: %(default)s)")
-    pred.add_argument("--n-jobs", type=_n_jobs_arg, default=None, metavar="N",
-                      help="set every n_jobs parameter of the model (default: as saved)")
+    _add_n_jobs(pred, None, "set every n_jobs parameter of the model (default: as saved)")
     pred.add_argument("--trust", action="append", default=[], metavar="TYPE",
                       help="also trust this type in a .skops file (repeatable; the error for an untrusted file "
                            "names them). Only for files and code you trust")
@@ -152,7 +167,7 @@ def _add_train_predict(sub):
                            "you trust")
     pred.add_argument("--progress", action="store_true",
                       help="show the progress bar even when stderr is not a terminal")
-    pred.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
+    _add_quiet(pred, "no progress bar and no summary on stderr")
 
 
 def build_parser():
@@ -165,12 +180,12 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"skvoice {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    rep = sub.add_parser(
-        "reproduce", help="reproduce the study's tables and figures (report.md, results.json, PNGs)",
+    rep = _add_command(
+        sub, "reproduce", help="reproduce the study's tables and figures (report.md, results.json, PNGs)",
         description="Reproduce the study end to end: outlier counts, gender classifiers (study protocol and "
                     "speaker-disjoint), speaker identification, per-recording PCA and k-means. Writes report.md "
                     "(with the study's numbers beside ours), results.json and PNG figures.",
-        epilog=_EPILOG_REPRODUCE, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=_EPILOG_REPRODUCE)
     rep.add_argument("--data", metavar="LIBRISPEECH_ROOT",
                      help="LibriSpeech folder holding SPEAKERS.TXT and subset folders (default: "
                           "$SKVOICE_LIBRISPEECH, else the bundled real sample, or dev-clean with --download)")
@@ -198,10 +213,9 @@ def build_parser():
                      help="with no --data and no $SKVOICE_LIBRISPEECH, download dev-clean (the study's subset) "
                           "instead of using the bundled sample")
     rep.add_argument("--no-download", action="store_true", help=argparse.SUPPRESS)  # the default since 0.2
-    rep.add_argument("--n-jobs", type=_n_jobs_arg, default=-1, metavar="N",
-                     help="parallel jobs for feature extraction and GMMs (default: -1, all cores)")
-    rep.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: %(default)s)")
-    rep.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    _add_n_jobs(rep, -1, "parallel jobs for feature extraction and GMMs (default: -1, all cores)")
+    _add_seed(rep)
+    _add_quiet(rep)
 
     _add_train_predict(sub)
 
@@ -210,9 +224,9 @@ def build_parser():
         description="Train and cross-validate a gender classifier (speaker-disjoint) and a speaker identifier on "
                     "real LibriSpeech when $SKVOICE_LIBRISPEECH is set (train-clean-100 / test-other when present), "
                     "else on synthetic voices, and print the results.")
-    demo.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: %(default)s)")
-    demo.add_argument("--n-jobs", type=_n_jobs_arg, default=None, metavar="N", help="parallel jobs (default: 1)")
-    demo.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    _add_seed(demo)
+    _add_n_jobs(demo, None, "parallel jobs (default: 1)")
+    _add_quiet(demo)
 
     sub.add_parser("info", help="versions, optional extras and data found",
                    description="Print skvoice's version, dependency versions, which optional extras are usable, "

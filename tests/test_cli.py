@@ -55,6 +55,37 @@ def test_no_command_and_bad_arguments(capsys, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_shared_options_of_every_command(capsys):
+    """--n-jobs, the seed and -q/--quiet are built by one helper each: same type checks and defaults."""
+    from skvoice.cli import build_parser
+
+    parser = build_parser()
+    commands = {"reproduce": [], "demo": [], "train": ["gender", "DATA", "--out", "m.skops"], "predict": ["x.wav"]}
+    defaults = {"reproduce": -1, "demo": None, "train": None, "predict": None}
+    for command, required in commands.items():
+        args = parser.parse_args([command, *required])
+        assert args.n_jobs == defaults[command] and args.quiet is False
+        assert parser.parse_args([command, *required, "-q", "--n-jobs", "-1"]).quiet is True
+        for bad, message in (("0", "--n-jobs must not be 0"), ("x", "--n-jobs must be an integer, got 'x'")):
+            with pytest.raises(SystemExit):
+                parser.parse_args([command, *required, "--n-jobs", bad])
+            assert message in capsys.readouterr().err
+    assert parser.parse_args(["demo"]).seed == parser.parse_args(["train", *commands["train"]]).random_state == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "gender", "D", "--out", "m.skops", "--cv", "y"], "--cv must be an integer, got 'y'"),
+    (["train", "gender", "D", "--out", "m.skops", "--cv", "1"], "--cv must be 0 (no cross-validation) or at least 2"),
+    (["predict", "--batch-size", "z", "x.wav"], "--batch-size must be an integer, got 'z'"),
+    (["predict", "--batch-size", "0", "x.wav"], "--batch-size must be at least 1, got 0"),
+    (["demo", "--n-jobs", "x"], "--n-jobs must be an integer, got 'x'"),
+    (["demo", "--seed", "x"], "invalid int value: 'x'"),
+])
+def test_integer_options_say_what_is_wrong(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_python_dash_m_skvoice():
     proc = subprocess.run([sys.executable, "-m", "skvoice", "--version"], capture_output=True, text=True,
                           timeout=120)
