@@ -58,6 +58,24 @@ def register_section(name, render=None, *, after=None, before=None):
     return add if render is None else add(render)
 
 
+def step_section(results, name, heading, *, skipped=None):
+    """Start the report section of the registered step ``name``: ``(result, blocks)``.
+
+    ``result`` is ``results.extras[name]``; ``blocks`` begins the section with ``heading``. When the
+    step did not run (no result) the section is left out: ``(None, [])``. When it was skipped
+    (``skipped(result)``, by default ``result.skipped``) the section only says why:
+    ``(None, [heading, "Skipped: <result.skipped>.", ""])``. A section returns ``blocks`` as they are
+    when ``result`` is None, else adds its body to them.
+    """
+    res = results.extras.get(name)
+    if res is None:
+        return None, []
+    out = [heading]
+    if (res.skipped if skipped is None else skipped(res)):
+        return None, out + [f"Skipped: {res.skipped}.", ""]
+    return res, out
+
+
 def render_markdown(results):
     """The report as Markdown text."""
     blocks = []

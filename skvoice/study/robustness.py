@@ -16,7 +16,7 @@ import numpy as np
 
 from . import verification  # noqa: F401  (its report section comes before this one)
 from .errors import short_error
-from .report import markdown_table, register_section
+from .report import markdown_table, register_section, step_section
 from .run import register_step
 
 __all__ = ["RobustnessResult"]
@@ -108,12 +108,11 @@ def _robustness(context, results):
 
 @register_section("robustness", after="speaker_verification")
 def _render(results):
-    res = results.extras.get("robustness")
+    res, out = step_section(results, "robustness",
+                            "## Robustness: the recommended recipes under degraded recording conditions\n",
+                            skipped=lambda r: r.skipped and not r.gender)  # a failed speaker part is a note
     if res is None:
-        return []
-    out = ["## Robustness: the recommended recipes under degraded recording conditions\n"]
-    if res.skipped and not res.gender:
-        return out + [f"Skipped: {res.skipped}.", ""]
+        return out
     rows = []
     for task, acc in (("gender (`gender_pipeline`)", res.gender), ("speaker ID (`speaker_id_pipeline`)",
                                                                    res.speaker)):

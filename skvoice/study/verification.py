@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from .errors import short_error
-from .report import markdown_table, register_section
+from .report import markdown_table, register_section, step_section
 from .run import register_step
 
 __all__ = ["VerificationRow", "VerificationResult"]
@@ -125,12 +125,11 @@ def _speaker_verification(context, results):
 
 @register_section("speaker_verification", after="speaker")
 def _render(results):
-    res = results.extras.get("speaker_verification")
+    res, out = step_section(
+        results, "speaker_verification",
+        "## Task 2b: speaker identification and verification on 2-s chunks (every speaker available)\n")
     if res is None:
-        return []
-    out = ["## Task 2b: speaker identification and verification on 2-s chunks (every speaker available)\n"]
-    if res.skipped:
-        return out + [f"Skipped: {res.skipped}.", ""]
+        return out
     rows = [[r.description, r.n_speakers, f"{r.n_enrol} / {r.n_test}", f"{r.accuracy:.3f}",
              f"{100 * r.eer:.2f} %", f"{r.min_dcf:.3f}", f"{r.n_target} / {r.n_nontarget}",
              f"{r.fit_s:.0f} s / {r.predict_s:.0f} s"] for r in res.rows]

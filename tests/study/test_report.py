@@ -171,6 +171,53 @@ def test_register_section(results, monkeypatch):
     assert json.loads(json.dumps(results.to_dict()))["verification"] == {"eer": 0.125}
 
 
+def test_step_section():
+    """The shared start of the sections of registered steps: left out, skipped, or heading + body."""
+    import types
+
+    from skvoice.study.report import step_section
+
+    results = types.SimpleNamespace(extras={"a": types.SimpleNamespace(skipped="no files", n=0),
+                                            "b": types.SimpleNamespace(skipped=None, n=3)})
+    assert step_section(results, "missing", "## M\n") == (None, [])
+    assert step_section(results, "a", "## A\n") == (None, ["## A\n", "Skipped: no files.", ""])
+    res, out = step_section(results, "b", "## B\n")
+    assert res is results.extras["b"] and out == ["## B\n"]
+    res, out = step_section(results, "a", "## A\n", skipped=lambda r: r.skipped and not r.n)
+    assert res is None and out == ["## A\n", "Skipped: no files.", ""]
+    res, out = step_section(results, "a", "## A\n", skipped=lambda r: False)
+    assert res is results.extras["a"] and out == ["## A\n"]
+
+
+def test_robustness_and_verification_sections():
+    import types
+
+    from skvoice.study.report import SECTIONS
+    from skvoice.study.robustness import RobustnessResult
+    from skvoice.study.verification import VerificationResult, VerificationRow
+
+    render = {s.name: s.render for s in SECTIONS}
+    empty = types.SimpleNamespace(extras={})
+    assert render["robustness"](empty) == [] and render["speaker_verification"](empty) == []
+    skipped = types.SimpleNamespace(extras={
+        "robustness": RobustnessResult(["clean"], skipped="needs recordings read from files (synthetic run)"),
+        "speaker_verification": VerificationResult("sys", 0, 0, [], skipped="needs recordings")})
+    assert render["robustness"](skipped)[1:] == ["Skipped: needs recordings read from files (synthetic run).", ""]
+    assert render["speaker_verification"](skipped)[1:] == ["Skipped: needs recordings.", ""]
+    # a robustness run whose speaker part failed keeps the gender row and notes the failure
+    partial = types.SimpleNamespace(extras={
+        "robustness": RobustnessResult(["clean", "telephone"], gender={"clean": 0.9, "telephone": 0.8},
+                                       gender_split="g", skipped="failed: X"),
+        "speaker_verification": VerificationResult("sys", 10, 2, ["dev-clean"], rows=[
+            VerificationRow("random", "d", 2, 5, 5, 0.8, 0.1, 0.2, 5, 5, 1.0, 2.0)])})
+    out = render["robustness"](partial)
+    assert out[0].startswith("## Robustness") and out[-1] == "Note: failed: X.\n"
+    assert "| gender (`gender_pipeline`) | 0.900 | 0.800 (-0.100) |" in out[2]
+    out = render["speaker_verification"](partial)
+    assert out[0].startswith("## Task 2b")
+    assert "| d | 2 | 5 / 5 | 0.800 | 10.00 % | 0.200 | 5 / 5 | 1 s / 2 s |" in out[2]
+
+
 def test_results_json_layout(results, tmp_path):
     results.gender.models["gb"].protocols["study_split"].metrics["per recording"]["f1"] = MetricSummary(
         float("nan"), 0.0, [float("nan")])
