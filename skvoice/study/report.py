@@ -413,52 +413,61 @@ def _speaker(results):
         + [""])
 
 
+def _per_feature_set(outcomes, header, status_column, ok_rows, figure_title):
+    """Table and notes of an analysis run on each feature set (``{name: PCAResult or KMeansResult}``).
+
+    A feature set that ran gives the rows ``ok_rows(name, label, result)`` and a note showing its
+    figure; one that did not gives a row with its status in ``status_column`` (— elsewhere) and a
+    note saying why.
+    """
+    rows, notes = [], []
+    for name, res in outcomes.items():
+        label = FEATURE_LABELS[name]
+        if not res.ok:
+            rows.append([label] + [f"*{res.status}*" if h == status_column else "—" for h in header[1:]])
+            notes.append(f"\n- {label}: {res.status}: {res.reason}")
+            continue
+        rows.extend(ok_rows(name, label, res))
+        notes.append(f"\n![{figure_title}, {label}]({res.figure})")
+    return [markdown_table(header, rows)] + notes
+
+
 @register_section("pca")
 def _pca(results):
     sp = results.study["pca"]
-    rows, notes = [], []
-    for name, p in results.pca.items():
-        label = FEATURE_LABELS[name]
-        if not p.ok:
-            rows.append([label, "—", f"*{p.status}*", "—", "—", "—", "—"])
-            notes.append(f"\n- {label}: {p.status}: {p.reason}")
-            continue
-        rows.append([label, f"{p.n_features}", p.n_recordings, f"{p.mean:.1f}", f"{p.median:.0f}", f"{p.min}–{p.max}",
-                     sp["mean_components"] if name == "wav2vec" else f"{sp['mean_components']} (wav2vec2)"])
-        notes.append(f"\n![Components for 85 % variance, {label}]({p.figure})")
+
+    def ok_rows(name, label, p):
+        return [[label, f"{p.n_features}", p.n_recordings, f"{p.mean:.1f}", f"{p.median:.0f}", f"{p.min}–{p.max}",
+                 sp["mean_components"] if name == "wav2vec" else f"{sp['mean_components']} (wav2vec2)"]]
+
     return (["## Task 2: PCA\n",
              f"Per recording: standardise its frames, fit a PCA, count the components needed for "
              f"{sp['threshold']:.0%} of the variance (the study's procedure). Study: about {sp['mean_components']} "
              f"components on {sp['features']}, most recordings between {sp['typical_range'][0]} and "
-             f"{sp['typical_range'][1]}.\n",
-             markdown_table(["Features", "Dimensions", "Recordings", "Mean components", "Median", "Range",
-                             "Study mean"], rows)]
-            + notes + [""])
+             f"{sp['typical_range'][1]}.\n"]
+            + _per_feature_set(results.pca, ["Features", "Dimensions", "Recordings", "Mean components", "Median",
+                                             "Range", "Study mean"], "Recordings", ok_rows,
+                               "Components for 85 % variance")
+            + [""])
 
 
 @register_section("kmeans")
 def _kmeans(results):
     sk = results.study["kmeans"]
-    rows, notes = [], []
-    for name, k in results.kmeans.items():
-        label = FEATURE_LABELS[name]
-        if not k.ok:
-            rows.append([label, "—", "—", "—", "—", f"*{k.status}*", "—", "—"])
-            notes.append(f"\n- {label}: {k.status}: {k.reason}")
-            continue
-        for level, v in k.levels.items():
-            rows.append([label, level, v.n_samples, v.n_components, v.n_clusters, _f(v.scores.get("adjusted_rand")),
-                         _f(v.scores.get("nmi")), _f(v.scores.get("purity"))])
-        notes.append(f"\n![PCA + k-means, {label}]({k.figure})")
+
+    def ok_rows(name, label, k):
+        return [[label, level, v.n_samples, v.n_components, v.n_clusters, _f(v.scores.get("adjusted_rand")),
+                 _f(v.scores.get("nmi")), _f(v.scores.get("purity"))] for level, v in k.levels.items()]
+
     return (["## Task 2: K-means clustering\n",
              f"All features standardised, projected on at most {sk['n_components']} principal components (capped at "
              "the feature dimension), clustered with k-means using one cluster per speaker, and scored against the "
              "true speakers (adjusted Rand index: 0 = chance, 1 = perfect; NMI; purity). The study showed this "
              f"picture on {sk['features']} frames of {sk['n_clusters']} speakers without a score. *frames* clusters "
-             "every frame (the study's setting); *recordings* clusters one mean+std vector per recording.\n",
-             markdown_table(["Features", "Level", "Samples", "PCA components", "Clusters", "ARI", "NMI", "Purity"],
-                            rows)]
-            + notes + [""])
+             "every frame (the study's setting); *recordings* clusters one mean+std vector per recording.\n"]
+            + _per_feature_set(results.kmeans, ["Features", "Level", "Samples", "PCA components", "Clusters", "ARI",
+                                                "NMI", "Purity"], "ARI", ok_rows, "PCA + k-means")
+            + [""])
 
 
 # ------------------------------------------------------------------------------------------------ closing
