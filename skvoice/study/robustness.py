@@ -78,25 +78,27 @@ def _robustness(context, results):
     res = RobustnessResult(list(conditions))
     g, s = context.gender_corpus, context.speaker_corpus
     if g is None or s is None or not isinstance(g.X[0], str):
-        progress.step("robustness: skipped (needs recordings read from files)")
-        progress.step("robustness: skipped")
+        progress.log("robustness: skipped (needs recordings read from files)")
+        progress.drop(2)
         res.skipped = "needs recordings read from files (synthetic run)"
         return res
     t0 = time.perf_counter()
     X_g, X_s = np.asarray(g.X, dtype=object), np.asarray(s.X, dtype=object)
     try:
-        progress.step(f"robustness: gender recipe under {len(conditions)} conditions (unseen speakers)")
-        tr, te = _gender_split(g, config.seed)
-        model = gender_pipeline(n_jobs=config.n_jobs, random_state=config.seed).fit(X_g[tr], g.gender[tr])
-        res.gender = _accuracy_per_condition(model, X_g[te], np.asarray(g.gender)[te], conditions,
-                                             list(X_s[:12]), config.seed)
+        with progress.step("robustness/gender",
+                           f"robustness: gender recipe under {len(conditions)} conditions (unseen speakers)"):
+            tr, te = _gender_split(g, config.seed)
+            model = gender_pipeline(n_jobs=config.n_jobs, random_state=config.seed).fit(X_g[tr], g.gender[tr])
+            res.gender = _accuracy_per_condition(model, X_g[te], np.asarray(g.gender)[te], conditions,
+                                                 list(X_s[:12]), config.seed)
         res.gender_split = (f"trained on {len(np.unique(g.speaker[tr]))} speakers, tested on "
                             f"{len(np.unique(g.speaker[te]))} unseen speakers ({len(te)} recordings)")
-        progress.step(f"robustness: speaker recipe under {len(conditions)} conditions (held-out utterances)")
-        tr, te = _speaker_split(s)
-        model = speaker_id_pipeline(n_jobs=config.n_jobs, random_state=config.seed).fit(X_s[tr], s.speaker[tr])
-        res.speaker = _accuracy_per_condition(model, X_s[te], np.asarray(s.speaker)[te], conditions,
-                                              list(X_g[:12]), config.seed)
+        with progress.step("robustness/speaker",
+                           f"robustness: speaker recipe under {len(conditions)} conditions (held-out utterances)"):
+            tr, te = _speaker_split(s)
+            model = speaker_id_pipeline(n_jobs=config.n_jobs, random_state=config.seed).fit(X_s[tr], s.speaker[tr])
+            res.speaker = _accuracy_per_condition(model, X_s[te], np.asarray(s.speaker)[te], conditions,
+                                                  list(X_g[:12]), config.seed)
         res.speaker_split = (f"{len(np.unique(s.speaker))} speakers, {len(tr)} enrolment / {len(te)} test "
                              "utterances (every other utterance held out)")
     except Exception as exc:

@@ -81,8 +81,8 @@ def _speaker_verification(context, results):
     system = "skvoice.recipes.speaker_id_pipeline()"
     table = _corpus_table(context)
     if table is None:
-        progress.step("speaker verification: skipped (needs audio files, not synthetic waveforms)")
-        progress.step("speaker verification: skipped")
+        progress.log("speaker verification: skipped (needs audio files, not synthetic waveforms)")
+        progress.drop(2)
         return VerificationResult(system, 0, 0, [], skipped="needs recordings read from files (synthetic run)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # recordings shorter than one chunk are counted below
@@ -95,15 +95,16 @@ def _speaker_verification(context, results):
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for protocol, description, sizes in PROTOCOLS:
-        progress.step(f"speaker verification: {description} ({result.n_speakers} speakers, {len(chunks)} chunks)")
+        message = f"speaker verification: {description} ({result.n_speakers} speakers, {len(chunks)} chunks)"
         try:
-            train, test = chunk_split(chunks, protocol=protocol, random_state=config.seed, **sizes)
-            model = speaker_id_pipeline(n_jobs=config.n_jobs, random_state=config.seed)
-            t0 = time.perf_counter()
-            model.fit(waves[train], speakers[train])
-            t1 = time.perf_counter()
-            scores = model.decision_function(waves[test])
-            t2 = time.perf_counter()
+            with progress.step(f"speaker_verification/{protocol}", message):
+                train, test = chunk_split(chunks, protocol=protocol, random_state=config.seed, **sizes)
+                model = speaker_id_pipeline(n_jobs=config.n_jobs, random_state=config.seed)
+                t0 = time.perf_counter()
+                model.fit(waves[train], speakers[train])
+                t1 = time.perf_counter()
+                scores = model.decision_function(waves[test])
+                t2 = time.perf_counter()
         except Exception as exc:  # a failing step is reported, the rest of the report still renders
             progress.log(f"speaker verification ({protocol}) failed: {short_error(exc)}")
             continue

@@ -69,3 +69,22 @@ def test_custom_source_step_and_section(registries, tmp_path):
     assert set(saved["figures"]) == {"outliers.png", "confusion_speaker_gmm.png", "pca_components_mfcc.png",
                                      "kmeans_mfcc.png"}
     assert all((tmp_path / f).is_file() for f in saved["figures"])
+
+
+@pytest.mark.parametrize("module, name", [("robustness", "_robustness"), ("verification", "_speaker_verification")])
+def test_recipe_steps_skip_synthetic_runs_and_keep_the_counter_exact(module, name):
+    """A synthetic run skips the recipe steps: they log why and take their planned steps off the total."""
+    import importlib
+    import types
+
+    step = getattr(importlib.import_module(f"skvoice.study.{module}"), name)
+    corpus = synthetic_corpus(Budget(synthetic_speakers=3, synthetic_utterances=2, synthetic_duration=1.0), 0)
+    stream = io.StringIO()
+    progress = Progress(stream=stream, total=5)
+    progress.done = 3
+    context = types.SimpleNamespace(progress=progress, config=ReproduceConfig(synthetic=True, quick=True),
+                                    gender_corpus=corpus, speaker_corpus=corpus)
+    result = step(context, None)
+    assert result.skipped and "synthetic" in result.skipped
+    assert progress.total == progress.done == 3
+    assert "skipped" in stream.getvalue()
