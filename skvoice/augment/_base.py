@@ -139,11 +139,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     def transform(self, X):
         """Degrade each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``. A 2-D numeric
-            array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------

@@ -335,11 +335,7 @@ class SpeakerEmbedding(AudioTransformer):
     def transform(self, X):
         """Embed each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``. A 2-D numeric
-            array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------

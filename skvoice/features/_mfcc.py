@@ -201,11 +201,7 @@ class MFCCExtractor(AudioTransformer):
     def transform(self, X):
         """Extract frames from each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms sampled at ``sample_rate``. A 2-D
-            numeric array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------

@@ -326,10 +326,7 @@ class VoiceActivityDetector(AudioTransformer):
     def transform(self, X):
         """Keep the speech of each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``.
+        %(parameters_X_audio)s
 
         Returns
         -------

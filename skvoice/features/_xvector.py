@@ -179,10 +179,7 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
     def transform(self, X):
         """Embed each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``.
+        %(parameters_X_audio)s
 
         Returns
         -------
