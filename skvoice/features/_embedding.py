@@ -22,7 +22,7 @@ import numpy as np
 
 from .._audio import read_for_model
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
-from .._ragged import as_recording_set
+from .._ragged import as_recording_set, rows_or_nan, unit_vector
 from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["SpeakerEmbedding", "resemblyzer_weights_path"]
@@ -364,14 +364,9 @@ class SpeakerEmbedding(AudioTransformer):
             windows = self._map_audio(items, prepare, encode=encode)
         self._set_last("no_speech", sorted(no_speech))
         if self.output == "windows":
-            empty = np.empty((0, EMBEDDING_SIZE), dtype=np.float32)
-            return as_recording_set(empty if w is None else w for w in windows)
-        out = np.full((len(items), EMBEDDING_SIZE), np.nan, dtype=np.float32)
-        for i, w in enumerate(windows):
-            if w is not None:
-                mean = w.astype(np.float64).mean(axis=0)
-                out[i] = mean / max(np.linalg.norm(mean), 1e-12)
-        return out
+            return as_recording_set(windows, missing=np.empty((0, EMBEDDING_SIZE), dtype=np.float32))
+        return rows_or_nan(windows, EMBEDDING_SIZE, dtype=np.float32,
+                           row=lambda w: unit_vector(w.astype(np.float64).mean(axis=0)))
 
     @property
     def no_speech_(self):

@@ -215,8 +215,7 @@ class MFCCExtractor(AudioTransformer):
         # on a busy 2-core machine) and makes results depend on n_jobs; loky workers are single-threaded anyway
         with threadpool_limits(limits=1, user_api="blas"):
             results = self._map_audio(items, extract, desc="MFCC")
-        empty = np.empty((0, self._n_features_out()), dtype=np.float32)
-        return as_recording_set(empty if r is None else r for r in results)
+        return as_recording_set(results, missing=np.empty((0, self._n_features_out()), dtype=np.float32))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the per-frame features (``mfcc_0``, ``d_mfcc_0``, ``dd_mfcc_0``, ``log_f0``, ...)."""

@@ -10,6 +10,7 @@ import numpy as np
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
 from .._hf import ChunkedModelMixin, audio_model, cached_audio_model, check_chunk_seconds
 from .._hub import load_pretrained
+from .._ragged import rows_or_nan, unit_vector
 from .._sklearn_compat import Interval
 
 __all__ = ["XVectorEmbedding"]
@@ -198,11 +199,7 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
             return loaded.network(**inputs).embeddings.float().cpu().numpy()
 
         results = self._chunk_means(items, loaded, forward, desc="x-vector")
-        out = np.full((len(items), self.n_features_out_), np.nan, dtype=np.float32)
-        for i, e in enumerate(results):
-            if e is not None:
-                out[i] = e / max(np.linalg.norm(e), 1e-12)
-        return out
+        return rows_or_nan(results, self.n_features_out_, dtype=np.float32, row=unit_vector)
 
     def get_feature_names_out(self, input_features=None):
         """``xvector_0`` ... ``xvector_{n-1}``."""
