@@ -160,6 +160,8 @@ class AudioEstimatorMixin(VersionedPickleMixin):
     _failed_slot = "an empty (0-row) array"
     #: recordings decoded per step of the block loop (None: all at once)
     _block_size = 128
+    #: False for transformers that learn nothing: ``transform`` works unfitted (the ``requires_fit`` tag)
+    _requires_fit = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -170,7 +172,10 @@ class AudioEstimatorMixin(VersionedPickleMixin):
                 member.__doc__ = _fill_doc(member.__doc__, cls)
 
     def __sklearn_tags__(self):
-        return set_audio_input_tags(super().__sklearn_tags__())
+        tags = set_audio_input_tags(super().__sklearn_tags__())
+        if not self._requires_fit:
+            tags.requires_fit = False
+        return tags
 
     # ------------------------------------------------------------------ diagnostics of the last call
     def _set_last(self, name, value):

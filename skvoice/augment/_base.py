@@ -100,6 +100,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     on_error = "raise"
     verbose = 0
     _block_size = None
+    _requires_fit = False
     _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     # ------------------------------------------------------------------ hooks for subclasses
@@ -164,8 +165,3 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
         if two_d and len({len(r) for r in results}) == 1:
             return np.vstack(results).astype(np.float32, copy=False)
         return as_recording_set(results)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags

@@ -293,6 +293,7 @@ class SpeakerEmbedding(AudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = 'a row of NaN (``output="recording"``) or a 0-row array (``"windows"``)'
+    _requires_fit = False
 
     def __init__(self, output="recording", *, vad=True, sample_rate=16000, partials_per_second=1.3,
                  min_coverage=0.75, weights=None, batch_size=64, device="auto", n_threads=1, n_jobs=None,
@@ -375,8 +376,3 @@ class SpeakerEmbedding(AudioTransformer):
     def get_feature_names_out(self, input_features=None):
         """``embedding_0`` ... ``embedding_255``."""
         return np.asarray([f"embedding_{i}" for i in range(EMBEDDING_SIZE)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags

@@ -92,6 +92,7 @@ class MFCCExtractor(AudioTransformer):
     }
     _failed_slot = "a 0-frame array"
     _block_size = None  # frames are small: all recordings in one parallel pass
+    _requires_fit = False
 
     def __init__(self, n_mfcc=13, *, sample_rate=16000, n_fft=512, win_length=400, hop_length=160, n_mels=40,
                  fmin=20.0, fmax=None, deltas=False, pitch=False, on_error="raise", n_jobs=None, verbose=0):
@@ -225,8 +226,3 @@ class MFCCExtractor(AudioTransformer):
         if self.pitch:
             names += ["log_f0", "periodicity"]
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
