@@ -87,12 +87,17 @@ _DOCS = {
     Torch intra-op threads while the model runs (the previous setting is
     restored afterwards). ``None``: torch's setting, capped at the CPUs this
     process may use (a CPU quota or affinity mask is respected).''',
+    "X_audio": '''X : sequence of str, os.PathLike or 1-D arrays
+    Audio file paths, or waveforms at ``sample_rate``. A 2-D numeric
+    array is read as one waveform per row.''',
     "failures_": '''failures_ : list of dict
     ``{{"index", "source", "reason"}}`` of each recording that failed in the
     most recent transform/predict call of this instance (empty unless
     ``on_error`` is "warn" or "skip"). A read-only diagnostic kept beside the
     estimator, not in it: it is not pickled, cloned or hashed.''',
 }
+# the whole ``Parameters`` section of a method whose only argument is audio (``transform``, ``predict``...)
+_DOCS["parameters_X_audio"] = "Parameters\n----------\n" + _DOCS["X_audio"]
 
 # estimator -> {diagnostic name: value} of its most recent call (kept outside the estimator, so transform and
 # predict never change its state)
@@ -146,7 +151,8 @@ class AudioEstimatorMixin(VersionedPickleMixin):
 
     Subclasses set ``_parameter_constraints = {**AUDIO_CONSTRAINTS, ...}``
     (plus ``TORCH_CONSTRAINTS`` for torch models), write ``%(on_error)s``-style
-    placeholders in their docstring, and call :meth:`_map_audio` from
+    placeholders in their docstrings (the class's and its methods', e.g.
+    ``%(X_audio)s`` in ``transform``), and call :meth:`_map_audio` from
     ``transform``/``predict``.
     """
 
@@ -154,14 +160,22 @@ class AudioEstimatorMixin(VersionedPickleMixin):
     _failed_slot = "an empty (0-row) array"
     #: recordings decoded per step of the block loop (None: all at once)
     _block_size = 128
+    #: False for transformers that learn nothing: ``transform`` works unfitted (the ``requires_fit`` tag)
+    _requires_fit = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "__doc__" in cls.__dict__ and cls.__doc__:
             cls.__doc__ = _fill_doc(cls.__doc__, cls)
+        for member in vars(cls).values():  # the methods the class defines
+            if callable(member) and "%(" in (getattr(member, "__doc__", None) or ""):
+                member.__doc__ = _fill_doc(member.__doc__, cls)
 
     def __sklearn_tags__(self):
-        return set_audio_input_tags(super().__sklearn_tags__())
+        tags = set_audio_input_tags(super().__sklearn_tags__())
+        if not self._requires_fit:
+            tags.requires_fit = False
+        return tags
 
     # ------------------------------------------------------------------ diagnostics of the last call
     def _set_last(self, name, value):

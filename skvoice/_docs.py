@@ -9,7 +9,8 @@ with the shared audio parameters of :data:`skvoice._base._DOCS` on top.
 
 Paragraphs describe things that several public objects really share: the
 recording-set ``X``/``y`` of frame-level estimators, the trial arguments of the
-verification metrics and the options of the LibriSpeech loaders.
+verification metrics, the waveform and common parameters of the degradations and the options
+of the LibriSpeech loaders.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ sample_weight : array-like of shape (n_trials,), default=None
     2008-2010 and VoxSRC; 0.05 is also common).
 c_miss, c_fa : float, default=1
     Costs of a miss and of a false alarm (positive).""",
+    # ---------------------------------------------------------------------------------- degradations
+    "y_sample_rate": """y : ndarray of shape (n_samples,)
+    Mono waveform.
+sample_rate : int, default=16000
+    Its sample rate.""",
+    "degradation_params": """sample_rate : int, default=16000
+random_state : int, RandomState or None, default=None
+n_jobs : int or None, default=None""",
     # ---------------------------------------------------------------------------------- LibriSpeech loaders
     "librispeech_target": """target : {"gender", "speaker"}, default="gender"
     Which column ``target`` holds.

@@ -12,16 +12,30 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import os
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS
 from ._hub import ModelNotAvailableError, load_pretrained, model_source_kind
+from ._sklearn_compat import Interval
 
 __all__ = ["AudioModel", "receptive_field", "chunk_bounds", "cached_audio_model", "pooled_chunk_outputs",
-           "check_chunk_seconds", "ChunkedModelMixin"]
+           "check_chunk_seconds", "ChunkedModelMixin", "CHUNKED_MODEL_CONSTRAINTS"]
+
+# the parameters of ChunkedModelMixin (with the torch and audio ones); subclasses add theirs
+CHUNKED_MODEL_CONSTRAINTS = {
+    "model": [str, os.PathLike],
+    "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
+    "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    "chunk_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    **TORCH_CONSTRAINTS,
+    **AUDIO_CONSTRAINTS,
+}
 
 
 def receptive_field(kernels, strides):
@@ -203,13 +217,47 @@ def pooled_chunk_outputs(loaded, ready, chunk, batch_size, forward):
 
 
 class ChunkedModelMixin:
-    """The inference path of an audio estimator that wraps a transformers checkpoint.
+    """The parameters and the inference path of an audio estimator that wraps a transformers checkpoint.
 
-    For estimators built on :class:`skvoice._base.AudioEstimatorMixin` with the
-    parameters ``sample_rate``, ``max_seconds``, ``chunk_seconds`` and
-    ``batch_size``: recordings are read at the model's rate in the workers and
-    the model runs on chunk batches in this process.
+    For estimators built on :class:`skvoice._base.AudioEstimatorMixin`: recordings
+    are read at the model's rate in the workers and the model runs on chunk
+    batches in this process. The shared parameters (``model``, ``sample_rate``,
+    ``max_seconds``, ``chunk_seconds``, ``batch_size`` and the torch and audio
+    ones) are set by ``super().__init__(...)`` from the subclass's ``__init__``
+    (which keeps its own signature and defaults) and constrained by
+    :data:`CHUNKED_MODEL_CONSTRAINTS`. Subclasses set ``_model_loader`` to
+    ``staticmethod(loader)``, ``loader(model, device) -> AudioModel`` being a
+    module-level function (see :func:`cached_audio_model`).
     """
+
+    _model_loader = None
+    _block_size = 64  # recordings decoded (and held in memory) per step
+
+    def __init__(self, model, *, sample_rate, max_seconds, chunk_seconds, batch_size, device, n_threads, on_error,
+                 n_jobs, verbose):
+        self.model = model
+        self.sample_rate = sample_rate
+        self.max_seconds = max_seconds
+        self.chunk_seconds = chunk_seconds
+        self.batch_size = batch_size
+        self.device = device
+        self.n_threads = n_threads
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _get_model(self):
+        # from the module's small cache, never stored on the estimator: predicting changes no state and pickles
+        # never hold the network
+        return cached_audio_model(self._model_loader, self.model, self._torch_device())
+
+    def _fit_model(self):
+        """Load the model, check ``chunk_seconds`` against it, set ``architecture_`` and ``model_sample_rate_``."""
+        loaded = self._get_model()
+        check_chunk_seconds(self.chunk_seconds, loaded)
+        self.architecture_ = loaded.architecture
+        self.model_sample_rate_ = loaded.sampling_rate
+        return loaded
 
     def _chunk_means(self, items, loaded, forward, desc="recordings"):
         """Per recording, the length-weighted mean over its chunks of ``forward``'s rows (None when it failed)."""

@@ -15,6 +15,8 @@ import numpy as np
 
 __all__ = [
     "as_recording_set",
+    "rows_or_nan",
+    "unit_vector",
     "check_recordings",
     "check_audio_input",
     "stack_frames",
@@ -28,17 +30,35 @@ __all__ = [
 ]
 
 
-def as_recording_set(items):
+def as_recording_set(items, *, missing=None):
     """Build a 1-D object array from a list of arrays without numpy broadcasting them.
 
     ``np.array([a, b])`` would build a 3-D array when ``a`` and ``b`` share a shape;
-    this never does.
+    this never does. Items that are None (recordings that failed) become ``missing``
+    (e.g. one 0-row array).
     """
     items = list(items)
     out = np.empty(len(items), dtype=object)
     for i, item in enumerate(items):
-        out[i] = item
+        out[i] = missing if item is None else item
     return out
+
+
+def rows_or_nan(rows, n_columns, *, dtype=np.float64, row=None):
+    """One row per recording as a ``(len(rows), n_columns)`` array; NaN rows where ``rows`` holds None (failed).
+
+    ``row``, when given, maps each non-None entry to its row first (e.g. :func:`unit_vector`).
+    """
+    out = np.full((len(rows), n_columns), np.nan, dtype=dtype)
+    for i, r in enumerate(rows):
+        if r is not None:
+            out[i] = r if row is None else row(r)
+    return out
+
+
+def unit_vector(v):
+    """``v`` divided by its L2 norm (a zero vector stays zero)."""
+    return v / max(np.linalg.norm(v), 1e-12)
 
 
 def _is_ragged_container(X):

@@ -71,3 +71,28 @@ def test_fill_doc_rejects_an_unknown_placeholder():
 
             %(no_such_paragraph)s
             """
+
+
+def test_audio_estimators_fill_their_methods_docstrings():
+    from skvoice._base import AudioTransformer
+    from skvoice.augment import Gain
+    from skvoice.features import MFCCExtractor
+
+    class Thing(AudioTransformer):
+        """A thing.
+
+        Parameters
+        ----------
+        %(on_error)s
+        """
+
+        def transform(self, X):
+            """Transform.
+
+            %(parameters_X_audio)s
+            """
+
+    for method in (Thing.transform, Gain.transform, MFCCExtractor.transform):
+        doc = inspect.getdoc(method)
+        assert "Parameters\n----------\nX : sequence of str, os.PathLike or 1-D arrays\n" in doc and "%(" not in doc
+    assert "on_error : " in Thing.__doc__

@@ -81,3 +81,17 @@ def test_check_audio_input():
         check_audio_input([])
     with pytest.raises(ValueError, match="NaN"):
         check_audio_input(np.full((2, 500), np.nan))
+
+
+def test_failed_recordings_become_missing_slots():
+    from skvoice._ragged import as_recording_set, rows_or_nan, unit_vector
+
+    a, empty = np.ones((2, 3), np.float32), np.empty((0, 3), np.float32)
+    out = as_recording_set([a, None, a], missing=empty)
+    assert out.dtype == object and out.shape == (3,) and out[1] is empty and out[0] is a
+    assert as_recording_set([a, None])[1] is None
+    rows = rows_or_nan([np.array([3.0, 4.0]), None], 2, dtype=np.float32, row=unit_vector)
+    assert rows.dtype == np.float32
+    np.testing.assert_array_equal(rows, np.array([[0.6, 0.8], [np.nan, np.nan]], dtype=np.float32))
+    np.testing.assert_array_equal(rows_or_nan([None, [1, 2]], 2), [[np.nan, np.nan], [1.0, 2.0]])
+    np.testing.assert_array_equal(unit_vector(np.zeros(3)), np.zeros(3))

@@ -15,6 +15,7 @@ from .._audio import is_path_like, read_input
 from .._base import AudioEstimatorMixin, RecordingSetOutputMixin
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval
+from ._random import check_range
 
 __all__ = ["BaseDegradation", "as_matrix", "coerce_object_matrix"]
 
@@ -71,7 +72,8 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
 
     Subclasses implement ``_apply(y, rng, context)`` for one float32 waveform,
     may implement ``_prepare(rng)`` (work done once per ``transform`` call, e.g.
-    decoding babble talkers; its result is the ``context``) and ``_check_params``.
+    decoding babble talkers; its result is the ``context``) and ``_check_params``;
+    they list their number-or-range parameters and bounds in ``_ranges``.
 
     Input: a sequence of audio file paths (decoded and resampled to
     ``sample_rate``) or of 1-D waveforms at ``sample_rate``; a 2-D numeric array
@@ -90,16 +92,20 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
         "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
         "n_jobs": [numbers.Integral, None],
     }
+    #: ``{parameter: (low, high)}``: the parameters that take a number or a ``(low, high)`` range drawn per
+    #: recording, and the bounds they must lie in (checked with :func:`~skvoice.augment._random.check_range`)
+    _ranges: dict = {}
     # the shared block loop (AudioEstimatorMixin._map_audio) with a fixed policy: a degradation that cannot
     # read a recording raises (AudioError naming it), it never hides it; no progress bar
     on_error = "raise"
     verbose = 0
     _block_size = None
+    _requires_fit = False
     _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _check_params(self):
-        """Validate what ``_parameter_constraints`` cannot express (ranges, combinations)."""
+        """Validate what ``_parameter_constraints`` and ``_ranges`` cannot express (combinations...)."""
 
     def _prepare(self, rng):
         """Work done once per ``transform`` call; the result is passed to every ``_apply``."""
@@ -111,6 +117,8 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     # ------------------------------------------------------------------ sklearn API
     def _validate(self):
         self._validate_params()
+        for name, (low, high) in self._ranges.items():
+            check_range(getattr(self, name), name, low=low, high=high)
         self._check_params()
 
     def fit(self, X=None, y=None):
@@ -139,11 +147,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     def transform(self, X):
         """Degrade each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``. A 2-D numeric
-            array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -161,8 +165,3 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
         if two_d and len({len(r) for r in results}) == 1:
             return np.vstack(results).astype(np.float32, copy=False)
         return as_recording_set(results)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags

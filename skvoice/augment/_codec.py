@@ -16,6 +16,7 @@ import io
 import numpy as np
 
 from .._audio import resample
+from .._docs import fill_doc
 
 __all__ = ["codec_roundtrip", "CODECS", "available_codecs"]
 
@@ -89,15 +90,14 @@ def _mp3_delay(rate, level):
     return lag
 
 
+@fill_doc
 def codec_roundtrip(y, sample_rate=16000, *, codec="mp3", bitrate=32, quality=0.5, return_bitrate=False):
     """Encode a waveform with a lossy codec and decode it again.
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono waveform.
-    sample_rate : int, default=16000
-        Its sample rate. Rates the codec does not support are resampled
+    %(y_sample_rate)s
+        Rates the codec does not support are resampled
         (soxr) to the next supported one and back.
     codec : {"mp3", "opus", "vorbis"}, default="mp3"
         ``"mp3"``: MPEG-1/2/2.5 Layer III, constant bit rate (LAME);

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from .._docs import fill_doc
 from ._base import BaseDegradation
 from ._transformers import AddNoise, Clip, Codec, Gain, PadSilence, Reverb, SetLevel, Telephone
 
@@ -39,6 +40,7 @@ def _common(kw):
     return {"sample_rate": kw["sample_rate"], "random_state": kw["random_state"], "n_jobs": kw["n_jobs"]}
 
 
+@fill_doc
 def make_condition(name, *, sources=None, sample_rate=16000, random_state=None, n_jobs=None):
     """The degradation transformer of a named standard condition.
 
@@ -69,9 +71,7 @@ def make_condition(name, *, sources=None, sample_rate=16000, random_state=None, 
         A condition name as above.
     sources : sequence of paths or waveforms, optional
         Talkers for ``babble_*``, noise recordings for ``noise_*``.
-    sample_rate : int, default=16000
-    random_state : int, RandomState or None, default=None
-    n_jobs : int or None, default=None
+    %(degradation_params)s
 
     Returns
     -------

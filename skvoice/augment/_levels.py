@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docs import fill_doc
+
 __all__ = ["active_mask", "signal_level", "set_level", "gain", "clip", "pad_silence"]
 
 # ITU-T P.56 margin between the active speech level and the activity threshold, in dB
@@ -147,15 +149,13 @@ def signal_level(y, sample_rate=16000, *, reference="active"):
     return float(10.0 * np.log10(ms)) if ms > 0 else -np.inf
 
 
+@fill_doc
 def set_level(y, sample_rate=16000, *, level_db=-26.0, reference="active"):
     """Scale a waveform so that its level is ``level_db`` dBFS.
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono waveform.
-    sample_rate : int, default=16000
-        Its sample rate.
+    %(y_sample_rate)s
     level_db : float, default=-26.0
         Target level in dBFS (-26 dBFS active level is the ITU-T P.56
         nominal level).
@@ -230,15 +230,13 @@ def clip(y, fraction=0.01):
     return np.clip(y, -level, level).astype(np.float32)
 
 
+@fill_doc
 def pad_silence(y, sample_rate=16000, *, leading=0.0, trailing=0.0, noise_floor_db=None, random_state=None):
     """Add silence before and after a recording, optionally with a white noise floor.
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono waveform.
-    sample_rate : int, default=16000
-        Its sample rate.
+    %(y_sample_rate)s
     leading, trailing : float, default=0.0
         Seconds of silence to add (rounded to whole samples:
         ``round(seconds * sample_rate)``).

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._audio import read_for_model
 from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
-from .._ragged import as_recording_set
+from .._ragged import as_recording_set, rows_or_nan, unit_vector
 from .._sklearn_compat import Interval, StrOptions
 
 __all__ = ["SpeakerEmbedding", "resemblyzer_weights_path"]
@@ -293,6 +293,7 @@ class SpeakerEmbedding(AudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = 'a row of NaN (``output="recording"``) or a 0-row array (``"windows"``)'
+    _requires_fit = False
 
     def __init__(self, output="recording", *, vad=True, sample_rate=16000, partials_per_second=1.3,
                  min_coverage=0.75, weights=None, batch_size=64, device="auto", n_threads=1, n_jobs=None,
@@ -335,11 +336,7 @@ class SpeakerEmbedding(AudioTransformer):
     def transform(self, X):
         """Embed each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``. A 2-D numeric
-            array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -368,14 +365,9 @@ class SpeakerEmbedding(AudioTransformer):
             windows = self._map_audio(items, prepare, encode=encode)
         self._set_last("no_speech", sorted(no_speech))
         if self.output == "windows":
-            empty = np.empty((0, EMBEDDING_SIZE), dtype=np.float32)
-            return as_recording_set(empty if w is None else w for w in windows)
-        out = np.full((len(items), EMBEDDING_SIZE), np.nan, dtype=np.float32)
-        for i, w in enumerate(windows):
-            if w is not None:
-                mean = w.astype(np.float64).mean(axis=0)
-                out[i] = mean / max(np.linalg.norm(mean), 1e-12)
-        return out
+            return as_recording_set(windows, missing=np.empty((0, EMBEDDING_SIZE), dtype=np.float32))
+        return rows_or_nan(windows, EMBEDDING_SIZE, dtype=np.float32,
+                           row=lambda w: unit_vector(w.astype(np.float64).mean(axis=0)))
 
     @property
     def no_speech_(self):
@@ -384,8 +376,3 @@ class SpeakerEmbedding(AudioTransformer):
     def get_feature_names_out(self, input_features=None):
         """``embedding_0`` ... ``embedding_255``."""
         return np.asarray([f"embedding_{i}" for i in range(EMBEDDING_SIZE)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags

@@ -92,6 +92,7 @@ class MFCCExtractor(AudioTransformer):
     }
     _failed_slot = "a 0-frame array"
     _block_size = None  # frames are small: all recordings in one parallel pass
+    _requires_fit = False
 
     def __init__(self, n_mfcc=13, *, sample_rate=16000, n_fft=512, win_length=400, hop_length=160, n_mels=40,
                  fmin=20.0, fmax=None, deltas=False, pitch=False, on_error="raise", n_jobs=None, verbose=0):
@@ -201,11 +202,7 @@ class MFCCExtractor(AudioTransformer):
     def transform(self, X):
         """Extract frames from each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms sampled at ``sample_rate``. A 2-D
-            numeric array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -219,8 +216,7 @@ class MFCCExtractor(AudioTransformer):
         # on a busy 2-core machine) and makes results depend on n_jobs; loky workers are single-threaded anyway
         with threadpool_limits(limits=1, user_api="blas"):
             results = self._map_audio(items, extract, desc="MFCC")
-        empty = np.empty((0, self._n_features_out()), dtype=np.float32)
-        return as_recording_set(empty if r is None else r for r in results)
+        return as_recording_set(results, missing=np.empty((0, self._n_features_out()), dtype=np.float32))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the per-frame features (``mfcc_0``, ``d_mfcc_0``, ``dd_mfcc_0``, ``log_f0``, ...)."""
@@ -230,8 +226,3 @@ class MFCCExtractor(AudioTransformer):
         if self.pitch:
             names += ["log_f0", "periodicity"]
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags

@@ -291,6 +291,7 @@ class VoiceActivityDetector(AudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
+    _requires_fit = False
     _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     def __init__(self, method="silero", *, output="speech", threshold=None, padding=0.1, min_pause=0.3,
@@ -326,10 +327,7 @@ class VoiceActivityDetector(AudioTransformer):
     def transform(self, X):
         """Keep the speech of each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -350,8 +348,3 @@ class VoiceActivityDetector(AudioTransformer):
     @property
     def no_speech_(self):
         return self._get_last("no_speech")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags

@@ -665,11 +665,7 @@ class Wav2VecChunker(AudioTransformer):
     def transform(self, X):
         """Encode each recording's chunks.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms sampled at ``sample_rate``. A 2-D
-            numeric array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -688,8 +684,7 @@ class Wav2VecChunker(AudioTransformer):
                        last_chunk=self.last_chunk, min_samples=self.min_samples_, normalize=self.normalize_)
         with self._torch_threads():
             outputs = self._map_audio(items, load, encode=_ChunkBatcher(self, runtime), desc="wav2vec")
-        empty = np.empty((0, self.n_features_out_), dtype=np.float32)
-        return as_recording_set(empty if r is None else r for r in outputs)
+        return as_recording_set(outputs, missing=np.empty((0, self.n_features_out_), dtype=np.float32))
 
     def _recordings_per_block(self):
         from joblib import effective_n_jobs

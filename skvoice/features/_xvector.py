@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-import os
-
 import numpy as np
 
-from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
-from .._hf import ChunkedModelMixin, audio_model, cached_audio_model, check_chunk_seconds
+from .._base import AudioTransformer
+from .._hf import CHUNKED_MODEL_CONSTRAINTS, ChunkedModelMixin, audio_model
 from .._hub import load_pretrained
-from .._sklearn_compat import Interval
+from .._ragged import rows_or_nan, unit_vector
 
 __all__ = ["XVectorEmbedding"]
 
@@ -125,33 +122,15 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
     ((4, 12), dtype('float32'))
     """
 
-    _parameter_constraints = {
-        "model": [str, os.PathLike],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
-        "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "chunk_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        **TORCH_CONSTRAINTS,
-        **AUDIO_CONSTRAINTS,
-    }
+    _parameter_constraints = {**CHUNKED_MODEL_CONSTRAINTS}
     _failed_slot = "a row of NaN"
-    _block_size = 64
+    _model_loader = staticmethod(load_xvector_model)
 
     def __init__(self, model=DEFAULT_MODEL, *, sample_rate=16000, max_seconds=None, chunk_seconds=10.0,
                  batch_size=8, device="auto", n_threads=None, on_error="raise", n_jobs=None, verbose=0):
-        self.model = model
-        self.sample_rate = sample_rate
-        self.max_seconds = max_seconds
-        self.chunk_seconds = chunk_seconds
-        self.batch_size = batch_size
-        self.device = device
-        self.n_threads = n_threads
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-
-    def _get_model(self):
-        return cached_audio_model(load_xvector_model, self.model, self._torch_device())
+        super().__init__(model, sample_rate=sample_rate, max_seconds=max_seconds, chunk_seconds=chunk_seconds,
+                         batch_size=batch_size, device=device, n_threads=n_threads, on_error=on_error,
+                         n_jobs=n_jobs, verbose=verbose)
 
     def fit(self, X=None, y=None):
         """Load the model and record the output size (nothing is learned).
@@ -168,21 +147,15 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
         self : XVectorEmbedding
         """
         self._validate_fit_audio(X)
-        loaded = self._get_model()
-        check_chunk_seconds(self.chunk_seconds, loaded)
+        loaded = self._fit_model()
         self.n_features_out_ = int(loaded.network.config.xvector_output_dim)
-        self.architecture_ = loaded.architecture
-        self.model_sample_rate_ = loaded.sampling_rate
         self._set_failures([])
         return self
 
     def transform(self, X):
         """Embed each recording.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths, or waveforms at ``sample_rate``.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -201,11 +174,7 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
             return loaded.network(**inputs).embeddings.float().cpu().numpy()
 
         results = self._chunk_means(items, loaded, forward, desc="x-vector")
-        out = np.full((len(items), self.n_features_out_), np.nan, dtype=np.float32)
-        for i, e in enumerate(results):
-            if e is not None:
-                out[i] = e / max(np.linalg.norm(e), 1e-12)
-        return out
+        return rows_or_nan(results, self.n_features_out_, dtype=np.float32, row=unit_vector)
 
     def get_feature_names_out(self, input_features=None):
         """``xvector_0`` ... ``xvector_{n-1}``."""
