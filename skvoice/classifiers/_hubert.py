@@ -13,6 +13,7 @@ from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioClassifier
 from .._hf import ChunkedModelMixin, audio_model, cached_audio_model, check_chunk_seconds
 from .._hub import load_pretrained
 from .._sklearn_compat import Interval, StrOptions
+from ._docs import fill_doc
 
 try:
     import torch
@@ -247,6 +248,7 @@ def map_model_labels(model_labels, y_labels, label_map=None):
 # --------------------------------------------------------------------------------------------------------------
 # Audio preparation
 # --------------------------------------------------------------------------------------------------------------
+@fill_doc
 class HubertGender(ChunkedModelMixin, AudioClassifier):
     """A pretrained audio classifier (HuBERT / wav2vec 2.0) as a zero-shot scikit-learn classifier.
 
@@ -460,8 +462,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
 
         Parameters
         ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths or waveforms at ``sample_rate``.
+        %(X_audio)s
 
         Returns
         -------
@@ -508,8 +509,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
 
         Parameters
         ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths or waveforms at ``sample_rate``.
+        %(X_audio)s
 
         Returns
         -------

@@ -21,6 +21,7 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
+import inspect
 import itertools
 import numbers
 import random
@@ -36,6 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from .._base import ScorePredictMixin
+from .._docs import fill_text
 from .._persistence import VersionedPickleMixin
 from .._sklearn_compat import Interval, check_sample_weight
 
@@ -661,8 +663,41 @@ def _network_doc_sections(**defaults):
     return _COMMON_PARAMS_DOC.format(**defaults) + _COMMON_ATTRS_DOC
 
 
+def _network_doc(optimizer, extra=""):
+    """Class decorator: fill the ``%(network_sections)s`` line of a ready network's docstring.
+
+    The Parameters and Attributes sections take their defaults from the
+    class's signature; ``extra`` documents the class's own parameters (after
+    ``patience``, defaults as ``{name}`` fields).
+    """
+    def decorate(cls):
+        defaults = {name: param.default for name, param in inspect.signature(cls).parameters.items()}
+        sections = _network_doc_sections(optimizer=optimizer, extra=extra.format(**defaults), **defaults)
+        cls.__doc__ = fill_text(cls.__doc__, {"network_sections": textwrap.dedent(sections).strip("\n")}.get)
+        return cls
+
+    return decorate
+
+
+def _network_init(*, epochs, batch_size, learning_rate, validation_split, patience):
+    """The ``__init__`` of a ready network with these defaults (the parameters every ready network takes).
+
+    The defaults are real keyword defaults of the returned function, so
+    scikit-learn (``get_params``, ``clone``, ``repr``) and :func:`_network_doc`
+    read them from its signature as from a hand-written ``__init__``.
+    """
+    def __init__(self, *, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                 validation_split=validation_split, patience=patience, n_threads=1, verbose=0, random_state=None):
+        _KerasNetClassifier.__init__(self, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                                     validation_split=validation_split, patience=patience, n_threads=n_threads,
+                                     verbose=verbose, random_state=random_state)
+
+    return __init__
+
+
+@_network_doc("RMSprop")
 class DenseGenderClassifier(_KerasNetClassifier):
-    __doc__ = f"""The study's dense gender network as a scikit-learn classifier.
+    """The study's dense gender network as a scikit-learn classifier.
 
     ``Dense(n_features, relu) -> BN -> Dense(128, relu) -> BN ->
     Dense(64, relu) -> BN -> Dense(n_classes, softmax)`` trained with RMSprop
@@ -679,8 +714,8 @@ class DenseGenderClassifier(_KerasNetClassifier):
     100 epochs, early stopping after 5 epochs without improvement of a 10 %
     validation loss). The study's setting is ``batch_size=32, epochs=200,
     patience=200``.
-{_network_doc_sections(epochs=100, batch_size=256, learning_rate=0.001, optimizer="RMSprop",
-                                   validation_split=0.1, patience=5, extra="")}
+
+    %(network_sections)s
 
     See Also
     --------
@@ -706,16 +741,12 @@ class DenseGenderClassifier(_KerasNetClassifier):
     """
 
     _builder = staticmethod(build_dense_gender_net)
-
-    def __init__(self, *, epochs=100, batch_size=256, learning_rate=0.001, validation_split=0.1, patience=5,
-                 n_threads=1, verbose=0, random_state=None):
-        super().__init__(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                         validation_split=validation_split, patience=patience, n_threads=n_threads,
-                         verbose=verbose, random_state=random_state)
+    __init__ = _network_init(epochs=100, batch_size=256, learning_rate=0.001, validation_split=0.1, patience=5)
 
 
+@_network_doc("Adam")
 class CNN1DGenderClassifier(_KerasNetClassifier):
-    __doc__ = f"""The study's 1-D CNN gender network as a scikit-learn classifier.
+    """The study's 1-D CNN gender network as a scikit-learn classifier.
 
     Each feature vector (e.g. one frame's 13 MFCCs) is read as a 1-D signal:
     ``Conv1D(32, 3) -> Conv1D(48, 3) -> Conv1D(120, 3) -> MaxPooling1D(2) ->
@@ -725,8 +756,8 @@ class CNN1DGenderClassifier(_KerasNetClassifier):
     The defaults are tuned for speed on CPU (batches of 256 frames, at most
     50 epochs, early stopping after 5 epochs without improvement). The
     study's setting is ``batch_size=32, epochs=200, patience=None``.
-{_network_doc_sections(epochs=50, batch_size=256, learning_rate=0.001, optimizer="Adam",
-                                   validation_split=0.1, patience=5, extra="")}
+
+    %(network_sections)s
 
     See Also
     --------
@@ -747,26 +778,22 @@ class CNN1DGenderClassifier(_KerasNetClassifier):
     """
 
     _builder = staticmethod(build_cnn1d_gender_net)
-
-    def __init__(self, *, epochs=50, batch_size=256, learning_rate=0.001, validation_split=0.1, patience=5,
-                 n_threads=1, verbose=0, random_state=None):
-        super().__init__(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                         validation_split=validation_split, patience=patience, n_threads=n_threads,
-                         verbose=verbose, random_state=random_state)
+    __init__ = _network_init(epochs=50, batch_size=256, learning_rate=0.001, validation_split=0.1, patience=5)
 
     def _check_n_features(self, n_features):
         _check_cnn_features(n_features)
 
 
 _SPEAKER_EXTRA_DOC = """
-    momentum : float in [0, 1), default=0.9
+    momentum : float in [0, 1), default={momentum}
         Nesterov momentum of SGD.
-    dropout : float in [0, 1), default=0.5
+    dropout : float in [0, 1), default={dropout}
         Dropout rate before the output layer."""
 
 
+@_network_doc("SGD (Nesterov)", extra=_SPEAKER_EXTRA_DOC)
 class DenseSpeakerClassifier(_KerasNetClassifier):
-    __doc__ = f"""The study's dense speaker-identification network as a scikit-learn classifier.
+    """The study's dense speaker-identification network as a scikit-learn classifier.
 
     ``Dense(64) -> BN -> tanh -> Dense(250) -> BN -> Dropout(0.5) ->
     Dense(n_classes, softmax)`` with Glorot-normal weights, trained with SGD
@@ -779,8 +806,8 @@ class DenseSpeakerClassifier(_KerasNetClassifier):
     once the training loss has not improved for 20 epochs (such data is
     usually too small to hold out a validation split; set
     ``validation_split`` to monitor a held-out loss instead).
-{_network_doc_sections(epochs=200, batch_size=32, learning_rate=0.1, optimizer="SGD (Nesterov)",
-                                   validation_split=0.0, patience=20, extra=_SPEAKER_EXTRA_DOC)}
+
+    %(network_sections)s
 
     See Also
     --------

@@ -24,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from .._persistence import VersionedPickleMixin
+from ._docs import fill_doc
 from ._plda import EmbeddingBackend
 
 __all__ = ["SpeakerVerifier", "ScoreFusion", "speaker_folds"]
@@ -161,6 +162,7 @@ def _fit_llr_calibration(target, nontarget):
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
+@fill_doc
 class _OpenSetMixin:
     """``predict`` with an optional rejection threshold, ``predict_proba`` as a softmax of LLR scores."""
 
@@ -184,8 +186,7 @@ class _OpenSetMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_recordings, n_features)
-            Embeddings of test recordings.
+        %(X_test_embeddings)s
 
         Returns
         -------
@@ -291,6 +292,7 @@ def _check_background(background, n_features, estimator):
 
 
 # ----------------------------------------------------------------------------------------------- SpeakerVerifier
+@fill_doc
 class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseEstimator):
     """Speaker verification and open-set identification on embeddings, with one threshold for all speakers.
 
@@ -365,15 +367,12 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
         best speaker's score is below it. On the calibrated scale ``0`` is
         the Bayes threshold for equal priors and costs; ``log(99)`` ~ 4.6
         suits a 1 % target prior.
-    unknown_label : int, float or str, default=-1
-        Label of rejected recordings.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the cross-fitting folds.
+    %(unknown_label)s
+    %(random_state_folds)s
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_speakers,)
-        Enrolled speakers.
+    %(classes_speakers)s
     n_features_in_ : int
         Embedding dimension.
     calibration_ : tuple of (float, float) or None
@@ -572,8 +571,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
 
         Parameters
         ----------
-        X : array-like of shape (n_recordings, n_features)
-            Embeddings of test recordings.
+        %(X_test_embeddings)s
 
         Returns
         -------
@@ -608,6 +606,7 @@ def _class_scores(estimator, X):
     return np.asarray(estimator.predict_log_proba(X), dtype=float)
 
 
+@fill_doc
 class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Score-level fusion of speaker recognition systems: a weighted sum learned on cross-fitted trials.
 
@@ -652,15 +651,12 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
     threshold : float or None, default=None
         Open-set rejection on the fused log-likelihood ratio: ``predict``
         returns ``unknown_label`` when the best score is below it.
-    unknown_label : int, float or str, default=-1
-        Label of rejected recordings.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the cross-fitting folds.
+    %(unknown_label)s
+    %(random_state_folds)s
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_speakers,)
-        Enrolled speakers.
+    %(classes_speakers)s
     estimators_ : list of estimators
         The systems fitted on all the data.
     named_estimators_ : dict

@@ -1,0 +1,40 @@
+"""Docstring paragraphs shared by the classifiers, on top of the general ones of :mod:`skvoice._docs`.
+
+A docstring line holding only ``%(name)s`` is replaced by the paragraph
+``name`` (indented like the placeholder), as with :func:`skvoice._docs.fill_doc`;
+:func:`fill_doc` here knows the paragraphs below as well as the general ones.
+"""
+
+from __future__ import annotations
+
+from .._docs import fill_doc as _fill_general_doc
+from .._docs import fill_text
+
+__all__ = ["PARAGRAPHS", "fill_doc"]
+
+PARAGRAPHS = {
+    # ---------------------------------------------------------------------------------- embedding back ends
+    "X_test_embeddings": """X : array-like of shape (n_recordings, n_features)
+    Embeddings of test recordings.""",
+    "unknown_label": """unknown_label : int, float or str, default=-1
+    Label of rejected recordings.""",
+    "random_state_folds": """random_state : int, RandomState instance or None, default=None
+    Seeds the cross-fitting folds.""",
+    "classes_speakers": """classes_ : ndarray of shape (n_speakers,)
+    Enrolled speakers.""",
+    # ---------------------------------------------------------------------------------- pretrained audio models
+    "X_audio": """X : sequence of str, os.PathLike or 1-D arrays
+    Audio file paths or waveforms at ``sample_rate``.""",
+}
+
+
+def fill_doc(obj):
+    """Decorator: fill the placeholders of :data:`PARAGRAPHS`, then the general ones, of a function or a class.
+
+    Like :func:`skvoice._docs.fill_doc` (a class and the methods it defines),
+    which also raises a ``KeyError`` for a placeholder that neither knows.
+    """
+    members = vars(obj).values() if isinstance(obj, type) else ()
+    for target in [obj, *(member for member in members if callable(member) and getattr(member, "__doc__", None))]:
+        target.__doc__ = fill_text(target.__doc__, PARAGRAPHS.get)
+    return _fill_general_doc(obj)
