@@ -49,6 +49,16 @@ def _take(values, index):
         return np.asarray(values)[index]
 
 
+def _takes_groups(estimator):
+    """Whether ``estimator.fit`` names a ``groups`` parameter (e.g. ScoreFusion's cross-fitting folds)."""
+    import inspect
+
+    try:
+        return "groups" in inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _rows(part):
     """The recordings of a recording set (list, object array, Series) or the rows of a 2-D array."""
     return list(part)
@@ -115,7 +125,10 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
     If ``estimator`` itself cross-validates (e.g. a ``GridSearchCV``), pass
     ``groups`` to ``fit``: they are repeated for the copies, so a recording
     and its copies always fall in the same inner fold. Simpler: put the
-    search outside (``GridSearchCV(AugmentedTrainer(...))``).
+    search outside (``GridSearchCV(AugmentedTrainer(...))``). An estimator
+    whose ``fit`` names a ``groups`` parameter (such as
+    :class:`~skvoice.classifiers.ScoreFusion`) gets these groups
+    automatically.
 
     Examples
     --------
@@ -174,7 +187,11 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         **fit_params : dict
             Passed to ``estimator.fit``; array-likes with one entry per
             recording (``sample_weight``, ``groups``, ...) are repeated for
-            each copy, in the same order as the recordings.
+            each copy, in the same order as the recordings. When
+            ``estimator.fit`` has a ``groups`` parameter and none is given,
+            it receives the index of the original recording, so a recording
+            and its degraded copies form one group (e.g. they share a
+            cross-fitting fold of :class:`~skvoice.classifiers.ScoreFusion`).
 
         Returns
         -------
@@ -206,6 +223,8 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         index = np.tile(np.arange(n), len(parts))
         y_train = None if y is None else _take(y, index)
         params = {k: (_take(v, index) if _is_per_recording(v, n) else v) for k, v in fit_params.items()}
+        if "groups" not in params and _takes_groups(self.estimator):
+            params["groups"] = index  # a recording and its copies: one group (cross-fitting stays honest)
         self.estimator_ = clone(self.estimator)
         if y_train is None:
             self.estimator_.fit(X_train, **params)

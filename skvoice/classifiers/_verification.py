@@ -33,19 +33,25 @@ _BLOCK_CELLS = 2_000_000  # (rows x models x top-k) cells per block of the top-k
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-def speaker_folds(y_idx, n_folds, random_state=None):
+def speaker_folds(y_idx, n_folds, random_state=None, groups=None):
     """Fold number per recording: each speaker's recordings are dealt round-robin (in random order) to folds.
 
     Speakers with at least ``n_folds`` recordings appear in every fold; the
     fold offset is random per speaker so that speakers with fewer recordings
-    do not all land in the first folds.
+    do not all land in the first folds. With ``groups``, whole groups are
+    dealt instead of recordings, so recordings of one group (e.g. a recording
+    and its degraded copies) always share a fold.
     """
     rng = check_random_state(random_state)
     folds = np.empty(len(y_idx), dtype=int)
+    _, units = np.unique(np.arange(len(y_idx)) if groups is None else groups, return_inverse=True)
+    units = units.ravel()
     for k in np.unique(y_idx):
         members = np.flatnonzero(y_idx == k)
-        members = members[rng.permutation(len(members))]
-        folds[members] = (np.arange(len(members)) + rng.randint(n_folds)) % n_folds
+        own = np.unique(units[members])
+        own = own[rng.permutation(len(own))]
+        fold_of = dict(zip(own, (np.arange(len(own)) + rng.randint(n_folds)) % n_folds))
+        folds[members] = [fold_of[u] for u in units[members]]
     return folds
 
 
@@ -728,7 +734,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             raise ValueError(f"Estimator names must be unique; got {names}.")
         return names
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, groups=None, **fit_params):
         """Learn the fusion weights on cross-fitted trials, then fit every system on all the data.
 
         Parameters
@@ -737,6 +743,12 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             Input shared by every system (embeddings, features or audio paths).
         y : array-like of shape (n_recordings,)
             Speaker of each recording.
+        groups : array-like of shape (n_recordings,), default=None
+            Recordings of one group always fall in the same cross-fitting
+            fold, e.g. the clean and degraded copies of one recording (which
+            :class:`~skvoice.augment.AugmentedTrainer` passes automatically),
+            so no system is trained on a copy of a recording it then scores.
+            A group must belong to one speaker.
         **fit_params : dict
             Passed to every system's ``fit`` (e.g. ``background=`` for
             :class:`SpeakerVerifier` systems).
@@ -760,7 +772,14 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError("ScoreFusion needs at least two speakers (got 1 class).")
-        folds = speaker_folds(y_idx, self.cv, self.random_state)
+        if groups is not None:
+            groups = column_or_1d(groups)
+            if len(groups) != len(y):
+                raise ValueError(f"groups has {len(groups)} entries for {len(y)} recordings.")
+            _, g_idx = np.unique(groups, return_inverse=True)
+            if len(np.unique(np.column_stack([g_idx, y_idx]), axis=0)) != g_idx.max() + 1:
+                raise ValueError("every group must hold recordings of one speaker only.")
+        folds = speaker_folds(y_idx, self.cv, self.random_state, groups=groups)
         columns, is_target = [[] for _ in names], []
         for f in range(self.cv):
             train, test = np.flatnonzero(folds != f), np.flatnonzero(folds == f)

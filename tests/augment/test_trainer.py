@@ -176,3 +176,19 @@ def test_pickle_round_trip(voices):
     back = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(back.predict(voices.waveforms), model.predict(voices.waveforms))
     assert "_skvoice_version" in model.__getstate__()
+
+
+def test_groups_default_to_the_original_recording(voices):
+    """An estimator whose fit takes ``groups`` gets one group per original recording (clean + its copies)."""
+    X, y = list(voices.waveforms), voices.speaker
+    AugmentedTrainer(Probe("auto"), Gain(-6.0), n_copies=2).fit(X, y)
+    np.testing.assert_array_equal(LOG["auto"][0][3], np.tile(np.arange(len(X)), 3))
+    AugmentedTrainer(Probe("none"), Gain(-6.0), n_copies=1, keep_clean=False).fit(X, y)
+    np.testing.assert_array_equal(LOG["none"][0][3], np.arange(len(X)))
+
+
+def test_no_groups_for_an_estimator_without_them(voices):
+    X, y = list(voices.waveforms), voices.speaker
+    model = AugmentedTrainer(make_pipeline(MFCCExtractor(), StatsPooling(), LogisticRegression()), Gain(-6.0))
+    model.fit(X, y)  # Pipeline.fit has no ``groups``: nothing is added to its parameters
+    assert model.n_fit_recordings_ == 2 * len(X)

@@ -294,3 +294,32 @@ def test_test_other_held_out_utterances(librispeech_root):
     assert eer(scores, ver.classes_, speaker[~enrol]) < 0.03
     # the calibrated equal-prior threshold accepts most genuine chunks
     assert (ver.verify(emb[~enrol], speaker[~enrol]) > 0).mean() > 0.8
+
+
+def test_speaker_folds_keep_groups_together():
+    y = np.repeat(np.arange(4), 9)
+    groups = np.repeat(np.arange(12), 3)  # three copies of each of three recordings per speaker
+    folds = speaker_folds(y, 3, random_state=0, groups=groups)
+    for g in range(12):
+        assert len(set(folds[groups == g])) == 1
+    for k in range(4):
+        assert sorted(np.bincount(folds[y == k], minlength=3)) == [3, 3, 3]
+    # without groups the folds are those of one group per recording
+    np.testing.assert_array_equal(speaker_folds(y, 3, random_state=0),
+                                  speaker_folds(y, 3, random_state=0, groups=np.arange(36)))
+
+
+def test_fusion_groups_keep_copies_out_of_their_own_scoring():
+    """With duplicated recordings, cross-fitting without groups scores copies of training recordings."""
+    X, y = blobs(seed=0, n_spk=6, n_rec=6, dim=8, noise=2.0)
+    Xd, yd = np.vstack([X, X]), np.concatenate([y, y])
+    groups = np.tile(np.arange(len(y)), 2)
+    systems = [("cosine", SpeakerVerifier(random_state=0)), ("memorise", LogisticRegression(C=1e6, max_iter=5000))]
+    leaky = ScoreFusion(systems, cv=2, random_state=0).fit(Xd, yd)
+    honest = ScoreFusion(systems, cv=2, random_state=0).fit(Xd, yd, groups=groups)
+    # a model that memorises its training set looks perfect on copies of it: the leaky fusion trusts it more
+    assert leaky.weights_[1] * leaky.scale_[1] > honest.weights_[1] * honest.scale_[1]
+    with pytest.raises(ValueError, match="one speaker only"):
+        ScoreFusion(systems, cv=2).fit(Xd, yd, groups=np.zeros(len(yd)))
+    with pytest.raises(ValueError, match="groups has 3 entries"):
+        ScoreFusion(systems, cv=2).fit(Xd, yd, groups=[0, 1, 2])
