@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
-import os
-
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioClassifier
-from .._hf import ChunkedModelMixin, audio_model, cached_audio_model, check_chunk_seconds
+from .._base import AudioClassifier
+from .._hf import CHUNKED_MODEL_CONSTRAINTS, ChunkedModelMixin, audio_model, cached_audio_model
 from .._hub import load_pretrained
-from .._sklearn_compat import Interval, StrOptions
+from .._sklearn_compat import StrOptions
 from ._docs import fill_doc
 
 try:
@@ -374,40 +371,21 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     """
 
     _parameter_constraints = {
-        "model": [str, os.PathLike],
+        **CHUNKED_MODEL_CONSTRAINTS,
         "label_map": [dict, None],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
-        "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "chunk_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "aggregate": [StrOptions({"mean", "geometric"})],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        **TORCH_CONSTRAINTS,
-        **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "a row of NaN in ``predict_proba`` and ``None`` from ``predict``"
-    _block_size = 64  # recordings decoded (and held in memory) per step
+    _model_loader = staticmethod(load_speech_classifier)
 
     def __init__(self, model=DEFAULT_MODEL, *, label_map=None, sample_rate=16000, max_seconds=None,
                  chunk_seconds=10.0, aggregate="mean", batch_size=8, device="auto", n_threads=None, on_error="raise",
                  n_jobs=None, verbose=0):
-        self.model = model
+        super().__init__(model, sample_rate=sample_rate, max_seconds=max_seconds, chunk_seconds=chunk_seconds,
+                         batch_size=batch_size, device=device, n_threads=n_threads, on_error=on_error,
+                         n_jobs=n_jobs, verbose=verbose)
         self.label_map = label_map
-        self.sample_rate = sample_rate
-        self.max_seconds = max_seconds
-        self.chunk_seconds = chunk_seconds
         self.aggregate = aggregate
-        self.batch_size = batch_size
-        self.device = device
-        self.n_threads = n_threads
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-
-    # ------------------------------------------------------------------ model handling
-    def _get_model(self):
-        # from the module's small cache, never stored on the estimator: predicting changes no state and
-        # pickles never hold the network
-        return cached_speech_classifier(self.model, self._torch_device())
 
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X, y):
@@ -435,8 +413,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
             raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {len(items)} "
                              f"recordings, y has {len(y)} labels.")
         check_classification_targets(y)
-        loaded = self._get_model()
-        check_chunk_seconds(self.chunk_seconds, loaded)
+        loaded = self._fit_model()
         y_labels = np.unique(y)
         mapping = map_model_labels(loaded.labels, y_labels, self.label_map)
         targets = list(dict.fromkeys(mapping.values()))
@@ -444,8 +421,6 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
                                                                        if y_labels.dtype == object else None)]))
         self.label_map_ = mapping
         self.model_labels_ = np.asarray(loaded.labels, dtype=object)
-        self.architecture_ = loaded.architecture
-        self.model_sample_rate_ = loaded.sampling_rate
         self.normalize_ = loaded.do_normalize
         self._set_failures([])  # fit decodes no audio; predictions report theirs
         return self
