@@ -283,17 +283,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         label spelled the same, else to the ``y`` label of the same gender
         word (female/woman/f and male/man/m, case-insensitive), so
         ``female``/``male`` models work with ``"F"``/``"M"`` targets.
-    sample_rate : int, default=16000
-        Sample rate of waveform input. Waveforms (and files) are resampled to
-        the model's rate (its feature extractor's ``sampling_rate``, 16 kHz
-        for all HuBERT/wav2vec2 checkpoints).
-    max_seconds : float or None, default=None
-        Use only the first ``max_seconds`` of each recording (faster on long
-        files). ``None`` uses everything.
-    chunk_seconds : float or None, default=10.0
-        Longest piece fed to the model at once; longer recordings are split
-        into equal chunks. ``None`` feeds whole recordings (memory grows with
-        the square of the length in the attention layers).
+    %(chunked_model_input)s
     aggregate : {"mean", "geometric"}, default="mean"
         How chunk probabilities combine into the recording's: length-weighted
         arithmetic mean, or length-weighted geometric mean (renormalised).
@@ -317,10 +307,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         ``{model label: user label}`` actually used.
     model_labels_ : ndarray of str
         The model's class names in output order (``id2label``).
-    architecture_ : str
-        The loaded model class (e.g. ``"HubertForSpeechClassification"``).
-    model_sample_rate_ : int
-        Rate the model consumes.
+    %(chunked_model_attributes_)s
     normalize_ : bool
         Whether waveforms are zero-mean/unit-variance normalised.
     %(failures_)s
