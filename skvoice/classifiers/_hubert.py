@@ -422,9 +422,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     def predict_model_proba(self, X):
         """Probabilities over the model's own classes (``model_labels_``), one row per recording.
 
-        Parameters
-        ----------
-        %(X_audio)s
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -452,11 +450,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     def predict_proba(self, X):
         """Class probabilities per recording, columns in ``classes_`` order.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths or waveforms at ``sample_rate``. A 2-D numeric
-            array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -469,9 +463,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     def predict(self, X):
         """Predict one label per recording.
 
-        Parameters
-        ----------
-        %(X_audio)s
+        %(parameters_X_audio)s
 
         Returns
         -------
