@@ -370,6 +370,7 @@ class AudioClassifier(AudioEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Base of classifiers whose input is audio."""
 
 
+@fill_doc
 class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
     """Base of transformers of frame features (recording sets or plain 2-D arrays).
 
@@ -387,9 +388,7 @@ class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, Transforme
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-            Frame features: one ``(n_frames_i, n_features)`` array per
-            recording, or a plain 2-D array (one frame per recording).
+        %(X_frames)s
         y : None
             Ignored.
 
@@ -519,9 +518,7 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
     def predict_proba(self, X):
         """Per-recording class probabilities (the class description says how they are made).
 
-        Parameters
-        ----------
-        %(X_frames)s
+        %(parameters_X_frames)s
 
         Returns
         -------

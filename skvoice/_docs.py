@@ -82,6 +82,9 @@ as_frame : bool, default=False
     Series target instead of arrays.""",
 }
 
+# the whole ``Parameters`` section of a method whose only argument is frame features (``predict_proba``...)
+PARAGRAPHS["parameters_X_frames"] = "Parameters\n----------\n" + PARAGRAPHS["X_frames"]
+
 
 def fill_text(doc, lookup):
     """Replace every line holding only ``%(name)s`` by ``lookup(name)``, indented like the placeholder.
