@@ -98,6 +98,13 @@ _DOCS = {
 }
 # the whole ``Parameters`` section of a method whose only argument is audio (``transform``, ``predict``...)
 _DOCS["parameters_X_audio"] = "Parameters\n----------\n" + _DOCS["X_audio"]
+# the whole ``Parameters`` section of the ``fit`` of a transformer that learns nothing and checks only the type
+# and shape of the audio (``_check_audio`` without ``check_waveforms``)
+_DOCS["parameters_fit_X_unread"] = """Parameters
+----------
+X : sequence of paths or waveforms, optional
+    Validated (type and shape only; no audio is decoded).
+y : ignored"""
 
 # estimator -> {diagnostic name: value} of its most recent call (kept outside the estimator, so transform and
 # predict never change its state)

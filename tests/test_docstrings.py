@@ -107,3 +107,12 @@ def test_chunked_model_estimators_document_the_shared_parameters_once():
         block = "\n".join("    " + line if line else "" for line in PARAGRAPHS[name].splitlines())
         for cls in (HubertGender, XVectorEmbedding):
             assert block in cls.__doc__, (cls.__name__, name)
+
+
+def test_fits_that_only_check_the_audio_layout_share_their_parameters_section():
+    from skvoice._base import _DOCS
+    from skvoice.augment import AddNoise, Gain
+    from skvoice.features import MFCCExtractor
+
+    for cls in (AddNoise, Gain, MFCCExtractor):
+        assert _DOCS["parameters_fit_X_unread"] in inspect.getdoc(cls.fit), cls.__name__
