@@ -98,6 +98,13 @@ _DOCS = {
 }
 # the whole ``Parameters`` section of a method whose only argument is audio (``transform``, ``predict``...)
 _DOCS["parameters_X_audio"] = "Parameters\n----------\n" + _DOCS["X_audio"]
+# the whole ``Parameters`` section of the ``fit`` of a transformer that learns nothing and checks only the type
+# and shape of the audio (``_check_audio`` without ``check_waveforms``)
+_DOCS["parameters_fit_X_unread"] = """Parameters
+----------
+X : sequence of paths or waveforms, optional
+    Validated (type and shape only; no audio is decoded).
+y : ignored"""
 
 # estimator -> {diagnostic name: value} of its most recent call (kept outside the estimator, so transform and
 # predict never change its state)
@@ -370,6 +377,7 @@ class AudioClassifier(AudioEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Base of classifiers whose input is audio."""
 
 
+@fill_doc
 class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
     """Base of transformers of frame features (recording sets or plain 2-D arrays).
 
@@ -387,9 +395,7 @@ class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, Transforme
 
         Parameters
         ----------
-        X : recording set or array-like of shape (n_recordings, n_features)
-            Frame features: one ``(n_frames_i, n_features)`` array per
-            recording, or a plain 2-D array (one frame per recording).
+        %(X_frames)s
         y : None
             Ignored.
 
@@ -519,9 +525,7 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
     def predict_proba(self, X):
         """Per-recording class probabilities (the class description says how they are made).
 
-        Parameters
-        ----------
-        %(X_frames)s
+        %(parameters_X_frames)s
 
         Returns
         -------

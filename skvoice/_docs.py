@@ -54,6 +54,24 @@ sample_rate : int, default=16000
     "degradation_params": """sample_rate : int, default=16000
 random_state : int, RandomState or None, default=None
 n_jobs : int or None, default=None""",
+    # ---------------------------------------------------------------------------------- transformers checkpoints
+    # the parameters and attributes of skvoice._hf.ChunkedModelMixin (HubertGender, XVectorEmbedding)
+    "chunked_model_input": """sample_rate : int, default=16000
+    Sample rate of waveform input. Waveforms (and files) are resampled to
+    the model's rate (its feature extractor's ``sampling_rate``, 16 kHz
+    for the HuBERT/wav2vec 2.0/WavLM checkpoints).
+max_seconds : float or None, default=None
+    Use only the first ``max_seconds`` of each recording (faster on long
+    files). ``None`` uses everything.
+chunk_seconds : float or None, default=10.0
+    Longest piece fed to the model at once; longer recordings are split
+    into equal chunks. ``None`` feeds whole recordings (memory grows with
+    the square of the length in the attention layers).""",
+    "chunked_model_attributes_": """architecture_ : str
+    The loaded model class (e.g. ``"HubertForSpeechClassification"`` or
+    ``"WavLMForXVector"``).
+model_sample_rate_ : int
+    Rate the model consumes.""",
     # ---------------------------------------------------------------------------------- LibriSpeech loaders
     "librispeech_target": """target : {"gender", "speaker"}, default="gender"
     Which column ``target`` holds.
@@ -63,6 +81,9 @@ as_frame : bool, default=False
     With ``return_X_y``, return a DataFrame of the other columns and a
     Series target instead of arrays.""",
 }
+
+# the whole ``Parameters`` section of a method whose only argument is frame features (``predict_proba``...)
+PARAGRAPHS["parameters_X_frames"] = "Parameters\n----------\n" + PARAGRAPHS["X_frames"]
 
 
 def fill_text(doc, lookup):

@@ -225,7 +225,10 @@ class ChunkedModelMixin:
     ``max_seconds``, ``chunk_seconds``, ``batch_size`` and the torch and audio
     ones) are set by ``super().__init__(...)`` from the subclass's ``__init__``
     (which keeps its own signature and defaults) and constrained by
-    :data:`CHUNKED_MODEL_CONSTRAINTS`. Subclasses set ``_model_loader`` to
+    :data:`CHUNKED_MODEL_CONSTRAINTS`; class docstrings document them with the
+    ``%(chunked_model_input)s`` and ``%(chunked_model_attributes_)s``
+    paragraphs of :data:`skvoice._docs.PARAGRAPHS` (with ``batch_size`` and the
+    shared ones of :mod:`skvoice._base`). Subclasses set ``_model_loader`` to
     ``staticmethod(loader)``, ``loader(model, device) -> AudioModel`` being a
     module-level function (see :func:`cached_audio_model`).
     """

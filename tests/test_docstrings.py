@@ -96,3 +96,23 @@ def test_audio_estimators_fill_their_methods_docstrings():
         doc = inspect.getdoc(method)
         assert "Parameters\n----------\nX : sequence of str, os.PathLike or 1-D arrays\n" in doc and "%(" not in doc
     assert "on_error : " in Thing.__doc__
+
+
+def test_chunked_model_estimators_document_the_shared_parameters_once():
+    pytest.importorskip("transformers")
+    from skvoice.classifiers import HubertGender
+    from skvoice.features import XVectorEmbedding
+
+    for name in ("chunked_model_input", "chunked_model_attributes_"):
+        block = "\n".join("    " + line if line else "" for line in PARAGRAPHS[name].splitlines())
+        for cls in (HubertGender, XVectorEmbedding):
+            assert block in cls.__doc__, (cls.__name__, name)
+
+
+def test_fits_that_only_check_the_audio_layout_share_their_parameters_section():
+    from skvoice._base import _DOCS
+    from skvoice.augment import AddNoise, Gain
+    from skvoice.features import MFCCExtractor
+
+    for cls in (AddNoise, Gain, MFCCExtractor):
+        assert _DOCS["parameters_fit_X_unread"] in inspect.getdoc(cls.fit), cls.__name__

@@ -124,11 +124,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     def fit(self, X=None, y=None):
         """Validate the parameters (degradations learn nothing).
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, optional
-            Validated (type and shape only; no audio is decoded).
-        y : ignored
+        %(parameters_fit_X_unread)s
 
         Returns
         -------

@@ -22,9 +22,6 @@ PARAGRAPHS = {
     Seeds the cross-fitting folds.""",
     "classes_speakers": """classes_ : ndarray of shape (n_speakers,)
     Enrolled speakers.""",
-    # ---------------------------------------------------------------------------------- pretrained audio models
-    "X_audio": """X : sequence of str, os.PathLike or 1-D arrays
-    Audio file paths or waveforms at ``sample_rate``.""",
 }
 
 

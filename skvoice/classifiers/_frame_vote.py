@@ -123,9 +123,7 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
     def predict_frames(self, X):
         """Predict every frame.
 
-        Parameters
-        ----------
-        %(X_frames)s
+        %(parameters_X_frames)s
 
         Returns
         -------

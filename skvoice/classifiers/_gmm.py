@@ -243,9 +243,7 @@ class GMMSpeakerClassifier(FrameClassifier):
 
         With ``ubm=True`` the log-likelihood ratio against the UBM.
 
-        Parameters
-        ----------
-        %(X_frames)s
+        %(parameters_X_frames)s
 
         Returns
         -------
@@ -260,9 +258,7 @@ class GMMSpeakerClassifier(FrameClassifier):
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`: the log-softmax of the recording scores.
 
-        Parameters
-        ----------
-        %(X_frames)s
+        %(parameters_X_frames)s
 
         Returns
         -------

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
-import os
-
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioClassifier
-from .._hf import ChunkedModelMixin, audio_model, cached_audio_model, check_chunk_seconds
+from .._base import AudioClassifier
+from .._hf import CHUNKED_MODEL_CONSTRAINTS, ChunkedModelMixin, audio_model, cached_audio_model
 from .._hub import load_pretrained
-from .._sklearn_compat import Interval, StrOptions
+from .._sklearn_compat import StrOptions
 from ._docs import fill_doc
 
 try:
@@ -286,17 +283,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         label spelled the same, else to the ``y`` label of the same gender
         word (female/woman/f and male/man/m, case-insensitive), so
         ``female``/``male`` models work with ``"F"``/``"M"`` targets.
-    sample_rate : int, default=16000
-        Sample rate of waveform input. Waveforms (and files) are resampled to
-        the model's rate (its feature extractor's ``sampling_rate``, 16 kHz
-        for all HuBERT/wav2vec2 checkpoints).
-    max_seconds : float or None, default=None
-        Use only the first ``max_seconds`` of each recording (faster on long
-        files). ``None`` uses everything.
-    chunk_seconds : float or None, default=10.0
-        Longest piece fed to the model at once; longer recordings are split
-        into equal chunks. ``None`` feeds whole recordings (memory grows with
-        the square of the length in the attention layers).
+    %(chunked_model_input)s
     aggregate : {"mean", "geometric"}, default="mean"
         How chunk probabilities combine into the recording's: length-weighted
         arithmetic mean, or length-weighted geometric mean (renormalised).
@@ -320,10 +307,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         ``{model label: user label}`` actually used.
     model_labels_ : ndarray of str
         The model's class names in output order (``id2label``).
-    architecture_ : str
-        The loaded model class (e.g. ``"HubertForSpeechClassification"``).
-    model_sample_rate_ : int
-        Rate the model consumes.
+    %(chunked_model_attributes_)s
     normalize_ : bool
         Whether waveforms are zero-mean/unit-variance normalised.
     %(failures_)s
@@ -374,40 +358,21 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     """
 
     _parameter_constraints = {
-        "model": [str, os.PathLike],
+        **CHUNKED_MODEL_CONSTRAINTS,
         "label_map": [dict, None],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
-        "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "chunk_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "aggregate": [StrOptions({"mean", "geometric"})],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        **TORCH_CONSTRAINTS,
-        **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "a row of NaN in ``predict_proba`` and ``None`` from ``predict``"
-    _block_size = 64  # recordings decoded (and held in memory) per step
+    _model_loader = staticmethod(load_speech_classifier)
 
     def __init__(self, model=DEFAULT_MODEL, *, label_map=None, sample_rate=16000, max_seconds=None,
                  chunk_seconds=10.0, aggregate="mean", batch_size=8, device="auto", n_threads=None, on_error="raise",
                  n_jobs=None, verbose=0):
-        self.model = model
+        super().__init__(model, sample_rate=sample_rate, max_seconds=max_seconds, chunk_seconds=chunk_seconds,
+                         batch_size=batch_size, device=device, n_threads=n_threads, on_error=on_error,
+                         n_jobs=n_jobs, verbose=verbose)
         self.label_map = label_map
-        self.sample_rate = sample_rate
-        self.max_seconds = max_seconds
-        self.chunk_seconds = chunk_seconds
         self.aggregate = aggregate
-        self.batch_size = batch_size
-        self.device = device
-        self.n_threads = n_threads
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-
-    # ------------------------------------------------------------------ model handling
-    def _get_model(self):
-        # from the module's small cache, never stored on the estimator: predicting changes no state and
-        # pickles never hold the network
-        return cached_speech_classifier(self.model, self._torch_device())
 
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X, y):
@@ -435,8 +400,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
             raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {len(items)} "
                              f"recordings, y has {len(y)} labels.")
         check_classification_targets(y)
-        loaded = self._get_model()
-        check_chunk_seconds(self.chunk_seconds, loaded)
+        loaded = self._fit_model()
         y_labels = np.unique(y)
         mapping = map_model_labels(loaded.labels, y_labels, self.label_map)
         targets = list(dict.fromkeys(mapping.values()))
@@ -444,8 +408,6 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
                                                                        if y_labels.dtype == object else None)]))
         self.label_map_ = mapping
         self.model_labels_ = np.asarray(loaded.labels, dtype=object)
-        self.architecture_ = loaded.architecture
-        self.model_sample_rate_ = loaded.sampling_rate
         self.normalize_ = loaded.do_normalize
         self._set_failures([])  # fit decodes no audio; predictions report theirs
         return self
@@ -460,9 +422,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     def predict_model_proba(self, X):
         """Probabilities over the model's own classes (``model_labels_``), one row per recording.
 
-        Parameters
-        ----------
-        %(X_audio)s
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -490,11 +450,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     def predict_proba(self, X):
         """Class probabilities per recording, columns in ``classes_`` order.
 
-        Parameters
-        ----------
-        X : sequence of str, os.PathLike or 1-D arrays
-            Audio file paths or waveforms at ``sample_rate``. A 2-D numeric
-            array is read as one waveform per row.
+        %(parameters_X_audio)s
 
         Returns
         -------
@@ -507,9 +463,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
     def predict(self, X):
         """Predict one label per recording.
 
-        Parameters
-        ----------
-        %(X_audio)s
+        %(parameters_X_audio)s
 
         Returns
         -------

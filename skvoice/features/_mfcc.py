@@ -125,11 +125,7 @@ class MFCCExtractor(AudioTransformer):
     def fit(self, X=None, y=None):
         """Validate the parameters (MFCC extraction learns nothing).
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, optional
-            Validated (shape and type only; no audio is decoded).
-        y : ignored
+        %(parameters_fit_X_unread)s
 
         Returns
         -------

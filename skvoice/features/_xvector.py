@@ -64,13 +64,7 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
         Hugging Face id or local folder of a ``*ForXVector`` checkpoint.
         Without network it must be a folder or already in the local cache
         (:class:`~skvoice.ModelNotAvailableError` says what to do otherwise).
-    sample_rate : int, default=16000
-        Rate of waveform input (files are decoded at the model's rate).
-    max_seconds : float or None, default=None
-        Use only the first ``max_seconds`` of each recording.
-    chunk_seconds : float or None, default=10.0
-        Longest piece fed to the model at once. ``None`` feeds whole
-        recordings (attention memory grows with the square of the length).
+    %(chunked_model_input)s
     batch_size : int, default=8
         Chunks per forward pass.
     %(device)s
@@ -84,10 +78,7 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
     ----------
     n_features_out_ : int
         Embedding size (the checkpoint's ``xvector_output_dim``).
-    architecture_ : str
-        The loaded model class.
-    model_sample_rate_ : int
-        Rate the model consumes.
+    %(chunked_model_attributes_)s
     %(failures_)s
 
     See Also

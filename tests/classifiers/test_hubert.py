@@ -170,6 +170,20 @@ def test_normalisation_follows_preprocessor_config(waves, tmp_path):
     assert np.abs(no_norm.predict_proba(shifted) - no_norm.predict_proba(waves)).max() > 1e-3
 
 
+def test_shares_the_chunked_model_machinery(waves):
+    """HubertGender's parameters, model cache and fit-time checks are ChunkedModelMixin's (as XVectorEmbedding's)."""
+    from skvoice._hf import CHUNKED_MODEL_CONSTRAINTS, ChunkedModelMixin
+    from skvoice.classifiers._hubert import cached_speech_classifier
+
+    clf = HubertGender(MODELS["hubert_speech"], chunk_seconds=0.5).fit(waves, Y)
+    assert isinstance(clf, ChunkedModelMixin)
+    assert set(CHUNKED_MODEL_CONSTRAINTS) | {"label_map", "aggregate"} == set(clf.get_params())
+    assert clf._get_model() is cached_speech_classifier(MODELS["hubert_speech"])  # one cache entry for both
+    assert (clf.architecture_, clf.model_sample_rate_) == ("HubertForSpeechClassification", 16000)
+    with pytest.raises(ValueError, match="chunk_seconds=0.001"):
+        HubertGender(MODELS["hubert_speech"], chunk_seconds=0.001).fit(waves, Y)
+
+
 def test_old_style_checkpoint_with_weight_norm_keys_loads(tmp_path, waves):
     """The real checkpoint is a pytorch_model.bin with weight_g/weight_v names: every key must load."""
     src = make_tiny_model(tmp_path / "src", "hubert_speech")
