@@ -29,9 +29,9 @@ def _estimator_has(attr):
 
 def _delegate(name, note=" on the input unchanged."):
     """``AugmentedTrainer.<name>``: ``estimator_.<name>(X)``, present only when the estimator has it."""
-    def method(self, X, **params):
+    def method(self, X, *args, **params):
         check_is_fitted(self)
-        return getattr(self.estimator_, name)(X, **params)
+        return getattr(self.estimator_, name)(X, *args, **params)
 
     method.__name__ = name
     method.__qualname__ = f"AugmentedTrainer.{name}"
@@ -250,6 +250,8 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
     predict_log_proba = _delegate("predict_log_proba")
     decision_function = _delegate("decision_function")
     transform = _delegate("transform")
+    speaker_scores = _delegate("speaker_scores")
+    verify = _delegate("verify")
 
     @available_if(_estimator_has("score"))
     def score(self, X, y=None, **params):

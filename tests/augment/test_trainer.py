@@ -192,3 +192,15 @@ def test_no_groups_for_an_estimator_without_them(voices):
     model = AugmentedTrainer(make_pipeline(MFCCExtractor(), StatsPooling(), LogisticRegression()), Gain(-6.0))
     model.fit(X, y)  # Pipeline.fit has no ``groups``: nothing is added to its parameters
     assert model.n_fit_recordings_ == 2 * len(X)
+
+
+def test_speaker_scores_and_verify_are_delegated(voices):
+    from skvoice.classifiers import ScoreFusion, SpeakerVerifier
+
+    X, y = list(voices.waveforms), voices.speaker
+    fusion = ScoreFusion([("v", make_pipeline(MFCCExtractor(), StatsPooling(), SpeakerVerifier(random_state=0)))],
+                         cv=2, random_state=0)
+    model = AugmentedTrainer(fusion, Gain(-6.0), n_copies=1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(model.speaker_scores(X[:4]), model.estimator_.speaker_scores(X[:4]))
+    np.testing.assert_array_equal(model.verify(X[:4], y[:4]), model.estimator_.verify(X[:4], y[:4]))
+    assert not hasattr(AugmentedTrainer(Probe(), Gain(-6.0)), "verify")
