@@ -11,21 +11,22 @@ predicting on the input unchanged.
 
 from ._codec import available_codecs, codec_roundtrip
 from ._conditions import Degrade, RandomChoice, make_condition
+from ._filters import band_limit
 from ._levels import active_mask, clip, gain, pad_silence, set_level, signal_level
 from ._noise import add_noise, babble_noise, colored_noise, measure_snr
 from ._reverb import estimate_rt60, reverberate, simulate_rir
 from ._telephone import g711_decode, g711_encode, telephone
 from ._trainer import AugmentedTrainer
-from ._transformers import AddNoise, Clip, Codec, Gain, PadSilence, Reverb, SetLevel, Telephone
+from ._transformers import AddNoise, BandLimit, Clip, Codec, Gain, PadSilence, Reverb, SetLevel, Telephone
 
 __all__ = [
     # transformers
-    "AddNoise", "Telephone", "Codec", "Reverb", "Gain", "SetLevel", "Clip", "PadSilence", "Degrade", "RandomChoice",
-    "make_condition",
+    "AddNoise", "Telephone", "BandLimit", "Codec", "Reverb", "Gain", "SetLevel", "Clip", "PadSilence", "Degrade",
+    "RandomChoice", "make_condition",
     # fit-time augmentation
     "AugmentedTrainer",
     # functions
     "add_noise", "colored_noise", "babble_noise", "measure_snr", "active_mask", "signal_level", "set_level", "gain",
-    "clip", "pad_silence", "telephone", "g711_encode", "g711_decode", "codec_roundtrip", "available_codecs",
-    "simulate_rir", "reverberate", "estimate_rt60",
+    "clip", "pad_silence", "telephone", "band_limit", "g711_encode", "g711_decode", "codec_roundtrip",
+    "available_codecs", "simulate_rir", "reverberate", "estimate_rt60",
 ]

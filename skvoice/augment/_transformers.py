@@ -9,13 +9,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseDegradation
 from ._codec import CODECS, codec_roundtrip
+from ._filters import band_limit, check_band
 from ._levels import clip, gain, pad_silence, set_level
 from ._noise import NOISE_KINDS, add_noise, prepare_sources
 from ._random import check_range, draw
 from ._reverb import RIR_METHODS, reverberate, simulate_rir
 from ._telephone import TELEPHONE_BAND, telephone
 
-__all__ = ["AddNoise", "Telephone", "Codec", "Reverb", "Gain", "SetLevel", "Clip", "PadSilence"]
+__all__ = ["AddNoise", "Telephone", "BandLimit", "Codec", "Reverb", "Gain", "SetLevel", "Clip", "PadSilence"]
 
 _RANGE = [numbers.Real, tuple, list]  # a number, or a (low, high) range drawn uniformly per recording
 _COMMON = {**BaseDegradation._parameter_constraints, "random_state": ["random_state"]}
@@ -148,6 +149,84 @@ class Telephone(BaseDegradation):
 
     def _apply(self, y, rng, context):
         return telephone(y, self.sample_rate, law=self.law, band=tuple(self.band))
+
+
+class BandLimit(BaseDegradation):
+    """Limit the bandwidth of each recording: a Butterworth band-pass with edges drawn per recording.
+
+    Models devices and channels of limited bandwidth (small microphones and
+    loudspeakers, headsets, wide-band codecs' input filters): a zero-phase
+    Butterworth band-pass, or a low-pass when ``low`` is 0 or None, see
+    :func:`band_limit`. The output has the input's length and sample rate; its
+    level is not put back. The narrow-band telephone chain (8 kHz sampling,
+    G.711 companding) is :class:`Telephone`.
+
+    Parameters
+    ----------
+    low : float, (float, float) or None, default=(100.0, 500.0)
+        Lower band edge in Hz, or a range drawn uniformly per recording;
+        0 or None: low-pass only (a range may include 0).
+    high : float or (float, float), default=(2800.0, 5500.0)
+        Upper band edge in Hz, or a range drawn uniformly per recording;
+        below the Nyquist frequency ``sample_rate / 2`` and above ``low``
+        (every value of the ``high`` range above every value of ``low``).
+    order : int, default=6
+        Butterworth order of each pass (the filter runs forwards and
+        backwards, so the attenuation in dB is doubled).
+    %(degradation_params)s
+
+    See Also
+    --------
+    band_limit : the function behind this transformer.
+    Telephone : the narrow-band telephone channel.
+
+    Notes
+    -----
+    Each recording's band edges come from a hash of ``random_state`` and the
+    recording (its path or samples): with an int, a recording is filtered the
+    same way in every call, whatever else is in the batch.
+
+    Examples
+    --------
+    >>> from skvoice.augment import BandLimit
+    >>> from skvoice.datasets import make_voices
+    >>> voices = make_voices(n_speakers=1, n_utterances=2, duration=1.0, random_state=0)
+    >>> narrow = BandLimit(low=(100, 400), high=(3000, 4000), random_state=0).fit_transform(voices.waveforms)
+    >>> len(narrow), narrow[0].shape, narrow[0].dtype
+    (2, (16000,), dtype('float32'))
+    """
+
+    _parameter_constraints = {
+        **_COMMON,
+        "low": [numbers.Real, tuple, list, None],
+        "high": _RANGE,
+        "order": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+    _ranges = {"high": (0.0, np.inf)}
+
+    def __init__(self, low=(100.0, 500.0), high=(2800.0, 5500.0), *, order=6, sample_rate=16000,
+                 random_state=None, n_jobs=None):
+        self.low = low
+        self.high = high
+        self.order = order
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        low_lo, low_hi = (0.0, 0.0) if self.low is None else check_range(self.low, "low", low=0.0)
+        high_lo, high_hi = check_range(self.high, "high", low=0.0)
+        if not low_hi < high_lo:
+            raise ValueError(f"low must be below high for every draw (the largest low below the smallest high), "
+                             f"got low={self.low!r} and high={self.high!r}.")
+        if not high_hi < self.sample_rate / 2.0:
+            raise ValueError(f"high must be below the Nyquist frequency sample_rate / 2 = {self.sample_rate / 2:g} "
+                             f"Hz, got high={self.high!r} with sample_rate={self.sample_rate}.")
+        check_band(self.sample_rate, low_hi, high_lo)
+
+    def _apply(self, y, rng, context):
+        low = 0.0 if self.low is None else draw(self.low, rng)
+        return band_limit(y, self.sample_rate, low, draw(self.high, rng), order=self.order)
 
 
 class Codec(BaseDegradation):

@@ -6,6 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skvoice.augment import (
     AddNoise,
     AugmentedTrainer,
+    BandLimit,
     Clip,
     Codec,
     Degrade,
@@ -34,6 +35,8 @@ ESTIMATORS = [
     AddNoise("pink", snr_db=(10, 30), reference="whole", random_state=0),
     Telephone(),
     Telephone(law="a"),
+    BandLimit(random_state=0),
+    BandLimit(low=None, high=(3000, 4000), order=4, random_state=0),
     Codec("mp3", bitrate=32),
     Codec("opus", bitrate=(12, 24), random_state=0),
     Reverb(0.3, method="statistical", random_state=0),
