@@ -1,7 +1,8 @@
 """Feature transformers: audio -> recording sets -> fixed vectors.
 
 Names are loaded on first access (``lazy_loader``), so ``import skvoice.features`` needs only the core
-dependencies; the extractors that need optional extras (torch, transformers, resemblyzer) import them when used.
+dependencies; the estimators that need optional extras (torch, transformers, resemblyzer, noisereduce) import
+them when used.
 """
 
 import lazy_loader as _lazy
@@ -15,4 +16,5 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "_embedding": ["SpeakerEmbedding"],
     "_xvector": ["XVectorEmbedding"],
     "_vad": ["VoiceActivityDetector", "speech_mask", "apply_speech_mask"],
+    "_denoise": ["Denoise"],
 })
