@@ -95,6 +95,13 @@ def _embedding(**kw):
     return SpeakerEmbedding(output="windows", **kw)
 
 
+def _denoise(**kw):
+    pytest.importorskip("noisereduce")
+    from skvoice.features import Denoise
+
+    return Denoise(**kw)
+
+
 _TINY = {}
 
 
@@ -116,7 +123,7 @@ def _wav2vec(**kw):
     return Wav2VecChunker(_TINY["w2v"], output="mean", **kw)
 
 
-CONSUMERS = {"MFCCExtractor": _mfcc, "SpeakerEmbedding": _embedding, "Wav2VecChunker": _wav2vec}
+CONSUMERS = {"MFCCExtractor": _mfcc, "SpeakerEmbedding": _embedding, "Wav2VecChunker": _wav2vec, "Denoise": _denoise}
 
 
 def _run(make, items, **kw):

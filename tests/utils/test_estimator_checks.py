@@ -102,6 +102,16 @@ def _torch_estimators():
     return estimators
 
 
+def _denoise_estimators():
+    try:
+        import noisereduce  # noqa: F401
+    except ImportError:
+        return []
+    from skvoice.features import Denoise
+
+    return [Denoise(), Denoise(stationary=False, n_fft=256)]
+
+
 def _keras_estimators():
     try:
         import scikeras  # noqa: F401
@@ -129,6 +139,7 @@ ESTIMATORS = [
     MFCCExtractor(),
     MFCCExtractor(deltas=True, pitch=True),
     VoiceActivityDetector(method="energy"),
+    *_denoise_estimators(),
     *_torch_estimators(),
     *_keras_estimators(),
 ]
