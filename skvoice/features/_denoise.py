@@ -107,7 +107,7 @@ class Denoise(AudioTransformer):
     speech's own, and it distorts speech a little even when there is no noise
     to remove, so use it on noisy data only (and train on denoised recordings
     if the test recordings are denoised). On synthetic voices with white noise
-    at 5 dB SNR it improves the SNR by about 4 dB.
+    at 5 dB SNR it improves the SNR by about 4-5 dB.
 
     noisereduce's own parallelism is turned off: recordings are processed in
     parallel with ``n_jobs`` instead.
