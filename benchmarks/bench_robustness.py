@@ -23,7 +23,10 @@ Pipelines
   ``MFCCExtractor(deltas=True, pitch=True) -> CMVN -> FrameVoteClassifier(HGB, voting="soft",
   max_frames=300)``;
 - speaker ID: ``MFCCExtractor(deltas=True) -> CMVN -> GMMSpeakerClassifier(ubm=True)``
-  (GMM-UBM, MAP adaptation) and ``SpeakerEmbedding() -> LogisticRegression``.
+  (GMM-UBM, MAP adaptation) and ``SpeakerEmbedding() -> LogisticRegression``;
+- the recommended recipes, ``skvoice.recipes.gender_pipeline()`` and ``speaker_id_pipeline()``
+  (training ``"recipe"``): fitted once on the clean training recordings (their multi-condition
+  training is inside them) and asked to predict from the degraded audio itself.
 
 Each pipeline is trained twice: on the clean recordings, and inside
 ``AugmentedTrainer(pipeline, TRAIN_AUGMENTER, n_copies)`` (clean + degraded copies). The
@@ -144,16 +147,18 @@ def degrade(name, X, babble):
     return make_condition(name, sources=babble, random_state=0).fit_transform(X)
 
 
-def evaluate(models, X_test, y_test, conditions, babble, log, label, check_condition=None):
+def evaluate(models, X_test, y_test, conditions, babble, log, label, check_condition=None, recipes=None):
     """Accuracy of every fitted model on every degraded copy of ``X_test``.
 
     ``models``: {(pipeline_name, training): fitted pipeline}. Features of each degraded set are
-    computed once per distinct first step and fed to ``pipeline[1:]``.
+    computed once per distinct first step and fed to ``pipeline[1:]``. ``recipes``: {(name, training):
+    fitted model} that predict from the degraded audio itself (the recommended recipes).
     """
+    recipes = recipes or {}
     extractors = {}
     for (_, _), pipe in models.items():
         extractors.setdefault(_extractor_key(pipe), pipe.steps[0][1])
-    acc = {key: {} for key in models}
+    acc = {key: {} for key in [*models, *recipes]}
     check = None
     for cond in conditions:
         t0 = time.perf_counter()
@@ -167,13 +172,17 @@ def evaluate(models, X_test, y_test, conditions, babble, log, label, check_condi
         for key, pipe in models.items():
             pred = pipe[1:].predict(feats[_extractor_key(pipe)])
             acc[key][cond] = float(np.mean(pred == np.asarray(y_test)))
+        t0 = time.perf_counter()
+        for key, model in recipes.items():
+            acc[key][cond] = float(np.mean(model.predict(Xd) == np.asarray(y_test)))
+        t_feat += time.perf_counter() - t0
         if cond == check_condition:  # the shortcut must equal the public path on audio
             key = next(iter(models))
             full = models[key].predict(Xd)
             cached = models[key][1:].predict(feats[_extractor_key(models[key])])
             check = bool(np.array_equal(full, cached))
         log(f"[{label}] {cond:<13} degrade {t_degrade:5.1f}s  features {t_feat:5.1f}s  " + "  ".join(
-            f"{k[0]}/{k[1]}={acc[k][cond]:.3f}" for k in models))
+            f"{k[0]}/{k[1]}={acc[k][cond]:.3f}" for k in acc))
     return acc, check
 
 
@@ -193,6 +202,15 @@ def fit_models(pipelines, X, y, n_copies, log, label):
         times[f"{name}/augmented"] = round(time.perf_counter() - t0, 1)
         log(f"[{label}] fitted {name}: clean {times[f'{name}/clean']}s, augmented {times[f'{name}/augmented']}s")
     return models, times
+
+
+def fit_recipe(name, make, X, y, log, label):
+    """A recommended recipe (already multi-condition inside), trained on the clean recordings given."""
+    t0 = time.perf_counter()
+    model = make(random_state=0).fit(X, y)
+    seconds = round(time.perf_counter() - t0, 1)
+    log(f"[{label}] fitted recipe {name}: {seconds}s")
+    return {(name, "recipe"): model}, {f"{name}/recipe": seconds}
 
 
 def _merge_folds(per_fold, n_test):
@@ -244,17 +262,24 @@ def run(quick=False, log=print):
     gender, speaker, durations, root = data
 
     # ---- gender on unseen speakers
+    from skvoice.recipes import gender_pipeline, speaker_id_pipeline
+
     g_models, g_fit = fit_models(gender_pipelines(), gender["X_train"], gender["y_train"], 1, log, "gender")
+    g_recipe, t = fit_recipe("gender_pipeline", gender_pipeline, gender["X_train"], gender["y_train"], log, "gender")
+    g_fit.update(t)
     g_acc, g_check = evaluate(g_models, gender["X_test"], gender["y_test"], conditions, gender["babble"], log,
-                              "gender", check_condition=None)
+                              "gender", check_condition=None, recipes=g_recipe)
 
     # ---- 10-speaker identification, held-out utterances, two folds
     per_fold, n_test, s_fit, s_check = [], [], {}, None
     for k, (tr, te) in enumerate(speaker["folds"]):
         models, times = fit_models(speaker_pipelines(), speaker["X"][tr], speaker["y"][tr], 2, log, f"speaker{k}")
+        recipe, t = fit_recipe("speaker_id_pipeline", speaker_id_pipeline, speaker["X"][tr], speaker["y"][tr], log,
+                               f"speaker{k}")
+        times.update(t)
         s_fit.update({f"fold{k}/{n}": t for n, t in times.items()})
         acc, chk = evaluate(models, speaker["X"][te], speaker["y"][te], conditions, speaker["babble"], log,
-                            f"speaker{k}", check_condition="white_10dB" if k == 0 else None)
+                            f"speaker{k}", check_condition="white_10dB" if k == 0 else None, recipes=recipe)
         s_check = chk if chk is not None else s_check
         per_fold.append(acc)
         n_test.append(len(te))
@@ -263,7 +288,7 @@ def run(quick=False, log=print):
     checks = [C.check("cached-feature predictions == model.predict(audio) (speaker, white_10dB)",
                       float(bool(s_check)), ">=", 1.0)]
     for task, acc in (("gender", g_acc), ("speaker", s_acc)):
-        for pipe in {p for p, _ in acc}:
+        for pipe in {p for p, training in acc if training != "recipe"}:
             degraded = [c for c in conditions if c != "clean"]
             aug = float(np.mean([acc[(pipe, "augmented")][c] for c in degraded]))
             cln = float(np.mean([acc[(pipe, "clean")][c] for c in degraded]))

@@ -32,3 +32,18 @@ def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_
     np.testing.assert_array_equal(model.predict(data.filenames[test]), classes[scores.argmax(axis=1)])
     y_trial, s_trial = trial_scores(scores, data.speaker[test], classes)
     assert equal_error_rate(y_trial, s_trial) <= 0.05
+    # trained on clean speech, it holds up on degraded test utterances (babble from other readers)
+    from skvoice.augment import make_condition
+
+    babble = list(load_librispeech(librispeech_root, "train-clean-100").filenames[:12])
+    for condition in ("telephone", "white_10dB"):
+        degraded = make_condition(condition, sources=babble, random_state=0).fit_transform(data.filenames[test])
+        assert np.mean(model.predict(degraded) == data.speaker[test]) >= 0.9, condition
+
+
+def test_speaker_recipe_structure():
+    model = speaker_id_pipeline(random_state=0)
+    assert [name for name, _ in model.estimator.estimators] == ["ge2e", "plda", "gmm"]
+    assert model.n_copies == 4 and model.estimator.normalization == "asnorm"
+    assert len(model.augmenter.steps) == len(training_augmenter().steps) + 1  # + the random band limit
+    assert repr(model.augmenter) == repr(training_augmenter(0, band_limit=True))

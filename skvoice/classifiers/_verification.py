@@ -613,6 +613,61 @@ def _class_scores(estimator, X):
 
 
 @fill_doc
+def _stateless_steps(estimator, fit_params):
+    """How many leading steps of a Pipeline learn nothing (transformers with the ``requires_fit`` tag off).
+
+    Those steps give the same output whatever they were fitted on, so systems whose leading steps are equal can
+    share one computation of them. Pipelines that receive fit parameters for those steps are not split.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils import get_tags
+
+    if not isinstance(estimator, Pipeline):
+        return 0
+    k = 0
+    for name, step in estimator.steps[:-1]:
+        if step is None or isinstance(step, str) or not hasattr(step, "transform"):
+            break
+        try:
+            if get_tags(step).requires_fit:
+                break
+        except Exception:  # noqa: BLE001 - an estimator without usable tags is not shared
+            break
+        if any(key.startswith(f"{name}__") for key in fit_params):
+            break
+        k += 1
+    return k
+
+
+def _split_pipeline(estimator, k):
+    """``(prefix, rest)`` of a Pipeline cut after ``k`` steps (the steps themselves, not copies)."""
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline(estimator.steps[:k]), Pipeline(estimator.steps[k:])
+
+
+class _SharedFeatures:
+    """The outputs of the stateless leading steps of the fused systems, computed once per input per key."""
+
+    def __init__(self, estimators, shared_steps):
+        import joblib
+
+        self.keys = []
+        for est, k in zip(estimators, shared_steps):
+            self.keys.append(joblib.hash([step for _, step in est.steps[:k]]) if k else None)
+        self.estimators, self.shared_steps, self._cache = estimators, shared_steps, {}
+
+    def system_input(self, j, X):
+        """``(input, estimator)`` for system ``j``: the shared features and the rest of its pipeline."""
+        k = self.shared_steps[j]
+        if not k:
+            return X, self.estimators[j]
+        prefix, rest = _split_pipeline(self.estimators[j], k)
+        if self.keys[j] not in self._cache:
+            self._cache[self.keys[j]] = prefix.transform(X)
+        return self._cache[self.keys[j]], rest
+
+
 class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Score-level fusion of speaker recognition systems: a weighted sum learned on cross-fitted trials.
 
@@ -640,6 +695,11 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
     :class:`SpeakerVerifier`, and through
     :class:`~skvoice.features.MFCCExtractor` into
     :class:`GMMSpeakerClassifier`).
+    Leading pipeline steps that learn nothing (feature extractors such as
+    :class:`~skvoice.features.SpeakerEmbedding`, whose ``requires_fit`` tag
+    is off) and are equal in several systems run once per ``fit`` (not once
+    per system and fold) and once per prediction call, and their output is
+    shared, so fusing two back ends of one embedding costs one embedding pass.
 
     Parameters
     ----------
@@ -671,6 +731,9 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         Fusion weight of each system's scores.
     offset_ : float
         Fusion offset.
+    shared_steps_ : list of int
+        For each system, how many of its leading pipeline steps were
+        computed once and shared (0: none).
     n_features_in_ : int
         Number of features (when the systems take 2-D input).
 
@@ -780,19 +843,23 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             if len(np.unique(np.column_stack([g_idx, y_idx]), axis=0)) != g_idx.max() + 1:
                 raise ValueError("every group must hold recordings of one speaker only.")
         folds = speaker_folds(y_idx, self.cv, self.random_state, groups=groups)
+        systems = [clone(est) for _, est in self.estimators]
+        self.shared_steps_ = [_stateless_steps(est, fit_params) for est in systems]
+        shared = _SharedFeatures(systems, self.shared_steps_)
+        inputs = [shared.system_input(j, X) for j in range(len(systems))]  # each shared prefix runs once
         columns, is_target = [[] for _ in names], []
         for f in range(self.cv):
             train, test = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
             if len(test) == 0 or len(np.unique(y_idx[train])) < 2:
                 continue
             fold_scores, fold_classes = [], None
-            for _, est in self.estimators:
-                fitted = clone(est).fit(_take(X, train), y[train], **fit_params)
+            for Xj, est in inputs:
+                fitted = clone(est).fit(_take(Xj, train), y[train], **fit_params)
                 fold_classes = np.asarray(fitted.classes_)
                 if not np.array_equal(fold_classes, np.unique(y[train])):
                     raise ValueError("a fused estimator's classes_ differ from the speakers it was fitted on.")
-                enrol_stats = self._enrol_stats(fitted, _take(X, train), y[train], fold_classes)
-                fold_scores.append(self._normalise(_class_scores(fitted, _take(X, test)), enrol_stats))
+                enrol_stats = self._enrol_stats(fitted, _take(Xj, train), y[train], fold_classes)
+                fold_scores.append(self._normalise(_class_scores(fitted, _take(Xj, test)), enrol_stats))
             target = fold_classes[None, :] == y[test][:, None]
             for j, s in enumerate(fold_scores):
                 columns[j].append(s.ravel())
@@ -810,9 +877,16 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         self.weights_ = lr.coef_[0] / self.scale_
         self.offset_ = float(lr.intercept_[0])
         self.n_trials_ = (int(is_target.sum()), int((~is_target).sum()))
-        self.estimators_ = [clone(est).fit(X, y, **fit_params) for _, est in self.estimators]
+        self.estimators_, self.enrol_stats_ = [], []
+        for system, (Xj, est), k in zip(systems, inputs, self.shared_steps_):
+            fitted = clone(est).fit(Xj, y, **fit_params)
+            self.enrol_stats_.append(self._enrol_stats(fitted, Xj, y, self.classes_))
+            if k:  # the whole pipeline again: its stateless leading steps (unfitted; they learn nothing) + the rest
+                from sklearn.pipeline import Pipeline
+
+                fitted = Pipeline(system.steps[:k] + fitted.steps, memory=system.memory, verbose=system.verbose)
+            self.estimators_.append(fitted)
         self.named_estimators_ = dict(zip(names, self.estimators_))
-        self.enrol_stats_ = [self._enrol_stats(est, X, y, self.classes_) for est in self.estimators_]
         return self
 
     def _enrol_stats(self, fitted, X, y, classes):
@@ -851,8 +925,10 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         if hasattr(self, "n_features_in_"):
             X = validate_data(self, X, reset=False, dtype=None)
         fused = self.offset_
-        for w, est, stats in zip(self.weights_, self.estimators_, self.enrol_stats_):
-            fused = fused + w * self._normalise(_class_scores(est, X), stats)
+        shared = _SharedFeatures(self.estimators_, getattr(self, "shared_steps_", [0] * len(self.estimators_)))
+        for j, (w, stats) in enumerate(zip(self.weights_, self.enrol_stats_)):
+            Xj, est = shared.system_input(j, X)
+            fused = fused + w * self._normalise(_class_scores(est, Xj), stats)
         return fused
 
     def __sklearn_tags__(self):

@@ -323,3 +323,58 @@ def test_fusion_groups_keep_copies_out_of_their_own_scoring():
         ScoreFusion(systems, cv=2).fit(Xd, yd, groups=np.zeros(len(yd)))
     with pytest.raises(ValueError, match="groups has 3 entries"):
         ScoreFusion(systems, cv=2).fit(Xd, yd, groups=[0, 1, 2])
+
+
+class _CountingScaler:
+    """A stateless transformer (``requires_fit`` off) that counts the recordings it transforms."""
+
+    calls = []
+
+    def __init__(self, factor=1.0):
+        self.factor = factor
+
+    def get_params(self, deep=True):
+        return {"factor": self.factor}
+
+    def set_params(self, **params):
+        self.factor = params.get("factor", self.factor)
+        return self
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        _CountingScaler.calls.append(len(X))
+        return np.asarray(X) * self.factor
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False), requires_fit=False,
+                    transformer_tags=TransformerTags())
+
+
+def test_fusion_shares_stateless_leading_steps():
+    X, y = blobs(seed=0, n_spk=6, n_rec=6, dim=8, noise=1.0)
+
+    def systems(factor_b):
+        return [("cos", make_pipeline(_CountingScaler(2.0), SpeakerVerifier(random_state=0))),
+                ("plda", make_pipeline(_CountingScaler(factor_b), SpeakerVerifier(scoring="plda", random_state=0)))]
+
+    _CountingScaler.calls.clear()
+    shared = ScoreFusion(systems(2.0), cv=3, random_state=0).fit(X, y)
+    assert shared.shared_steps_ == [1, 1]
+    assert _CountingScaler.calls == [len(X)]  # one pass for both systems, all folds and the final fit
+    _CountingScaler.calls.clear()
+    scores = shared.speaker_scores(X[:5])
+    assert _CountingScaler.calls == [5]
+    # the same numbers as systems that cannot share (different parameters, same transform up to scale 1)
+    _CountingScaler.calls.clear()
+    separate = ScoreFusion(systems(2.0 + 1e-12), cv=3, random_state=0).fit(X, y)
+    assert len(_CountingScaler.calls) == 2
+    np.testing.assert_allclose(separate.weights_, shared.weights_, rtol=1e-6)
+    np.testing.assert_allclose(separate.speaker_scores(X[:5]), scores, rtol=1e-6)
+    # the fitted systems are whole pipelines that take the raw input
+    cos = shared.named_estimators_["cos"]
+    assert [n for n, _ in cos.steps] == ["_countingscaler", "speakerverifier"]
+    np.testing.assert_array_equal(cos.predict(X[:5]), cos[-1].predict(X[:5] * 2.0))
