@@ -53,6 +53,9 @@ _FORMAT_VERSION = 1
 _SUFFIXES = {".skops": "skops", ".joblib": "joblib", ".pkl": "joblib", ".pickle": "joblib"}
 #: skvoice subpackages whose public estimators are trusted in .skops files
 _TRUSTED_SUBPACKAGES = ("features", "classifiers", "augment", "analysis", "metrics", "datasets")
+#: skvoice's own helpers that hold the fitted state of public estimators (plain numpy data, no code), trusted
+#: with them: SpeakerVerifier's scoring back end and trial scorer
+_TRUSTED_INTERNAL = ("skvoice.classifiers._plda.EmbeddingBackend", "skvoice.classifiers._verification._TrialScorer")
 #: (class path, parameter): estimators that unpickle a checkpoint *file* named by this parameter when they
 #: run; trusted by default only when the parameter is not a file path
 _CODE_LOADING_PARAMS = (("skvoice.features._wav2vec.Wav2VecChunker", "model"),)
@@ -353,7 +356,7 @@ def _load_skops(path, trusted):
         check_pickle_version(metadata.get("skvoice_version"), "model file")
     user = _trusted_names(trusted)
     found = sio.get_untrusted_types(file=path)
-    refused = [t for t in found if t not in user and not _is_public_skvoice_estimator(t)]
+    refused = [t for t in found if t not in user and t not in _TRUSTED_INTERNAL and not _is_public_skvoice_estimator(t)]
     if refused:
         listed = "\n".join(f"  - {t}" for t in refused)
         raise UntrustedModelError(

@@ -407,9 +407,11 @@ def _pipelines():
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from skvoice.classifiers import FrameVoteClassifier, GMMSpeakerClassifier
+    from skvoice.augment import AugmentedTrainer, BandLimit
+    from skvoice.classifiers import FrameVoteClassifier, GMMSpeakerClassifier, ScoreFusion, SpeakerVerifier
     from skvoice.features import (
         CMVN,
+        Denoise,
         MFCCExtractor,
         OutlierFilter,
         SpeakerEmbedding,
@@ -428,6 +430,12 @@ def _pipelines():
         "mfcc-gmm-ubm": make_pipeline(MFCCExtractor(), CMVN(mode="per_recording"),
                                       GMMSpeakerClassifier(n_components=2, ubm=True, random_state=0)),
         "mfcc-gmm": make_pipeline(MFCCExtractor(), CMVN(), GMMSpeakerClassifier(n_components=2, random_state=0)),
+        # the speaker recipe's shape: denoising, augmentation at fit time, cosine + PLDA back ends, fusion
+        "augmented-denoise-fusion": AugmentedTrainer(
+            ScoreFusion([(name, make_pipeline(Denoise(), MFCCExtractor(), StatsPooling(),
+                                              SpeakerVerifier(scoring=name, random_state=0)))
+                         for name in ("cosine", "plda")], cv=2, random_state=0),
+            BandLimit(), n_copies=1, random_state=0),
     }
 
 

@@ -922,7 +922,9 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         scores : ndarray of shape (n_recordings, n_speakers)
         """
         check_is_fitted(self, "estimators_")
-        if hasattr(self, "n_features_in_"):
+        if hasattr(self, "n_features_in_") and _is_numeric_2d(X) is not None:
+            # a numeric matrix is checked against the fit; recording sets (e.g. waveforms of unequal length,
+            # after a fit on equal-length ones) are left to the systems, which validate their own input
             X = validate_data(self, X, reset=False, dtype=None)
         fused = self.offset_
         shared = _SharedFeatures(self.estimators_, getattr(self, "shared_steps_", [0] * len(self.estimators_)))
