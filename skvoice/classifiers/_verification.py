@@ -653,8 +653,12 @@ class _SharedFeatures:
         import joblib
 
         self.keys = []
-        for est, k in zip(estimators, shared_steps):
-            self.keys.append(joblib.hash([step for _, step in est.steps[:k]]) if k else None)
+        for j, (est, k) in enumerate(zip(estimators, shared_steps)):
+            try:
+                key = joblib.hash([step for _, step in est.steps[:k]]) if k else None
+            except Exception:  # noqa: BLE001 - steps that cannot be hashed (e.g. lambdas) are not shared
+                key = ("system", j)
+            self.keys.append(key)
         self.estimators, self.shared_steps, self._cache = estimators, shared_steps, {}
 
     def system_input(self, j, X):

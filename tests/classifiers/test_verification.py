@@ -378,3 +378,12 @@ def test_fusion_shares_stateless_leading_steps():
     cos = shared.named_estimators_["cos"]
     assert [n for n, _ in cos.steps] == ["_countingscaler", "speakerverifier"]
     np.testing.assert_array_equal(cos.predict(X[:5]), cos[-1].predict(X[:5] * 2.0))
+    # steps that cannot be hashed (a lambda) are simply not shared
+    from sklearn.preprocessing import FunctionTransformer
+
+    lam = [(n, make_pipeline(FunctionTransformer(lambda a: a * 2.0), SpeakerVerifier(random_state=0)))
+           for n in ("a", "b")]
+    fused = ScoreFusion(lam, cv=3, random_state=0).fit(X, y)
+    np.testing.assert_allclose(fused.speaker_scores(X[:5]), ScoreFusion(
+        [(n, SpeakerVerifier(random_state=0)) for n in ("a", "b")], cv=3, random_state=0).fit(
+        X * 2.0, y).speaker_scores(X[:5] * 2.0), rtol=1e-6)
