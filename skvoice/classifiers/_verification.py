@@ -647,18 +647,25 @@ def _split_pipeline(estimator, k):
 
 
 class _SharedFeatures:
-    """The outputs of the stateless leading steps of the fused systems, computed once per input per key."""
+    """Outputs of the stateless leading steps of the fused systems, each distinct step prefix computed once.
+
+    Systems share every leading run of equal steps: two pipelines ``[vad, mfcc_a, ...]`` and
+    ``[vad, mfcc_b, ...]`` run ``vad`` once, and ``[denoise, embedding, cosine]`` and
+    ``[denoise, embedding, plda]`` run both steps once.
+    """
 
     def __init__(self, estimators, shared_steps):
         import joblib
 
-        self.keys = []
+        self.keys = []  # per system: one key per leading step (that step and all before it)
         for j, (est, k) in enumerate(zip(estimators, shared_steps)):
-            try:
-                key = joblib.hash([step for _, step in est.steps[:k]]) if k else None
-            except Exception:  # noqa: BLE001 - steps that cannot be hashed (e.g. lambdas) are not shared
-                key = ("system", j)
-            self.keys.append(key)
+            keys = []
+            for i in range(1, k + 1):
+                try:
+                    keys.append(joblib.hash([step for _, step in est.steps[:i]]))
+                except Exception:  # noqa: BLE001 - steps that cannot be hashed (e.g. lambdas) are not shared
+                    keys.append(("system", j, i))
+            self.keys.append(keys)
         self.estimators, self.shared_steps, self._cache = estimators, shared_steps, {}
 
     def system_input(self, j, X):
@@ -666,10 +673,12 @@ class _SharedFeatures:
         k = self.shared_steps[j]
         if not k:
             return X, self.estimators[j]
-        prefix, rest = _split_pipeline(self.estimators[j], k)
-        if self.keys[j] not in self._cache:
-            self._cache[self.keys[j]] = prefix.transform(X)
-        return self._cache[self.keys[j]], rest
+        steps, keys = self.estimators[j].steps, self.keys[j]
+        done = max((i + 1 for i in range(k) if keys[i] in self._cache), default=0)
+        Xt = self._cache[keys[done - 1]] if done else X
+        for i in range(done, k):
+            Xt = self._cache[keys[i]] = steps[i][1].transform(Xt)
+        return Xt, _split_pipeline(self.estimators[j], k)[1]
 
 
 class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):

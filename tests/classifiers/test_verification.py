@@ -378,6 +378,11 @@ def test_fusion_shares_stateless_leading_steps():
     cos = shared.named_estimators_["cos"]
     assert [n for n, _ in cos.steps] == ["_countingscaler", "speakerverifier"]
     np.testing.assert_array_equal(cos.predict(X[:5]), cos[-1].predict(X[:5] * 2.0))
+    # a common leading run is shared too: [scale 2, scale 3, ...] and [scale 2, scale 5, ...] scale by 2 once
+    _CountingScaler.calls.clear()
+    partial = ScoreFusion([(n, make_pipeline(_CountingScaler(2.0), _CountingScaler(f), SpeakerVerifier(random_state=0)))
+                           for n, f in (("a", 3.0), ("b", 5.0))], cv=3, random_state=0).fit(X, y)
+    assert partial.shared_steps_ == [2, 2] and _CountingScaler.calls == [len(X)] * 3
     # steps that cannot be hashed (a lambda) are simply not shared
     from sklearn.preprocessing import FunctionTransformer
 
