@@ -373,6 +373,30 @@ class AudioTransformer(AudioEstimatorMixin, RecordingSetOutputMixin, Transformer
     """Base of transformers from audio to features (recording sets or 2-D arrays)."""
 
 
+class StatelessAudioTransformer(AudioTransformer):
+    """Base of audio transformers that learn nothing: ``fit`` only checks, ``transform`` works unfitted."""
+
+    _requires_fit = False
+
+    def fit(self, X=None, y=None):
+        """Check the parameters and, when given, the recordings (nothing is learned).
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, optional
+            Validated only.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The transformer, unchanged but for the checks.
+        """
+        self._validate_fit_audio(X)
+        return self
+
+
 class AudioClassifier(AudioEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Base of classifiers whose input is audio."""
 

@@ -169,8 +169,8 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=4):
     --------
     >>> from skvoice.recipes import speaker_id_pipeline
     >>> model = speaker_id_pipeline()
-    >>> [name for name, _ in model.estimator.estimators], model.n_copies
-    (['ge2e', 'plda', 'gmm'], 4)
+    >>> [name for name, _ in model.estimator.estimators]
+    ['ge2e', 'plda', 'ge2e_denoised', 'plda_denoised', 'gmm', 'gmm_telephone_band']
     """
     from sklearn.pipeline import Pipeline
 
@@ -178,20 +178,29 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=4):
     from .classifiers import GMMSpeakerClassifier, ScoreFusion, SpeakerVerifier
     from .features import Denoise, MFCCExtractor, SpeakerEmbedding, VoiceActivityDetector
 
-    def ge2e(verifier):
-        return Pipeline([("denoise", Denoise(n_jobs=n_jobs)),
-                         ("embedding", SpeakerEmbedding(vad=True, n_jobs=n_jobs)),
-                         ("verifier", verifier)])
+    def ge2e(verifier, denoise):
+        front = [("denoise", Denoise(n_jobs=n_jobs))] if denoise else []
+        return Pipeline(front + [("embedding", SpeakerEmbedding(vad=True, n_jobs=n_jobs)), ("verifier", verifier)])
+
+    def cosine():
+        return SpeakerVerifier(normalization="asnorm", top_k=10, calibration=None, random_state=random_state)
+
+    def plda():
+        return SpeakerVerifier(scoring="plda", normalization=None, calibration=None, random_state=random_state)
+
+    def gmm(band):
+        return Pipeline([("vad", VoiceActivityDetector(n_jobs=n_jobs)),
+                         ("mfcc", MFCCExtractor(n_mfcc=20, deltas=True, fmin=band[0], fmax=band[1], n_jobs=n_jobs)),
+                         ("gmm", GMMSpeakerClassifier(n_components=32, ubm=True, n_init=1, max_iter=50,
+                                                      random_state=random_state))])
 
     fusion = ScoreFusion([
-        ("ge2e", ge2e(SpeakerVerifier(normalization="asnorm", top_k=10, calibration=None,
-                                      random_state=random_state))),
-        ("plda", ge2e(SpeakerVerifier(scoring="plda", normalization=None, calibration=None,
-                                      random_state=random_state))),
-        ("gmm", Pipeline([("vad", VoiceActivityDetector(n_jobs=n_jobs)),
-                          ("mfcc", MFCCExtractor(n_mfcc=20, deltas=True, fmin=300.0, fmax=3400.0, n_jobs=n_jobs)),
-                          ("gmm", GMMSpeakerClassifier(n_components=32, ubm=True, n_init=1, max_iter=50,
-                                                       random_state=random_state))])),
-    ], cv=2, normalization="asnorm", top_k=10, random_state=random_state)
+        ("ge2e", ge2e(cosine(), denoise=False)),
+        ("plda", ge2e(plda(), denoise=False)),
+        ("ge2e_denoised", ge2e(cosine(), denoise=True)),
+        ("plda_denoised", ge2e(plda(), denoise=True)),
+        ("gmm", gmm((20.0, None))),
+        ("gmm_telephone_band", gmm((300.0, 3400.0))),
+    ], cv=2, random_state=random_state)
     return AugmentedTrainer(fusion, training_augmenter(random_state, band_limit=True), n_copies=n_copies,
                             random_state=random_state)

@@ -43,7 +43,8 @@ def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_
 
 def test_speaker_recipe_structure():
     model = speaker_id_pipeline(random_state=0)
-    assert [name for name, _ in model.estimator.estimators] == ["ge2e", "plda", "gmm"]
-    assert model.n_copies == 4 and model.estimator.normalization == "asnorm"
+    assert [name for name, _ in model.estimator.estimators] == [
+        "ge2e", "plda", "ge2e_denoised", "plda_denoised", "gmm", "gmm_telephone_band"]
+    assert model.n_copies == 4
     assert len(model.augmenter.steps) == len(training_augmenter().steps) + 1  # + the random band limit
     assert repr(model.augmenter) == repr(training_augmenter(0, band_limit=True))

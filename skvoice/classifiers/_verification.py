@@ -612,7 +612,6 @@ def _class_scores(estimator, X):
     return np.asarray(estimator.predict_log_proba(X), dtype=float)
 
 
-@fill_doc
 def _stateless_steps(estimator, fit_params):
     """How many leading steps of a Pipeline learn nothing (transformers with the ``requires_fit`` tag off).
 
@@ -681,6 +680,7 @@ class _SharedFeatures:
         return Xt, _split_pipeline(self.estimators[j], k)[1]
 
 
+@fill_doc
 class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Score-level fusion of speaker recognition systems: a weighted sum learned on cross-fitted trials.
 

@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .._audio import read_for_model
-from .._base import AUDIO_CONSTRAINTS, AudioTransformer
+from .._base import AUDIO_CONSTRAINTS, StatelessAudioTransformer
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval
 
@@ -47,7 +47,7 @@ def _denoise(item, index, *, sample_rate, stationary, prop_decrease, n_fft, nois
     return np.ascontiguousarray(out)
 
 
-class Denoise(AudioTransformer):
+class Denoise(StatelessAudioTransformer):
     """Reduce background noise by spectral gating: audio in, denoised waveforms out.
 
     Each recording is decoded at ``sample_rate`` and passed through
@@ -142,7 +142,6 @@ class Denoise(AudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
-    _requires_fit = False
     _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     def __init__(self, *, stationary=True, prop_decrease=0.8, n_fft=512, noise_quantile=0.1, sample_rate=16000,
@@ -155,23 +154,6 @@ class Denoise(AudioTransformer):
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    def fit(self, X=None, y=None):
-        """Check the parameters (denoising learns nothing).
-
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, optional
-            Validated only.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : Denoise
-        """
-        self._validate_fit_audio(X)
-        return self
 
     def transform(self, X):
         """Denoise each recording.

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .._audio import read_for_model, resample
-from .._base import AUDIO_CONSTRAINTS, AudioTransformer
+from .._base import AUDIO_CONSTRAINTS, StatelessAudioTransformer
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval, StrOptions, validate_params
 
@@ -211,7 +211,7 @@ def _detect(item, index, *, sample_rate, method, threshold, output, padding, min
                              min_speech=min_speech)
 
 
-class VoiceActivityDetector(AudioTransformer):
+class VoiceActivityDetector(StatelessAudioTransformer):
     """Keep the speech of each recording: audio in, speech-only waveforms out.
 
     Each recording is decoded at ``sample_rate``, a detector decides speech or
@@ -291,7 +291,6 @@ class VoiceActivityDetector(AudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
-    _requires_fit = False
     _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     def __init__(self, method="silero", *, output="speech", threshold=None, padding=0.1, min_pause=0.3,
@@ -306,23 +305,6 @@ class VoiceActivityDetector(AudioTransformer):
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    def fit(self, X=None, y=None):
-        """Check the parameters (voice activity detection learns nothing).
-
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, optional
-            Validated only.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : VoiceActivityDetector
-        """
-        self._validate_fit_audio(X)
-        return self
 
     def transform(self, X):
         """Keep the speech of each recording.
