@@ -17,7 +17,8 @@ from scipy import sparse
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils import check_random_state
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -618,9 +619,6 @@ def _stateless_steps(estimator, fit_params):
     Those steps give the same output whatever they were fitted on, so systems whose leading steps are equal can
     share one computation of them. Pipelines that receive fit parameters for those steps are not split.
     """
-    from sklearn.pipeline import Pipeline
-    from sklearn.utils import get_tags
-
     if not isinstance(estimator, Pipeline):
         return 0
     k = 0
@@ -636,13 +634,6 @@ def _stateless_steps(estimator, fit_params):
             break
         k += 1
     return k
-
-
-def _split_pipeline(estimator, k):
-    """``(prefix, rest)`` of a Pipeline cut after ``k`` steps (the steps themselves, not copies)."""
-    from sklearn.pipeline import Pipeline
-
-    return Pipeline(estimator.steps[:k]), Pipeline(estimator.steps[k:])
 
 
 class _SharedFeatures:
@@ -677,7 +668,7 @@ class _SharedFeatures:
         Xt = self._cache[keys[done - 1]] if done else X
         for i in range(done, k):
             Xt = self._cache[keys[i]] = steps[i][1].transform(Xt)
-        return Xt, _split_pipeline(self.estimators[j], k)[1]
+        return Xt, Pipeline(steps[k:])  # the rest of the pipeline: its own (fitted) steps, not copies
 
 
 @fill_doc
@@ -895,8 +886,6 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             fitted = clone(est).fit(Xj, y, **fit_params)
             self.enrol_stats_.append(self._enrol_stats(fitted, Xj, y, self.classes_))
             if k:  # the whole pipeline again: its stateless leading steps (unfitted; they learn nothing) + the rest
-                from sklearn.pipeline import Pipeline
-
                 fitted = Pipeline(system.steps[:k] + fitted.steps, memory=system.memory, verbose=system.verbose)
             self.estimators_.append(fitted)
         self.named_estimators_ = dict(zip(names, self.estimators_))

@@ -173,5 +173,4 @@ class Denoise(StatelessAudioTransformer):
                                  prop_decrease=float(self.prop_decrease), n_fft=int(self.n_fft),
                                  noise_quantile=float(self.noise_quantile))
         results = self._map_audio(items, work, desc="denoise")
-        empty = np.empty(0, dtype=np.float32)
-        return as_recording_set(empty if r is None else r for r in results)
+        return as_recording_set(results, missing=np.empty(0, dtype=np.float32))
