@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from .._audio import is_path_like
 from .._base import set_audio_input_tags
@@ -47,16 +47,6 @@ def _take(values, index):
         return _safe_indexing(values, index)
     except (TypeError, ValueError, KeyError):
         return np.asarray(values)[index]
-
-
-def _takes_groups(estimator):
-    """Whether ``estimator.fit`` names a ``groups`` parameter (e.g. ScoreFusion's cross-fitting folds)."""
-    import inspect
-
-    try:
-        return "groups" in inspect.signature(estimator.fit).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _rows(part):
@@ -223,7 +213,7 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         index = np.tile(np.arange(n), len(parts))
         y_train = None if y is None else _take(y, index)
         params = {k: (_take(v, index) if _is_per_recording(v, n) else v) for k, v in fit_params.items()}
-        if "groups" not in params and _takes_groups(self.estimator):
+        if "groups" not in params and has_fit_parameter(self.estimator, "groups"):
             params["groups"] = index  # a recording and its copies: one group (cross-fitting stays honest)
         self.estimator_ = clone(self.estimator)
         if y_train is None:
