@@ -3,9 +3,12 @@
 :class:`AudioEstimatorMixin` owns what every audio-input estimator shares, the
 way :class:`sklearn.mixture.BaseMixture` does for mixtures:
 
-- the shared parameters (``on_error``, ``n_jobs``, ``verbose``, and for torch
-  models ``device``, ``n_threads``): their constraints and their docstring
-  paragraphs (write ``%(on_error)s`` on a line of its own in a class docstring);
+- the shared parameters (``sample_rate``, ``on_error``, ``n_jobs``,
+  ``verbose``, and for torch models ``batch_size``, ``device``,
+  ``n_threads``): their assignment (``super().__init__(...)`` from the
+  subclass's ``__init__``, which keeps its own signature and defaults), their
+  constraints and their docstring paragraphs (write ``%(on_error)s`` on a line
+  of its own in a class docstring);
 - validation of audio input (:meth:`~AudioEstimatorMixin._check_audio`, and
   :meth:`~AudioEstimatorMixin._validate_fit_audio` for ``fit``) and the
   input tags of audio (:func:`set_audio_input_tags`, also used by the
@@ -14,7 +17,7 @@ way :class:`sklearn.mixture.BaseMixture` does for mixtures:
   decode and prepare each recording in joblib workers, run the model on blocks
   of prepared recordings in this process, show progress, apply the error policy
   and report failed recordings;
-- torch device and thread handling.
+- with :class:`TorchModelMixin`, torch device and thread handling.
 
 A subclass implements only "one recording -> payload" (a picklable function run
 in workers) and, for models, "a batch of payloads -> results".
@@ -50,16 +53,18 @@ from ._persistence import VersionedPickleMixin
 from ._ragged import check_audio_input
 from ._sklearn_compat import Interval, StrOptions, output_container, supported_outputs, wrap_in_container
 
-__all__ = ["AudioEstimatorMixin", "AudioTransformer", "AudioClassifier", "RecordingSetOutputMixin",
+__all__ = ["AudioEstimatorMixin", "TorchModelMixin", "AudioTransformer", "AudioClassifier", "RecordingSetOutputMixin",
            "FrameTransformer", "FrameClassifier", "ScorePredictMixin", "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS",
            "set_audio_input_tags"]
 
 AUDIO_CONSTRAINTS = {
+    "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
     "on_error": [StrOptions({"raise", "warn", "skip"})],
     "n_jobs": [numbers.Integral, None],
     "verbose": ["verbose"],
 }
 TORCH_CONSTRAINTS = {
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
     "device": [StrOptions({"auto", "cpu", "cuda"})],
     "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
 }
@@ -157,7 +162,8 @@ class AudioEstimatorMixin(VersionedPickleMixin):
     """Shared machinery of estimators whose input is audio (file paths or 1-D waveforms).
 
     Subclasses set ``_parameter_constraints = {**AUDIO_CONSTRAINTS, ...}``
-    (plus ``TORCH_CONSTRAINTS`` for torch models), write ``%(on_error)s``-style
+    (plus ``TORCH_CONSTRAINTS`` and :class:`TorchModelMixin` for torch models),
+    pass the shared parameters on to ``super().__init__``, write ``%(on_error)s``-style
     placeholders in their docstrings (the class's and its methods', e.g.
     ``%(X_audio)s`` in ``transform``), and call :meth:`_map_audio` from
     ``transform``/``predict``.
@@ -169,6 +175,14 @@ class AudioEstimatorMixin(VersionedPickleMixin):
     _block_size = 128
     #: False for transformers that learn nothing: ``transform`` works unfitted (the ``requires_fit`` tag)
     _requires_fit = True
+
+    def __init__(self, *, sample_rate, on_error, n_jobs, verbose):
+        # the shared parameters, set once here: each subclass's ``__init__`` lists all its parameters with
+        # their defaults (what ``get_params`` reads) and passes these on with ``super().__init__(...)``
+        self.sample_rate = sample_rate
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -275,7 +289,21 @@ class AudioEstimatorMixin(VersionedPickleMixin):
             warn_failures(name, failures, n, f"were left as {self._failed_slot}", stacklevel=4)
         return results
 
-    # ------------------------------------------------------------------ torch
+
+class TorchModelMixin:
+    """The parameters of audio estimators that run a torch model on batches: ``batch_size``, ``device``, ``n_threads``.
+
+    Put it before the audio base in the bases: its ``__init__`` sets these three
+    and passes the shared audio parameters on to :class:`AudioEstimatorMixin`;
+    their constraints are :data:`TORCH_CONSTRAINTS`.
+    """
+
+    def __init__(self, *, batch_size, device, n_threads, sample_rate, on_error, n_jobs, verbose):
+        self.batch_size = batch_size
+        self.device = device
+        self.n_threads = n_threads
+        super().__init__(sample_rate=sample_rate, on_error=on_error, n_jobs=n_jobs, verbose=verbose)
+
     def _torch_device(self):
         from ._torch import resolve_device
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS
+from ._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, TorchModelMixin
 from ._hub import ModelNotAvailableError, load_pretrained, model_source_kind
 from ._sklearn_compat import Interval
 
@@ -29,10 +29,8 @@ __all__ = ["AudioModel", "receptive_field", "chunk_bounds", "cached_audio_model"
 # the parameters of ChunkedModelMixin (with the torch and audio ones); subclasses add theirs
 CHUNKED_MODEL_CONSTRAINTS = {
     "model": [str, os.PathLike],
-    "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
     "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
     "chunk_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
-    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
     **TORCH_CONSTRAINTS,
     **AUDIO_CONSTRAINTS,
 }
@@ -216,7 +214,7 @@ def pooled_chunk_outputs(loaded, ready, chunk, batch_size, forward):
     return [(index, row) for (index, _), row in zip(ready, means)]
 
 
-class ChunkedModelMixin:
+class ChunkedModelMixin(TorchModelMixin):
     """The parameters and the inference path of an audio estimator that wraps a transformers checkpoint.
 
     For estimators built on :class:`skvoice._base.AudioEstimatorMixin`: recordings
@@ -239,15 +237,10 @@ class ChunkedModelMixin:
     def __init__(self, model, *, sample_rate, max_seconds, chunk_seconds, batch_size, device, n_threads, on_error,
                  n_jobs, verbose):
         self.model = model
-        self.sample_rate = sample_rate
         self.max_seconds = max_seconds
         self.chunk_seconds = chunk_seconds
-        self.batch_size = batch_size
-        self.device = device
-        self.n_threads = n_threads
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        super().__init__(batch_size=batch_size, device=device, n_threads=n_threads, sample_rate=sample_rate,
+                         on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
     def _get_model(self):
         # from the module's small cache, never stored on the estimator: predicting changes no state and pickles

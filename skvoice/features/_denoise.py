@@ -138,7 +138,6 @@ class Denoise(StatelessAudioTransformer):
         "prop_decrease": [Interval(numbers.Real, 0, 1, closed="both")],
         "n_fft": [Interval(numbers.Integral, 16, None, closed="left")],
         "noise_quantile": [Interval(numbers.Real, 0, 1, closed="right")],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
@@ -150,10 +149,7 @@ class Denoise(StatelessAudioTransformer):
         self.prop_decrease = prop_decrease
         self.n_fft = n_fft
         self.noise_quantile = noise_quantile
-        self.sample_rate = sample_rate
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        super().__init__(sample_rate=sample_rate, on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
     def transform(self, X):
         """Denoise each recording.

@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from .._audio import read_for_model
-from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
+from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer, TorchModelMixin
 from .._ragged import as_recording_set, rows_or_nan, unit_vector
 from .._sklearn_compat import Interval, StrOptions
 
@@ -191,7 +191,7 @@ def embed_partials(encoder, mels, device="cpu", batch_size=64):
     return out
 
 
-class SpeakerEmbedding(AudioTransformer):
+class SpeakerEmbedding(TorchModelMixin, AudioTransformer):
     """Pretrained GE2E speaker embeddings (Resemblyzer's voice encoder): audio -> 256-d vectors.
 
     Each recording is resampled to 16 kHz, raised to -30 dBFS if quieter,
@@ -284,11 +284,9 @@ class SpeakerEmbedding(AudioTransformer):
     _parameter_constraints = {
         "output": [StrOptions({"recording", "windows"})],
         "vad": ["boolean"],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
         "partials_per_second": [Interval(numbers.Real, 0.625, 100, closed="both")],
         "min_coverage": [Interval(numbers.Real, 0, 1, closed="right")],
         "weights": [str, os.PathLike, None],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         **TORCH_CONSTRAINTS,
         **AUDIO_CONSTRAINTS,
     }
@@ -300,16 +298,11 @@ class SpeakerEmbedding(AudioTransformer):
                  on_error="raise", verbose=0):
         self.output = output
         self.vad = vad
-        self.sample_rate = sample_rate
         self.partials_per_second = partials_per_second
         self.min_coverage = min_coverage
         self.weights = weights
-        self.batch_size = batch_size
-        self.device = device
-        self.n_threads = n_threads
-        self.n_jobs = n_jobs
-        self.on_error = on_error
-        self.verbose = verbose
+        super().__init__(batch_size=batch_size, device=device, n_threads=n_threads, sample_rate=sample_rate,
+                         on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
     def fit(self, X=None, y=None):
         """Check the parameters and load the encoder (nothing is learned).

@@ -79,7 +79,6 @@ class MFCCExtractor(AudioTransformer):
 
     _parameter_constraints = {
         "n_mfcc": [Interval(numbers.Integral, 1, None, closed="left")],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
         "n_fft": [Interval(numbers.Integral, 16, None, closed="left")],
         "win_length": [Interval(numbers.Integral, 16, None, closed="left")],
         "hop_length": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -97,7 +96,6 @@ class MFCCExtractor(AudioTransformer):
     def __init__(self, n_mfcc=13, *, sample_rate=16000, n_fft=512, win_length=400, hop_length=160, n_mels=40,
                  fmin=20.0, fmax=None, deltas=False, pitch=False, on_error="raise", n_jobs=None, verbose=0):
         self.n_mfcc = n_mfcc
-        self.sample_rate = sample_rate
         self.n_fft = n_fft
         self.win_length = win_length
         self.hop_length = hop_length
@@ -106,9 +104,7 @@ class MFCCExtractor(AudioTransformer):
         self.fmax = fmax
         self.deltas = deltas
         self.pitch = pitch
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        super().__init__(sample_rate=sample_rate, on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
     def _check_params(self):
         self._validate_params()

@@ -287,7 +287,6 @@ class VoiceActivityDetector(StatelessAudioTransformer):
         "padding": [Interval(numbers.Real, 0, None, closed="left")],
         "min_pause": [Interval(numbers.Real, 0, None, closed="left")],
         "min_speech": [Interval(numbers.Real, 0, None, closed="left")],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
@@ -301,10 +300,7 @@ class VoiceActivityDetector(StatelessAudioTransformer):
         self.padding = padding
         self.min_pause = min_pause
         self.min_speech = min_speech
-        self.sample_rate = sample_rate
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        super().__init__(sample_rate=sample_rate, on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
     def transform(self, X):
         """Keep the speech of each recording.

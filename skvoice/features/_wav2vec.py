@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._audio import AudioError, check_not_silent, read_input, source_name
-from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer
+from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer, TorchModelMixin
 from .._hf import receptive_field
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval, StrOptions
@@ -233,7 +233,7 @@ class _ChunkBatcher:
 
 
 # ----------------------------------------------------------------------------------------------- estimator
-class Wav2VecChunker(AudioTransformer):
+class Wav2VecChunker(TorchModelMixin, AudioTransformer):
     """Encode fixed-length chunks of each recording with wav2vec 2.0, HuBERT or WavLM.
 
     Every recording is cut into consecutive chunks of ``chunk_seconds``
@@ -402,8 +402,6 @@ class Wav2VecChunker(AudioTransformer):
         "output": [StrOptions({"frames", "mean", "mean+std"})],
         "layer": [Interval(numbers.Integral, None, None, closed="neither"), StrOptions({"average"}), list, tuple],
         "normalize": ["boolean", StrOptions({"auto"})],
-        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "dtype": [StrOptions({"auto", "float32", "bfloat16", "float16"})],
         "quantize": [StrOptions({"int8"}), None],
         **TORCH_CONSTRAINTS,
@@ -420,15 +418,10 @@ class Wav2VecChunker(AudioTransformer):
         self.output = output
         self.layer = layer
         self.normalize = normalize
-        self.sample_rate = sample_rate
-        self.batch_size = batch_size
-        self.device = device
         self.dtype = dtype
         self.quantize = quantize
-        self.n_threads = n_threads
-        self.on_error = on_error
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        super().__init__(batch_size=batch_size, device=device, n_threads=n_threads, sample_rate=sample_rate,
+                         on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self):
