@@ -70,7 +70,8 @@ def as_matrix(X):
 class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
     """Base class of the degradation transformers (not public API: subclass it to add one).
 
-    Subclasses implement ``_apply(y, rng, context)`` for one float32 waveform,
+    Subclasses pass ``sample_rate``, ``random_state`` and ``n_jobs`` on to
+    ``super().__init__`` and implement ``_apply(y, rng, context)`` for one float32 waveform,
     may implement ``_prepare(rng)`` (work done once per ``transform`` call, e.g.
     decoding babble talkers; its result is the ``context``) and ``_check_params``;
     they list their number-or-range parameters and bounds in ``_ranges``.
@@ -102,6 +103,14 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     _block_size = None
     _requires_fit = False
     _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
+
+    def __init__(self, *, sample_rate, random_state, n_jobs):
+        # the parameters degradations share, set once here from the subclass's ``__init__`` (which lists all its
+        # parameters with their defaults). Not AudioEstimatorMixin's: ``on_error`` and ``verbose`` are fixed
+        # class attributes here, not parameters
+        self.sample_rate = sample_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _check_params(self):

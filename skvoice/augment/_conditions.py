@@ -164,9 +164,7 @@ class Degrade(BaseDegradation):
     def __init__(self, steps=(), *, sources=None, sample_rate=16000, random_state=None, n_jobs=None):
         self.steps = steps
         self.sources = sources
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _children(self):
         steps = [self.steps] if isinstance(self.steps, (str, BaseDegradation)) else list(self.steps)
@@ -224,9 +222,7 @@ class RandomChoice(BaseDegradation):
         self.options = options
         self.p = p
         self.sources = sources
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _children(self):
         return [_resolve(o, self, i) for i, o in enumerate(self.options)]

@@ -88,9 +88,7 @@ class AddNoise(BaseDegradation):
         self.sources = sources
         self.n_talkers = n_talkers
         self.reference = reference
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _check_params(self):
         if self.noise in ("babble", "recorded") and self.sources is None:
@@ -137,6 +135,7 @@ class Telephone(BaseDegradation):
     }
 
     def __init__(self, law="mu", band=TELEPHONE_BAND, *, sample_rate=16000, n_jobs=None):
+        # deterministic, so without the random_state of BaseDegradation.__init__
         self.law = law
         self.band = band
         self.sample_rate = sample_rate
@@ -209,9 +208,7 @@ class BandLimit(BaseDegradation):
         self.low = low
         self.high = high
         self.order = order
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _check_params(self):
         low_lo, low_hi = (0.0, 0.0) if self.low is None else check_range(self.low, "low", low=0.0)
@@ -265,9 +262,7 @@ class Codec(BaseDegradation):
         self.codec = codec
         self.bitrate = bitrate
         self.quality = quality
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _apply(self, y, rng, context):
         bitrate = int(round(draw(self.bitrate, rng)))
@@ -326,9 +321,7 @@ class Reverb(BaseDegradation):
         self.distance = distance
         self.drr_db = drr_db
         self.preserve_level = preserve_level
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _rir(self, rng):
         return simulate_rir(draw(self.rt60, rng), self.sample_rate, method=self.method, distance=self.distance,
@@ -369,9 +362,7 @@ class Gain(BaseDegradation):
 
     def __init__(self, gain_db=0.0, *, sample_rate=16000, random_state=None, n_jobs=None):
         self.gain_db = gain_db
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _apply(self, y, rng, context):
         return gain(y, draw(self.gain_db, rng))
@@ -404,9 +395,7 @@ class SetLevel(BaseDegradation):
     def __init__(self, level_db=-26.0, *, reference="active", sample_rate=16000, random_state=None, n_jobs=None):
         self.level_db = level_db
         self.reference = reference
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _apply(self, y, rng, context):
         return set_level(y, self.sample_rate, level_db=draw(self.level_db, rng), reference=self.reference)
@@ -434,9 +423,7 @@ class Clip(BaseDegradation):
 
     def __init__(self, fraction=0.01, *, sample_rate=16000, random_state=None, n_jobs=None):
         self.fraction = fraction
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _check_params(self):
         if np.max(self.fraction) >= 1.0:  # the upper end of a valid range
@@ -477,9 +464,7 @@ class PadSilence(BaseDegradation):
         self.leading = leading
         self.trailing = trailing
         self.noise_floor_db = noise_floor_db
-        self.sample_rate = sample_rate
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        super().__init__(sample_rate=sample_rate, random_state=random_state, n_jobs=n_jobs)
 
     def _check_params(self):
         if self.noise_floor_db is not None and not -200.0 <= self.noise_floor_db <= 0.0:
