@@ -124,6 +124,35 @@ def _add_quiet(parser, help="no progress lines on stderr"):
     parser.add_argument("-q", "--quiet", action="store_true", help=help)
 
 
+def _add_options(parser, options):
+    """Add ``(flag, metavar, help[, other add_argument keywords])`` options in order; no metavar: an on/off switch."""
+    for flag, metavar, help, *more in options:
+        kwargs = {"action": "store_true"} if metavar is None else {"metavar": metavar}
+        parser.add_argument(flag, help=help, **kwargs, **(more[0] if more else {}))
+
+
+_REPRODUCE_OPTIONS = (
+    ("--data", "LIBRISPEECH_ROOT", "LibriSpeech folder holding SPEAKERS.TXT and subset folders (default: "
+                                   "$SKVOICE_LIBRISPEECH, else the bundled real sample, or dev-clean with --download)"),
+    ("--gender-subset", "SUBSET", "subset for the gender task (default: dev-clean as in the study, else "
+                                  "train-clean-100 or the first available)"),
+    ("--speaker-subset", "SUBSET", "subset for speaker identification (default: dev-clean, else test-other or the "
+                                   "first available)"),
+    ("--out", "DIR", "output folder (default: %(default)s)", {"default": "skvoice_report"}),
+    ("--quick", None, "fewer speakers/recordings/epochs and 3 folds: a few minutes on 2 CPU cores"),
+    ("--models", "LIST", "comma-separated models to run (default: all): gb, dense, cnn, hubert, best (gender); "
+                         "gmm, gmm-ubm, speaker-net (speaker ID); embedding (both tasks)",
+     {"type": _models_arg, "default": "all"}),
+    ("--wav2vec", "MODEL", "wav2vec2 encoder for the speaker task's 2-s chunk features: a save_pretrained folder, "
+                           "a fairseq .pt checkpoint, or a hub id in the local cache (skipped when not given)"),
+    ("--hubert", "MODEL", "HuBERT/wav2vec2 gender classifier folder (default: the study's model if it is in the "
+                          "local Hugging Face cache, else skipped)"),
+    ("--synthetic", None, "run everything on synthetic voices (make_voices); needs no data"),
+    ("--download", None, "with no --data and no $SKVOICE_LIBRISPEECH, download dev-clean (the study's subset) "
+                         "instead of using the bundled sample"),
+)
+
+
 def _add_train_predict(sub):
     train = _add_command(
         sub, "train", help="train a gender or speaker model on your recordings and save it",
@@ -186,32 +215,7 @@ def build_parser():
                     "speaker-disjoint), speaker identification, per-recording PCA and k-means. Writes report.md "
                     "(with the study's numbers beside ours), results.json and PNG figures.",
         epilog=_EPILOG_REPRODUCE)
-    rep.add_argument("--data", metavar="LIBRISPEECH_ROOT",
-                     help="LibriSpeech folder holding SPEAKERS.TXT and subset folders (default: "
-                          "$SKVOICE_LIBRISPEECH, else the bundled real sample, or dev-clean with --download)")
-    rep.add_argument("--gender-subset", metavar="SUBSET",
-                     help="subset for the gender task (default: dev-clean as in the study, else train-clean-100 "
-                          "or the first available)")
-    rep.add_argument("--speaker-subset", metavar="SUBSET",
-                     help="subset for speaker identification (default: dev-clean, else test-other or the first "
-                          "available)")
-    rep.add_argument("--out", metavar="DIR", default="skvoice_report", help="output folder (default: %(default)s)")
-    rep.add_argument("--quick", action="store_true",
-                     help="fewer speakers/recordings/epochs and 3 folds: a few minutes on 2 CPU cores")
-    rep.add_argument("--models", type=_models_arg, default="all", metavar="LIST",
-                     help="comma-separated models to run (default: all): gb, dense, cnn, hubert, best "
-                          "(gender); gmm, gmm-ubm, speaker-net (speaker ID); embedding (both tasks)")
-    rep.add_argument("--wav2vec", metavar="MODEL",
-                     help="wav2vec2 encoder for the speaker task's 2-s chunk features: a save_pretrained folder, a "
-                          "fairseq .pt checkpoint, or a hub id in the local cache (skipped when not given)")
-    rep.add_argument("--hubert", metavar="MODEL",
-                     help="HuBERT/wav2vec2 gender classifier folder (default: the study's model if it is in the "
-                          "local Hugging Face cache, else skipped)")
-    rep.add_argument("--synthetic", action="store_true",
-                     help="run everything on synthetic voices (make_voices); needs no data")
-    rep.add_argument("--download", action="store_true",
-                     help="with no --data and no $SKVOICE_LIBRISPEECH, download dev-clean (the study's subset) "
-                          "instead of using the bundled sample")
+    _add_options(rep, _REPRODUCE_OPTIONS)
     rep.add_argument("--no-download", action="store_true", help=argparse.SUPPRESS)  # the default since 0.2
     _add_n_jobs(rep, -1, "parallel jobs for feature extraction and GMMs (default: -1, all cores)")
     _add_seed(rep)
