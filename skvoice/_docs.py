@@ -9,7 +9,7 @@ with the shared audio parameters of :data:`skvoice._base._DOCS` on top.
 
 Paragraphs describe things that several public objects really share: the
 recording-set ``X``/``y`` of frame-level estimators, the trial arguments of the
-verification metrics, the waveform and common parameters of the degradations and the options
+verification metrics, the waveform, common parameters and output of the degradations and the options
 of the LibriSpeech loaders.
 """
 
@@ -51,6 +51,10 @@ c_miss, c_fa : float, default=1
     Mono waveform.
 sample_rate : int, default=16000
     Its sample rate.""",
+    "returns_y_degraded": """Returns
+-------
+y : ndarray of float32, shape (n_samples,)
+    The degraded waveform, as long as the input and time-aligned with it.""",
     "degradation_params": """sample_rate : int, default=16000
 random_state : int, RandomState or None, default=None
 n_jobs : int or None, default=None""",

@@ -6,6 +6,8 @@ import functools
 
 import numpy as np
 
+from .._docs import fill_doc
+
 __all__ = ["band_limit"]
 
 
@@ -35,6 +37,7 @@ def check_band(sample_rate, low, high):
     return low, high
 
 
+@fill_doc
 def band_limit(y, sample_rate, low, high, order=6):
     """Limit a waveform to the band ``[low, high]`` Hz, as a channel of limited bandwidth does.
 
@@ -60,9 +63,7 @@ def band_limit(y, sample_rate, low, high, order=6):
     order : int, default=6
         Butterworth order (of each pass; a band-pass has twice as many poles).
 
-    Returns
-    -------
-    y : ndarray of float32, shape (n_samples,)
+    %(returns_y_degraded)s
 
     See Also
     --------

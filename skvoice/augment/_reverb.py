@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._docs import fill_doc
 from ._random import as_generator
 
 __all__ = ["simulate_rir", "reverberate", "estimate_rt60", "RIR_METHODS"]
@@ -140,6 +141,7 @@ def simulate_rir(rt60=0.6, sample_rate=16000, *, method="image", room_dim=None, 
     return (h / np.max(np.abs(h))).astype(np.float32)
 
 
+@fill_doc
 def reverberate(y, rir, *, preserve_level=True):
     """Convolve a waveform with a room impulse response (scipy FFT convolution).
 
@@ -156,9 +158,7 @@ def reverberate(y, rir, *, preserve_level=True):
     preserve_level : bool, default=True
         Rescale the output to the input's RMS level.
 
-    Returns
-    -------
-    y : ndarray of float32, shape (n_samples,)
+    %(returns_y_degraded)s
 
     Examples
     --------

@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from .._audio import resample
+from .._docs import fill_doc
 
 __all__ = ["g711_encode", "g711_decode", "telephone", "TELEPHONE_RATE", "TELEPHONE_BAND"]
 
@@ -114,6 +115,7 @@ def _bandpass(y, sample_rate, band):
     return fftconvolve(y, _bandpass_fir(int(sample_rate), float(band[0]), float(band[1])), mode="same")
 
 
+@fill_doc
 def telephone(y, sample_rate=16000, *, law="mu", band=TELEPHONE_BAND):
     """Pass a waveform through a narrow-band telephone channel and back to ``sample_rate``.
 
@@ -144,9 +146,7 @@ def telephone(y, sample_rate=16000, *, law="mu", band=TELEPHONE_BAND):
     band : (float, float), default=(300.0, 3400.0)
         Pass band in Hz (at most 3800 Hz).
 
-    Returns
-    -------
-    y : ndarray of float32, shape (n_samples,)
+    %(returns_y_degraded)s
 
     Examples
     --------
