@@ -103,6 +103,17 @@ _DOCS = {
 }
 # the whole ``Parameters`` section of a method whose only argument is audio (``transform``, ``predict``...)
 _DOCS["parameters_X_audio"] = "Parameters\n----------\n" + _DOCS["X_audio"]
+# the transformers whose output is waveforms (Denoise, VoiceActivityDetector): their last parameters, and the
+# ``Returns`` section of ``transform`` (a class adds what its waveforms are on further indented lines)
+_DOCS["waveform_output_parameters"] = "\n".join([
+    """sample_rate : int, default=16000
+    Rate of waveform input, of the decoded files and of the output.""", _DOCS["on_error"], _DOCS["n_jobs"],
+    _DOCS["verbose"]])
+_DOCS["returns_waveforms"] = """Returns
+-------
+waveforms : ndarray of object, shape (n_recordings,)
+    One float32 waveform per recording, at ``sample_rate`` ({failed} for a
+    failed recording)."""
 # the whole ``Parameters`` section of the ``fit`` of a transformer that learns nothing and checks only the type
 # and shape of the audio (``_check_audio`` without ``check_waveforms``)
 _DOCS["parameters_fit_X_unread"] = """Parameters

@@ -83,11 +83,7 @@ class Denoise(StatelessAudioTransformer):
         above much of the speech, which is gated too (on synthetic voices at
         5 dB white noise the SNR does not improve, and a clean recording comes
         out at about 5 dB SNR).
-    sample_rate : int, default=16000
-        Rate of waveform input, of the decoded files and of the output.
-    %(on_error)s
-    %(n_jobs)s
-    %(verbose)s
+    %(waveform_output_parameters)s
 
     Attributes
     ----------
@@ -156,11 +152,8 @@ class Denoise(StatelessAudioTransformer):
 
         %(parameters_X_audio)s
 
-        Returns
-        -------
-        waveforms : ndarray of object, shape (n_recordings,)
-            One float32 waveform per recording, at ``sample_rate`` and of the
-            recording's length (an empty one for a failed recording).
+        %(returns_waveforms)s
+            Each is as long as its recording.
         """
         self._validate_params()
         items = self._check_audio(X)

@@ -247,11 +247,7 @@ class VoiceActivityDetector(StatelessAudioTransformer):
     min_speech : float, default=0.25
         Less speech than this (seconds) means "no speech found": the whole
         recording is returned.
-    sample_rate : int, default=16000
-        Rate of waveform input, of the decoded files and of the output.
-    %(on_error)s
-    %(n_jobs)s
-    %(verbose)s
+    %(waveform_output_parameters)s
 
     Attributes
     ----------
@@ -307,10 +303,8 @@ class VoiceActivityDetector(StatelessAudioTransformer):
 
         %(parameters_X_audio)s
 
-        Returns
-        -------
-        waveforms : ndarray of object, shape (n_recordings,)
-            One float32 waveform at ``sample_rate`` per recording.
+        %(returns_waveforms)s
+            Each holds the speech of its recording (see ``output``).
         """
         self._validate_params()
         items = self._check_audio(X)
