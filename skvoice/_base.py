@@ -590,10 +590,7 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
 
         %(parameters_X_frames)s
 
-        Returns
-        -------
-        proba : ndarray of shape (n_recordings, n_classes)
-            Columns follow ``classes_``.
+        %(returns_proba)s
         """
         return self._recording_proba(*self._test_frames(X))
 

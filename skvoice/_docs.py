@@ -8,14 +8,15 @@ class (its docstring and the docstrings of the methods it defines);
 with the shared audio parameters of :data:`skvoice._base._DOCS` on top.
 
 Paragraphs describe things that several public objects really share: the
-recording-set ``X``/``y`` of frame-level estimators, the trial arguments of the
-verification metrics, the waveform, common parameters and output of the degradations and the options
-of the LibriSpeech loaders.
+recording-set ``X``/``y`` of frame-level estimators, the ``Returns`` of the
+classifiers' ``predict_proba`` and ``predict_log_proba``, the trial arguments of
+the verification metrics, the waveform, common parameters and output of the
+degradations and the options of the LibriSpeech loaders.
 """
 
 from __future__ import annotations
 
-__all__ = ["PARAGRAPHS", "fill_doc", "fill_text"]
+__all__ = ["PARAGRAPHS", "fill_doc", "fill_text", "doc_targets"]
 
 PARAGRAPHS = {
     # ---------------------------------------------------------------------------------- recording sets
@@ -24,6 +25,16 @@ PARAGRAPHS = {
     recording, or a plain 2-D array (one frame per recording).""",
     "y_recordings": """y : array-like of shape (n_recordings,)
     One label per recording.""",
+    # ---------------------------------------------------------------------------------- classifier outputs
+    # (a method adds what is particular to it on further indented lines)
+    "returns_proba": """Returns
+-------
+proba : ndarray of shape (n_recordings, n_classes)
+    Columns follow ``classes_``.""",
+    "returns_log_proba": """Returns
+-------
+log_proba : ndarray of shape (n_recordings, n_classes)
+    Columns follow ``classes_``.""",
     "frame_features_in_": """n_features_in_ : int
     Features per frame seen in ``fit``.
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -109,6 +120,19 @@ def fill_text(doc, lookup):
     return "\n".join(out)
 
 
+def doc_targets(obj):
+    """``obj``, and for a class the methods it defines: what the ``fill_doc`` decorators fill.
+
+    A method behind a wrapper that is not itself callable (``available_if``)
+    keeps its docstring on the wrapped function (``__wrapped__``), which is
+    filled too.
+    """
+    if not isinstance(obj, type):
+        return [obj]
+    members = [target for member in vars(obj).values() for target in (member, getattr(member, "__wrapped__", None))]
+    return [obj, *(member for member in members if callable(member) and getattr(member, "__doc__", None))]
+
+
 def fill_doc(obj):
     """Decorator: fill the :data:`PARAGRAPHS` placeholders of a function, or of a class and its own methods.
 
@@ -118,9 +142,6 @@ def fill_doc(obj):
     def lookup(name):
         return PARAGRAPHS[name]
 
-    targets = [obj]
-    if isinstance(obj, type):
-        targets += [member for member in vars(obj).values() if callable(member) and getattr(member, "__doc__", None)]
-    for target in targets:
+    for target in doc_targets(obj):
         target.__doc__ = fill_text(target.__doc__, lookup)
     return obj

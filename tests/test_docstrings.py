@@ -63,6 +63,25 @@ def test_fill_doc_fills_a_class_and_its_methods():
     assert "        X : recording set" in Thing.fit.__doc__ and "%(" not in Thing.fit.__doc__
 
 
+def test_fill_doc_fills_methods_behind_available_if():
+    from sklearn.utils.metaestimators import available_if
+
+    @fill_doc
+    class Thing:
+        @available_if(lambda self: True)
+        def predict_proba(self, X):
+            """Probabilities.
+
+            %(parameters_X_frames)s
+
+            %(returns_proba)s
+            """
+
+    doc = inspect.getdoc(Thing.predict_proba)
+    assert "X : recording set" in doc and "proba : ndarray of shape (n_recordings, n_classes)" in doc
+    assert "%(" not in doc
+
+
 def test_fill_doc_rejects_an_unknown_placeholder():
     with pytest.raises(KeyError, match="no_such_paragraph"):
         @fill_doc

@@ -260,8 +260,6 @@ class GMMSpeakerClassifier(FrameClassifier):
 
         %(parameters_X_frames)s
 
-        Returns
-        -------
-        log_proba : ndarray of shape (n_recordings, n_classes)
+        %(returns_log_proba)s
         """
         return log_softmax(self._recording_scores(*self._test_frames(X)), axis=1)

@@ -448,13 +448,11 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         return out
 
     def predict_proba(self, X):
-        """Class probabilities per recording, columns in ``classes_`` order.
+        """Class probabilities per recording.
 
         %(parameters_X_audio)s
 
-        Returns
-        -------
-        proba : ndarray of shape (n_recordings, n_classes)
+        %(returns_proba)s
             Rows sum to 1 (NaN rows for failed recordings with ``on_error``
             "warn"/"skip").
         """

@@ -191,9 +191,7 @@ class _OpenSetMixin:
     def decision_function(self, X):
         """Per-speaker trial scores; for two speakers, the score of ``classes_[1]`` minus that of ``classes_[0]``.
 
-        Parameters
-        ----------
-        %(X_test_embeddings)s
+        %(parameters_X_open_set)s
 
         Returns
         -------
@@ -206,9 +204,7 @@ class _OpenSetMixin:
     def predict(self, X):
         """Best-scoring enrolled speaker, or ``unknown_label`` when its score is below ``threshold``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_recordings, n_features)
+        %(parameters_X_open_set)s
 
         Returns
         -------
@@ -221,7 +217,7 @@ class _OpenSetMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_recordings, n_features)
+        %(X_open_set)s
         claimed : array-like of shape (n_recordings,)
             An enrolled speaker (one of ``classes_``) per recording.
 
@@ -253,13 +249,9 @@ class _OpenSetMixin:
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_recordings, n_features)
+        %(parameters_X_open_set)s
 
-        Returns
-        -------
-        log_proba : ndarray of shape (n_recordings, n_speakers)
+        %(returns_log_proba)s
         """
         return log_softmax(self.speaker_scores(X), axis=1)
 
@@ -269,13 +261,9 @@ class _OpenSetMixin:
 
         Only available when scores are calibrated log-likelihood ratios.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_recordings, n_features)
+        %(parameters_X_open_set)s
 
-        Returns
-        -------
-        proba : ndarray of shape (n_recordings, n_speakers)
+        %(returns_proba)s
         """
         return np.exp(self.predict_log_proba(X))
 
