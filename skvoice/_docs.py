@@ -9,7 +9,8 @@ with the shared audio parameters of :data:`skvoice._base._DOCS` on top.
 
 Paragraphs describe things that several public objects really share: the
 recording-set ``X``/``y`` of frame-level estimators, the ``Returns`` of the
-classifiers' ``predict_proba`` and ``predict_log_proba``, the trial arguments of
+classifiers' ``decision_function``, ``predict_proba`` and
+``predict_log_proba``, the trial arguments of
 the verification metrics, the waveform, common parameters and output of the
 degradations and the options of the LibriSpeech loaders.
 """
@@ -31,6 +32,11 @@ PARAGRAPHS = {
 -------
 proba : ndarray of shape (n_recordings, n_classes)
     Columns follow ``classes_``.""",
+    "returns_decision_function": """Returns
+-------
+scores : ndarray of shape (n_recordings, n_classes), or (n_recordings,) for two classes
+    Columns follow ``classes_``; for two classes, the score of
+    ``classes_[1]`` minus that of ``classes_[0]``.""",
     "returns_log_proba": """Returns
 -------
 log_proba : ndarray of shape (n_recordings, n_classes)

@@ -245,10 +245,7 @@ class GMMSpeakerClassifier(FrameClassifier):
 
         %(parameters_X_frames)s
 
-        Returns
-        -------
-        scores : ndarray of shape (n_recordings, n_classes), or (n_recordings,) for two classes
-            For two classes, the score of ``classes_[1]`` minus that of ``classes_[0]``.
+        %(returns_decision_function)s
         """
         s = self._recording_scores(*self._test_frames(X))
         if len(self.classes_) == 2:

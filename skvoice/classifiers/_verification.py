@@ -189,13 +189,11 @@ class _OpenSetMixin:
         return out
 
     def decision_function(self, X):
-        """Per-speaker trial scores; for two speakers, the score of ``classes_[1]`` minus that of ``classes_[0]``.
+        """Per-speaker trial scores.
 
         %(parameters_X_open_set)s
 
-        Returns
-        -------
-        scores : ndarray of shape (n_recordings, n_speakers), or (n_recordings,) for two speakers
+        %(returns_decision_function)s
             Higher means more likely to be that speaker; see :meth:`speaker_scores`.
         """
         s = self.speaker_scores(X)
