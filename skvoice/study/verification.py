@@ -78,7 +78,7 @@ def _speaker_verification(context, results):
     from ..recipes import speaker_id_pipeline
 
     progress, config = context.progress, context.config
-    system = "skvoice.recipes.speaker_id_pipeline(n_copies=0)"
+    system = "skvoice.recipes.speaker_id_pipeline(robust=False)"
     table = _corpus_table(context)
     if table is None:
         progress.log("speaker verification: skipped (needs audio files, not synthetic waveforms)")
@@ -99,9 +99,9 @@ def _speaker_verification(context, results):
         try:
             with progress.step(f"speaker_verification/{protocol}", message):
                 train, test = chunk_split(chunks, protocol=protocol, random_state=config.seed, **sizes)
-                # clean enrolment, clean tests: the matched-condition setting (no fit-time copies); the
-                # robustness step measures the default, multi-condition recipe
-                model = speaker_id_pipeline(n_jobs=config.n_jobs, random_state=config.seed, n_copies=0)
+                # clean enrolment, clean tests: the matched-condition recipe (raw audio, full band, no fit-time
+                # copies); the robustness step measures the default, robust recipe
+                model = speaker_id_pipeline(n_jobs=config.n_jobs, random_state=config.seed, robust=False)
                 t0 = time.perf_counter()
                 model.fit(waves[train], speakers[train])
                 t1 = time.perf_counter()
