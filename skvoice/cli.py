@@ -168,6 +168,10 @@ def _add_train_predict(sub):
                        help="cross-validation folds before the final fit (default: %(default)s; 0 skips it)")
     train.add_argument("--subset", action="append", metavar="SUBSET",
                        help="LibriSpeech only: use this subset folder (repeatable; default: all found)")
+    train.add_argument("--clean-audio", action="store_true",
+                       help="speaker only: the recipe for clean enrolment and test audio (no noise reduction, "
+                            "full band, no degraded training copies): faster to fit and more accurate on clean "
+                            "speech, but not robust to noise or telephone channels")
     _add_n_jobs(train, None, "parallel jobs over recordings (default: 1; -1 uses all cores)")
     _add_seed(train, "--random-state", "seed for the folds and the model (default: %(default)s)")
     _add_quiet(train)
@@ -297,6 +301,9 @@ def _cmd_train(args, argv):
 
     say = _say(args.quiet)
     prog = f"skvoice train {args.task}"
+    if args.clean_audio and args.task != "speaker":
+        print(f"{prog}: --clean-audio is for the speaker task only", file=sys.stderr)
+        return 2
     try:
         fmt = _format_of(args.out, None)
     except ValueError as exc:
@@ -339,10 +346,10 @@ def _cmd_train(args, argv):
     print(f"data: {len(X)} recordings{who}, labels " + ", ".join(f"{c}: {n}" for c, n in zip(classes, counts))
           + f" ({data.description['source']} {os.path.abspath(args.data)})")
 
-    recipe = gender_pipeline if args.task == "gender" else speaker_id_pipeline
-
     def make_model():
-        return recipe(n_jobs=args.n_jobs, random_state=args.random_state)
+        if args.task == "gender":
+            return gender_pipeline(n_jobs=args.n_jobs, random_state=args.random_state)
+        return speaker_id_pipeline(n_jobs=args.n_jobs, random_state=args.random_state, robust=not args.clean_audio)
 
     cv, scheme, notes = choose_cv(args.task, y, groups, args.cv, args.random_state)
     for note in notes:
@@ -367,7 +374,8 @@ def _cmd_train(args, argv):
         return 1
     metadata = {
         "task": args.task,
-        "recipe": f"skvoice.recipes.{recipe.__name__}",
+        "recipe": ("skvoice.recipes.gender_pipeline" if args.task == "gender" else
+                   "skvoice.recipes.speaker_id_pipeline" + ("(robust=False)" if args.clean_audio else "")),
         "training_data": {**data.description, "n_recordings": int(len(X)),
                           "label_counts": {c: int(n) for c, n in zip(classes, counts)},
                           "files_left_out": len(bad)},

@@ -112,23 +112,28 @@ def test_train_usage_errors_exit_2(tmp_path, tree):
     assert code == 2 and "at least 2 labels" in err
     code, _, err = _run(["train", "gender", tree, "--out", tmp_path / "m.skops", "--cv", "1"])
     assert code == 2 and "--cv" in err
+    code, _, err = _run(["train", "gender", tree, "--out", tmp_path / "m.skops", "--clean-audio"])
+    assert code == 2 and "--clean-audio is for the speaker task only" in err
     code, _, err = _run(["train", "age", tree, "--out", tmp_path / "m.skops"])
     assert code == 2 and "invalid choice" in err
     assert not list(tmp_path.glob("*.skops"))
 
 
-def test_train_speaker_skips_cv_for_tiny_class_and_leaves_out_bad_files(tmp_path, bad_files):
+@pytest.mark.parametrize("clean_audio", [False, True])
+def test_train_speaker_skips_cv_for_tiny_class_and_leaves_out_bad_files(tmp_path, bad_files, clean_audio):
     root = _make_tree(tmp_path / "people", labels=(("ann", 110), ("bob", 230)), n=3, seed=1)
     _make_tree(root, labels=(("cid", 160),), n=1, seed=2)
     shutil.copy(bad_files / "silent.wav", root / "ann" / "silent.wav")
     shutil.copy(bad_files / "corrupt.wav", root / "bob" / "corrupt.wav")
     out_path = tmp_path / "team.joblib"
-    code, out, err = _run(["train", "speaker", root, "--out", out_path, "--quiet"])
+    code, out, err = _run(["train", "speaker", root, "--out", out_path, "--quiet"] + ["--clean-audio"] * clean_audio)
     assert code == 0, out + err
     assert "cross-validation: skipped: class 'cid' has only 1 recording" in out
     assert "2 file(s) cannot be used" in err and "silent.wav" in err and "corrupt.wav" in err
     model, meta = load_model(out_path, allow_pickle=True, return_metadata=True)
     assert meta["format"] == "joblib" and meta["cross_validation"] is None
+    assert meta["recipe"] == "skvoice.recipes.speaker_id_pipeline" + "(robust=False)" * clean_audio
+    assert model.n_copies == (0 if clean_audio else 4)
     assert meta["training_data"]["n_recordings"] == 7 and meta["training_data"]["files_left_out"] == 2
     assert list(model.classes_) == ["ann", "bob", "cid"]
     assert model.predict([str(root / "ann" / "ann0.wav")])[0] == "ann"
