@@ -13,4 +13,5 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "_keras": ["SkvoiceKerasClassifier", "DenseGenderClassifier", "CNN1DGenderClassifier", "DenseSpeakerClassifier",
                "build_dense_gender_net", "build_cnn1d_gender_net", "build_dense_speaker_net"],
     "_hubert": ["HubertGender"],
+    "_router": ["BandwidthRouter", "high_band_ratio"],
 })

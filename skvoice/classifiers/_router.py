@@ -1,0 +1,333 @@
+"""Route each recording to a wide-band or a narrow-band model by the bandwidth measured in its audio."""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import numpy as np
+from scipy.signal import welch
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from .._audio import AudioError, read_input
+from .._parallel import map_recordings
+from .._persistence import VersionedPickleMixin
+from .._ragged import check_audio_input
+from ._verification import _num_samples, _take
+
+__all__ = ["BandwidthRouter", "high_band_ratio"]
+
+
+def high_band_ratio(y, sample_rate=16000, cutoff=4000.0):
+    """Power above ``cutoff`` relative to the power between 300 Hz and ``cutoff``, in dB.
+
+    Wide-band speech keeps its fricatives and upper harmonics above 4 kHz (a
+    ratio of about -10 to -35 dB); speech that passed through a narrow-band
+    channel (a telephone line sampled at 8 kHz, a narrow-band codec) has
+    nothing there but the noise of the resampler (-60 dB and below).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Mono waveform.
+    sample_rate : int, default=16000
+        Its sample rate.
+    cutoff : float, default=4000.0
+        The edge between the two bands, in Hz (below the Nyquist frequency).
+
+    Returns
+    -------
+    ratio_db : float
+        ``-inf`` when nothing is above ``cutoff``; ``nan`` when the waveform
+        is silent below it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvoice.augment import telephone
+    >>> from skvoice.classifiers import high_band_ratio
+    >>> y = np.random.RandomState(0).standard_normal(16000).astype("float32") * 0.1
+    >>> round(high_band_ratio(y))  # white noise: as much power above 4 kHz as below
+    0
+    >>> high_band_ratio(telephone(y, 16000)) < -40
+    True
+    """
+    y = np.asarray(y, dtype=np.float64)
+    freqs, power = welch(y, fs=sample_rate, nperseg=min(512, max(len(y), 1)))
+    low = power[(freqs >= 300.0) & (freqs < cutoff)].sum()
+    high = power[freqs >= cutoff].sum()
+    if low <= 0:
+        return float("nan")
+    return float(10 * np.log10(high / low)) if high > 0 else float("-inf")
+
+
+def _ratio(item, index, sample_rate, cutoff):
+    try:
+        y = read_input(item, sample_rate, index)
+    except AudioError:  # unreadable: measured as nothing; the wide-band model reports the recording's error
+        return float("nan")
+    return high_band_ratio(y, sample_rate, cutoff)
+
+
+def _both_have(method):
+    def check(self):
+        for name in ("wideband", "narrowband"):
+            est = getattr(self, name + "_", getattr(self, name))
+            if not hasattr(est, method):
+                return False
+        return True
+    return check
+
+
+class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Score wide-band recordings with one model and narrow-band (telephone) recordings with another.
+
+    Both models are fitted on all the training recordings. At prediction each
+    recording's bandwidth is measured (:func:`high_band_ratio`: the power
+    above ``cutoff`` relative to the power below it), and a recording whose
+    ratio is under ``threshold_db`` -- speech that passed through a telephone
+    line or another narrow-band channel -- goes to ``narrowband``, every
+    other one to ``wideband``. A model built on features of the narrow band
+    only (e.g. MFCCs of 300-3400 Hz) loses little on such speech, while a
+    wide-band model meets a channel it never saw; routing gives each
+    recording the model that matches its channel instead of one compromise.
+
+    Parameters
+    ----------
+    wideband : classifier
+        The model for wide-band recordings; its input is the router's input
+        (audio for the recipes).
+    narrowband : classifier
+        The model for narrow-band recordings; the same classes as
+        ``wideband`` after fitting on the same data.
+    cutoff : float, default=4000.0
+        The band edge of :func:`high_band_ratio`, in Hz (4 kHz: the Nyquist
+        frequency of an 8 kHz telephone channel).
+    threshold_db : float, default=-50.0
+        A recording with less high-band power than this (in dB relative to
+        the band below ``cutoff``) is narrow-band. Wide-band speech, even
+        reverberant or at -40 dB level, sits far above it; noise added after
+        the channel fills the high band and makes a recording wide-band.
+    sample_rate : int, default=16000
+        Rate of waveform input; files are decoded at this rate to measure
+        their bandwidth.
+    n_jobs : int or None, default=None
+        Parallel jobs over recordings for the bandwidth measurement.
+
+    Attributes
+    ----------
+    wideband_, narrowband_ : estimator
+        The fitted models.
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``.
+
+    See Also
+    --------
+    skvoice.recipes.speaker_id_pipeline : Uses it to route telephone speech.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skvoice.augment import telephone
+    >>> from skvoice.classifiers import BandwidthRouter
+    >>> from skvoice.datasets import make_voices
+    >>> from skvoice.features import MFCCExtractor, StatsPooling
+    >>> voices = make_voices(n_speakers=2, n_utterances=4, duration=1.0, random_state=0)
+    >>> def model(fmax):
+    ...     return make_pipeline(MFCCExtractor(fmax=fmax), StatsPooling(), LogisticRegression())
+    >>> router = BandwidthRouter(model(None), model(3400.0)).fit(voices.waveforms, voices.speaker)
+    >>> phone = [telephone(y, 16000) for y in voices.waveforms[:2]]
+    >>> router.is_narrowband(list(voices.waveforms[:2]) + phone)
+    array([False, False,  True,  True])
+    >>> router.predict(phone).shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        "wideband": [HasMethods(["fit", "predict"])],
+        "narrowband": [HasMethods(["fit", "predict"])],
+        "cutoff": [Interval(numbers.Real, 0, None, closed="neither")],
+        "threshold_db": [Interval(numbers.Real, None, None, closed="neither")],
+        "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, wideband, narrowband, *, cutoff=4000.0, threshold_db=-50.0, sample_rate=16000, n_jobs=None):
+        self.wideband = wideband
+        self.narrowband = narrowband
+        self.cutoff = cutoff
+        self.threshold_db = threshold_db
+        self.sample_rate = sample_rate
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, groups=None, **fit_params):
+        """Fit both models on all the training recordings.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array-like
+            The models' training input.
+        y : array-like of shape (n_recordings,)
+            One label per recording.
+        groups : array-like of shape (n_recordings,), default=None
+            Passed on to each model whose ``fit`` takes ``groups`` (e.g.
+            :class:`ScoreFusion`'s cross-fitting folds).
+        **fit_params : dict
+            Passed on to both models' ``fit``.
+
+        Returns
+        -------
+        self : BandwidthRouter
+        """
+        self._validate_params()
+        check_audio_input(X, estimator=self)  # audio (or one waveform per row): not sparse, finite
+        if self.cutoff >= self.sample_rate / 2:
+            raise ValueError(f"cutoff={self.cutoff} Hz must be below the Nyquist frequency of sample_rate="
+                             f"{self.sample_rate} ({self.sample_rate / 2} Hz).")
+        fitted = []
+        for est in (self.wideband, self.narrowband):
+            kw = dict(fit_params)
+            if groups is not None and has_fit_parameter(est, "groups"):
+                kw["groups"] = groups
+            fitted.append(clone(est).fit(X, y, **kw))
+        self.wideband_, self.narrowband_ = fitted
+        classes = [np.asarray(est.classes_) for est in fitted]
+        if classes[0].shape != classes[1].shape or not np.array_equal(classes[0], classes[1]):
+            raise ValueError("BandwidthRouter: the wideband and narrowband models learned different classes_.")
+        self.classes_ = classes[0]
+        if hasattr(self.wideband_, "n_features_in_"):
+            self.n_features_in_ = self.wideband_.n_features_in_
+        return self
+
+    def high_band_ratio(self, X):
+        """:func:`high_band_ratio` of every recording, in dB.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or 2-D array (one waveform per row)
+
+        Returns
+        -------
+        ratio_db : ndarray of shape (n_recordings,)
+        """
+        items = check_audio_input(X, estimator=self)
+        ratios, _ = map_recordings(functools.partial(_ratio, sample_rate=self.sample_rate, cutoff=float(self.cutoff)),
+                                   items, n_jobs=self.n_jobs, estimator_name=type(self).__name__)
+        return np.asarray(ratios, dtype=float)
+
+    def is_narrowband(self, X):
+        """Which recordings go to the ``narrowband`` model.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or 2-D array (one waveform per row)
+
+        Returns
+        -------
+        narrowband : ndarray of bool, shape (n_recordings,)
+        """
+        return self.high_band_ratio(X) < self.threshold_db
+
+    def _route(self, method, X, *args):
+        check_is_fitted(self, "classes_")
+        if not isinstance(X, (list, tuple, np.ndarray)) and not hasattr(X, "iloc"):
+            X = np.asarray(X)  # other array-likes: indexable rows
+        n = _num_samples(X)
+        narrow = self.is_narrowband(X)
+        parts = {}
+        for mask, est in ((~narrow, self.wideband_), (narrow, self.narrowband_)):
+            if mask.any():
+                idx = np.flatnonzero(mask)
+                parts[est is self.narrowband_] = (idx, np.asarray(getattr(est, method)(
+                    _take(X, idx), *(np.asarray(a)[idx] for a in args))))
+        first = next(iter(parts.values()))[1]
+        dtype = np.result_type(*(p[1].dtype for p in parts.values())) if all(
+            p[1].dtype != object for p in parts.values()) else object
+        out = np.empty((n,) + first.shape[1:], dtype=dtype)
+        for idx, values in parts.values():
+            out[idx] = values
+        return out
+
+    def predict(self, X):
+        """The label of each recording, by the model of its channel.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array-like
+
+        Returns
+        -------
+        y : ndarray of shape (n_recordings,)
+        """
+        return self._route("predict", X)
+
+    @available_if(_both_have("decision_function"))
+    def decision_function(self, X):
+        """Scores of each recording by the model of its channel, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array-like
+
+        Returns
+        -------
+        scores : ndarray of shape (n_recordings, n_classes) or (n_recordings,)
+        """
+        return self._route("decision_function", X)
+
+    @available_if(_both_have("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of each recording by the model of its channel.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array-like
+
+        Returns
+        -------
+        proba : ndarray of shape (n_recordings, n_classes)
+        """
+        return self._route("predict_proba", X)
+
+    @available_if(_both_have("speaker_scores"))
+    def speaker_scores(self, X):
+        """Scores of every recording against every enrolled speaker, by the model of its channel.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array-like
+
+        Returns
+        -------
+        scores : ndarray of shape (n_recordings, n_classes)
+        """
+        return self._route("speaker_scores", X)
+
+    @available_if(_both_have("verify"))
+    def verify(self, X, claimed):
+        """Score each recording against the speaker it claims to be, by the model of its channel.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array-like
+        claimed : array-like of shape (n_recordings,)
+            An enrolled speaker per recording.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_recordings,)
+        """
+        if _num_samples(claimed) != _num_samples(X):
+            raise ValueError(f"verify: X has {_num_samples(X)} recordings but claimed has "
+                             f"{_num_samples(claimed)} labels.")
+        return self._route("verify", X, claimed)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
