@@ -32,14 +32,18 @@ def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_
     np.testing.assert_array_equal(model.predict(data.filenames[test]), classes[scores.argmax(axis=1)])
     y_trial, s_trial = trial_scores(scores, data.speaker[test], classes)
     assert equal_error_rate(y_trial, s_trial) <= 0.05
-    # trained on clean speech, it holds up on degraded test utterances: 0.933 telephone and 0.933 white noise at
-    # 10 dB on this split in bench_robustness (the clean recipe, robust=False: 0.667 and 0.633 over both folds)
+    # trained on clean speech, it holds up on degraded test utterances: 1.000 telephone (routed to the narrow-band
+    # fusion) and 0.933 white noise at 10 dB on this split in bench_robustness (the clean recipe, robust=False: 0.667
+    # and 0.633 over both folds)
     from skvoice.augment import make_condition
 
     babble = list(load_librispeech(librispeech_root, "train-clean-100").filenames[:12])
     for condition in ("telephone", "white_10dB"):
         degraded = make_condition(condition, sources=babble, random_state=0).fit_transform(data.filenames[test])
         assert np.mean(model.predict(degraded) == data.speaker[test]) >= 0.85, condition
+    phone = make_condition("telephone").fit_transform(data.filenames[test])
+    assert model.estimator_.is_narrowband(phone).all() and not model.estimator_.is_narrowband(
+        data.filenames[test]).any()
 
 
 @pytest.mark.realdata
@@ -57,13 +61,20 @@ def test_clean_speaker_recipe_identifies_held_out_utterances(librispeech_root):
 
 def test_speaker_recipe_structure():
     model = speaker_id_pipeline(random_state=0)
-    assert [name for name, _ in model.estimator.estimators] == ["ge2e", "plda", "gmm_telephone_band"]
+    wide, narrow = model.estimator.wideband, model.estimator.narrowband
+    assert [name for name, _ in wide.estimators] == [name for name, _ in narrow.estimators] == [
+        "ge2e", "plda", "gmm_telephone_band"]
+    for _, system in narrow.estimators[:2]:  # the narrow-band GE2E systems see the telephone band only
+        band = system.named_steps["band"]
+        assert (band.low, band.high) == (300.0, 3400.0)
+    assert "band" not in wide.estimators[0][1].named_steps
+    assert wide.estimators[2][1] is not narrow.estimators[2][1]  # set_params on one leaves the other
     assert model.n_copies == 4
     assert len(model.augmenter.steps) == len(training_augmenter().steps) + 1  # + the random band limit
     assert repr(model.augmenter) == repr(training_augmenter(0, band_limit=True))
-    for _, system in model.estimator.estimators:  # every robust system starts with noise reduction
+    for _, system in wide.estimators + narrow.estimators:  # every robust system starts with noise reduction
         assert system.steps[0][0] == "denoise"
-    assert model.estimator.estimators[2][1].named_steps["mfcc"].get_params()["fmax"] == 3400.0
+    assert wide.estimators[2][1].named_steps["mfcc"].get_params()["fmax"] == 3400.0
 
 
 def test_speaker_recipe_for_clean_audio():
