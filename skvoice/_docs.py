@@ -103,6 +103,12 @@ as_frame : bool, default=False
     Series target instead of arrays.""",
 }
 
+# the whole ``Parameters`` section of a method of BandwidthRouter (its input goes on to its models)
+PARAGRAPHS["parameters_X_routed"] = """Parameters
+----------
+X : sequence of paths or waveforms, or 2-D array (one waveform per row)
+    Audio: its bandwidth is measured, and each recording is passed on to
+    the model of its channel."""
 # the whole ``Parameters`` section of a method whose only argument is frame features (``predict_proba``...)
 PARAGRAPHS["parameters_X_frames"] = "Parameters\n----------\n" + PARAGRAPHS["X_frames"]
 

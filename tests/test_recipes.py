@@ -15,15 +15,23 @@ def test_recipes_are_fresh_unfitted_estimators():
     assert type(training_augmenter()).__name__ == "Degrade"
 
 
-@pytest.mark.realdata
-@pytest.mark.slow
-def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_root):
+@pytest.fixture
+def held_out_utterances(librispeech_root):
+    """test-other's 10 readers: utterances 1, 3, 5 of each to enrol, 2, 4, 6 to test (bench_robustness's fold 0)."""
     from skvoice.datasets import load_librispeech
-    from skvoice.metrics import equal_error_rate, trial_scores
 
     data = load_librispeech(librispeech_root, "test-other")
     rank = data.frame.groupby("speaker").cumcount().to_numpy()
-    train, test = np.flatnonzero(rank % 2 == 0), np.flatnonzero(rank % 2 == 1)
+    return data, np.flatnonzero(rank % 2 == 0), np.flatnonzero(rank % 2 == 1)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_root, held_out_utterances):
+    from skvoice.datasets import load_librispeech
+    from skvoice.metrics import equal_error_rate, trial_scores
+
+    data, train, test = held_out_utterances
     model = speaker_id_pipeline(n_jobs=2, random_state=0).fit(data.filenames[train], data.speaker[train])
     scores = model.decision_function(data.filenames[test])
     assert scores.shape == (len(test), 10)
@@ -48,12 +56,8 @@ def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_clean_speaker_recipe_identifies_held_out_utterances(librispeech_root):
-    from skvoice.datasets import load_librispeech
-
-    data = load_librispeech(librispeech_root, "test-other")
-    rank = data.frame.groupby("speaker").cumcount().to_numpy()
-    train, test = np.flatnonzero(rank % 2 == 0), np.flatnonzero(rank % 2 == 1)
+def test_clean_speaker_recipe_identifies_held_out_utterances(held_out_utterances):
+    data, train, test = held_out_utterances
     model = speaker_id_pipeline(n_jobs=2, random_state=0, robust=False).fit(data.filenames[train],
                                                                             data.speaker[train])
     assert np.mean(model.predict(data.filenames[test]) == data.speaker[test]) >= 0.95

@@ -13,6 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .._audio import AudioError, read_input
+from .._docs import fill_doc
 from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
 from .._ragged import check_audio_input
@@ -82,6 +83,7 @@ def _both_have(method):
     return check
 
 
+@fill_doc
 class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Score wide-band recordings with one model and narrow-band (telephone) recordings with another.
 
@@ -210,6 +212,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         Parameters
         ----------
         X : sequence of paths or waveforms, or 2-D array (one waveform per row)
+            Audio.
 
         Returns
         -------
@@ -226,6 +229,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         Parameters
         ----------
         X : sequence of paths or waveforms, or 2-D array (one waveform per row)
+            Audio.
 
         Returns
         -------
@@ -256,9 +260,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     def predict(self, X):
         """The label of each recording, by the model of its channel.
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or array-like
+        %(parameters_X_routed)s
 
         Returns
         -------
@@ -270,9 +272,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     def decision_function(self, X):
         """Scores of each recording by the model of its channel, columns in ``classes_`` order.
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or array-like
+        %(parameters_X_routed)s
 
         Returns
         -------
@@ -284,9 +284,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     def predict_proba(self, X):
         """Class probabilities of each recording by the model of its channel.
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or array-like
+        %(parameters_X_routed)s
 
         Returns
         -------
@@ -298,9 +296,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     def speaker_scores(self, X):
         """Scores of every recording against every enrolled speaker, by the model of its channel.
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or array-like
+        %(parameters_X_routed)s
 
         Returns
         -------
@@ -312,9 +308,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     def verify(self, X, claimed):
         """Score each recording against the speaker it claims to be, by the model of its channel.
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or array-like
+        %(parameters_X_routed)s
         claimed : array-like of shape (n_recordings,)
             An enrolled speaker per recording.
 
