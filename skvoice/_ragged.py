@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 
+from ._sklearn_compat import safe_indexing
+
 __all__ = [
     "as_recording_set",
     "rows_or_nan",
@@ -27,6 +29,7 @@ __all__ = [
     "segment_mean",
     "check_recording_targets",
     "subsample_frames",
+    "take_rows",
 ]
 
 
@@ -223,6 +226,14 @@ def check_audio_input(X, *, estimator=None):
             raise ValueError(f"{name}: recording {i} is neither a file path nor a numeric waveform "
                              f"(dtype {it.dtype}).")
     return items
+
+
+def take_rows(values, index):
+    """Rows ``index`` of a per-sample array-like (numpy, pandas, list), keeping its type where possible."""
+    try:
+        return safe_indexing(values, index)
+    except (TypeError, ValueError, KeyError):
+        return np.asarray(values)[index]
 
 
 def lengths_of(recordings):

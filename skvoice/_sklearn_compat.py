@@ -7,6 +7,7 @@ file to change. Public scikit-learn API is imported directly where it is used.
 
 from __future__ import annotations
 
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     HasMethods,
     Interval,
@@ -27,12 +28,14 @@ __all__ = [
     "validate_params",
     "check_feature_names_in",
     "check_sample_weight",
+    "safe_indexing",
     "output_container",
     "supported_outputs",
 ]
 
 check_feature_names_in = _check_feature_names_in
 check_sample_weight = _check_sample_weight
+safe_indexing = _safe_indexing
 
 
 def supported_outputs():

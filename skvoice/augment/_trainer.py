@@ -7,14 +7,14 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from .._audio import is_path_like
 from .._base import set_audio_input_tags
 from .._persistence import VersionedPickleMixin
-from .._ragged import as_recording_set, check_audio_input
+from .._ragged import as_recording_set, check_audio_input, take_rows
+from .._sklearn_compat import HasMethods, Interval
 from ._base import coerce_object_matrix
 
 __all__ = ["AugmentedTrainer"]
@@ -37,16 +37,6 @@ def _delegate(name, note=" on the input unchanged."):
     method.__qualname__ = f"AugmentedTrainer.{name}"
     method.__doc__ = f"``estimator_.{name}(X)``{note}"
     return available_if(_estimator_has(name))(method)
-
-
-def _take(values, index):
-    """Rows ``index`` of a per-sample array-like (numpy, pandas, list), keeping its type where possible."""
-    from sklearn.utils import _safe_indexing
-
-    try:
-        return _safe_indexing(values, index)
-    except (TypeError, ValueError, KeyError):
-        return np.asarray(values)[index]
 
 
 def _rows(part):
@@ -211,8 +201,8 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
             parts.append(copy)
         X_train = self._concatenate(parts)
         index = np.tile(np.arange(n), len(parts))
-        y_train = None if y is None else _take(y, index)
-        params = {k: (_take(v, index) if _is_per_recording(v, n) else v) for k, v in fit_params.items()}
+        y_train = None if y is None else take_rows(y, index)
+        params = {k: (take_rows(v, index) if _is_per_recording(v, n) else v) for k, v in fit_params.items()}
         if "groups" not in params and has_fit_parameter(self.estimator, "groups"):
             params["groups"] = index  # a recording and its copies: one group (cross-fitting stays honest)
         self.estimator_ = clone(self.estimator)

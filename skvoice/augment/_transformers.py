@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._sklearn_compat import Interval, StrOptions
 from ._base import BaseDegradation
 from ._codec import CODECS, codec_roundtrip
 from ._filters import band_limit, check_band

@@ -694,7 +694,7 @@ def check_dict_unchanged_recordings(name, estimator, input_kind=None):
 
 def _variants(estimator):
     """``(param, value)`` pairs for the other values of boolean and string-option parameters."""
-    from sklearn.utils._param_validation import StrOptions
+    from .._sklearn_compat import StrOptions
 
     params = estimator.get_params(deep=False)
     constraints = getattr(estimator, "_parameter_constraints", {})
