@@ -214,11 +214,12 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     from .classifiers import BandwidthRouter, GMMSpeakerClassifier, ScoreFusion, SpeakerVerifier
     from .features import Denoise, MFCCExtractor, SpeakerEmbedding, VoiceActivityDetector
 
-    front = [("denoise", Denoise(n_jobs=n_jobs))] if robust else []
+    def front():  # a fresh step per system: set_params on one system leaves the others (equal steps still run once)
+        return [("denoise", Denoise(n_jobs=n_jobs))] if robust else []
 
     def ge2e(verifier, narrow=False):
         band = [("band", BandLimit(low=300.0, high=3400.0, n_jobs=n_jobs))] if narrow else []
-        return Pipeline(front + band + [("embedding", SpeakerEmbedding(vad=robust, n_jobs=n_jobs)),
+        return Pipeline(front() + band + [("embedding", SpeakerEmbedding(vad=robust, n_jobs=n_jobs)),
                                         ("verifier", verifier)])
 
     def cosine():
@@ -228,7 +229,7 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
         return SpeakerVerifier(scoring="plda", normalization=None, calibration=None, random_state=random_state)
 
     def gmm(band):
-        return Pipeline(front + [
+        return Pipeline(front() + [
             ("vad", VoiceActivityDetector(n_jobs=n_jobs)),
             ("mfcc", MFCCExtractor(n_mfcc=20, deltas=True, fmin=band[0], fmax=band[1], n_jobs=n_jobs)),
             ("gmm", GMMSpeakerClassifier(n_components=32, ubm=True, n_init=1, max_iter=50,

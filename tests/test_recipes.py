@@ -74,6 +74,8 @@ def test_speaker_recipe_structure():
         assert (band.low, band.high) == (300.0, 3400.0)
     assert "band" not in wide.estimators[0][1].named_steps
     assert wide.estimators[2][1] is not narrow.estimators[2][1]  # set_params on one leaves the other
+    denoisers = [system.named_steps["denoise"] for _, system in wide.estimators + narrow.estimators]
+    assert len({id(d) for d in denoisers}) == len(denoisers)  # one step object per system, not one shared
     assert model.n_copies == 4
     assert len(model.augmenter.steps) == len(training_augmenter().steps) + 1  # + the random band limit
     assert repr(model.augmenter) == repr(training_augmenter(0, band_limit=True))

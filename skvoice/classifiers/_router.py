@@ -8,7 +8,6 @@ import numbers
 import numpy as np
 from scipy.signal import welch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
@@ -16,8 +15,9 @@ from .._audio import AudioError, read_input
 from .._docs import fill_doc
 from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
-from .._ragged import check_audio_input
-from ._verification import _num_samples, _take
+from .._ragged import check_audio_input, take_rows
+from .._sklearn_compat import HasMethods, Interval
+from ._verification import _num_samples
 
 __all__ = ["BandwidthRouter", "high_band_ratio"]
 
@@ -199,7 +199,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
             fitted.append(clone(est).fit(X, y, **kw))
         self.wideband_, self.narrowband_ = fitted
         classes = [np.asarray(est.classes_) for est in fitted]
-        if classes[0].shape != classes[1].shape or not np.array_equal(classes[0], classes[1]):
+        if not np.array_equal(classes[0], classes[1]):
             raise ValueError("BandwidthRouter: the wideband and narrowband models learned different classes_.")
         self.classes_ = classes[0]
         if hasattr(self.wideband_, "n_features_in_"):
@@ -239,21 +239,16 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
 
     def _route(self, method, X, *args):
         check_is_fitted(self, "classes_")
-        if not isinstance(X, (list, tuple, np.ndarray)) and not hasattr(X, "iloc"):
-            X = np.asarray(X)  # other array-likes: indexable rows
-        n = _num_samples(X)
         narrow = self.is_narrowband(X)
-        parts = {}
+        parts = []  # (rows, the model's output for them), for each channel that has recordings
         for mask, est in ((~narrow, self.wideband_), (narrow, self.narrowband_)):
-            if mask.any():
-                idx = np.flatnonzero(mask)
-                parts[est is self.narrowband_] = (idx, np.asarray(getattr(est, method)(
-                    _take(X, idx), *(np.asarray(a)[idx] for a in args))))
-        first = next(iter(parts.values()))[1]
-        dtype = np.result_type(*(p[1].dtype for p in parts.values())) if all(
-            p[1].dtype != object for p in parts.values()) else object
-        out = np.empty((n,) + first.shape[1:], dtype=dtype)
-        for idx, values in parts.values():
+            idx = np.flatnonzero(mask)
+            if len(idx):
+                rows = [take_rows(X, idx)] + [take_rows(a, idx) for a in args]
+                parts.append((idx, np.asarray(getattr(est, method)(*rows))))
+        out = np.empty((_num_samples(X),) + parts[0][1].shape[1:],
+                       dtype=np.result_type(*(values.dtype for _, values in parts)))
+        for idx, values in parts:
             out[idx] = values
         return out
 
