@@ -210,6 +210,9 @@ class AudioEstimatorMixin(VersionedPickleMixin):
         return tags
 
     # ------------------------------------------------------------------ diagnostics of the last call
+    def _reset_last_call(self):
+        _LAST_CALL[self] = {"failures": []}
+
     def _set_last(self, name, value):
         _LAST_CALL.setdefault(self, {})[name] = list(value)
 
@@ -241,8 +244,12 @@ class AudioEstimatorMixin(VersionedPickleMixin):
         return items
 
     def _validate_fit_audio(self, X):
-        """Validate the parameters and, when given, the audio of ``fit`` (waveforms now); returns the items or None."""
+        """Validate the parameters and, when given, the audio of ``fit`` (waveforms now); returns the items or None.
+
+        It also starts the diagnostics afresh (``failures_`` empty): a refit keeps nothing of earlier calls.
+        """
         self._validate_params()
+        self._reset_last_call()
         return None if X is None else self._check_audio(X, check_waveforms=True)
 
     # ------------------------------------------------------------------ the block loop

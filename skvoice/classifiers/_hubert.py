@@ -409,7 +409,6 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         self.label_map_ = mapping
         self.model_labels_ = np.asarray(loaded.labels, dtype=object)
         self.normalize_ = loaded.do_normalize
-        self._set_failures([])  # fit decodes no audio; predictions report theirs
         return self
 
     def _mapping_matrix(self):

@@ -323,7 +323,6 @@ class SpeakerEmbedding(TorchModelMixin, AudioTransformer):
         load_encoder(self.weights, self._torch_device())
         self.weights_path_ = resemblyzer_weights_path() if self.weights is None else os.fspath(self.weights)
         self.n_features_out_ = EMBEDDING_SIZE
-        self._set_failures([])
         return self
 
     def transform(self, X):

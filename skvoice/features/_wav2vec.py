@@ -577,6 +577,7 @@ class Wav2VecChunker(TorchModelMixin, AudioTransformer):
             The fitted chunker, holding the loaded encoder.
         """
         chunk = self._check_params()
+        self._reset_last_call()
         if X is not None:
             self._check_audio(X)
         device, dtype = self._resolve_device_dtype()
@@ -607,7 +608,6 @@ class Wav2VecChunker(TorchModelMixin, AudioTransformer):
         self.dtype_ = dtype
         _RUNTIMES[self] = self._build_runtime(model)
         self._fit_signature = self._signature()
-        self._set_failures([])
         return self
 
     _FIT_PARAMS = ("model", "layer", "output", "chunk_seconds", "sample_rate", "normalize", "device", "dtype",

@@ -140,7 +140,6 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
         self._validate_fit_audio(X)
         loaded = self._fit_model()
         self.n_features_out_ = int(loaded.network.config.xvector_output_dim)
-        self._set_failures([])
         return self
 
     def transform(self, X):

@@ -111,6 +111,10 @@ def test_bad_inputs_follow_on_error(tmp_path):
     assert [f["index"] for f in vad.failures_] == [1, 2]
     assert len(out) == 4 and len(out[1]) == len(out[2]) == 0
     np.testing.assert_array_equal(out[0], out[3])
+    vad.fit([tone])  # a refit keeps nothing of earlier calls (the audio base's fit check resets the diagnostics)
+    assert vad.failures_ == []
+    with pytest.raises(AttributeError, match="no audio yet"):
+        vad.no_speech_  # noqa: B018
 
 
 def test_transform_changes_no_state():
