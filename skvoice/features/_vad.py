@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import threading
 
 import numpy as np
 
@@ -81,14 +82,22 @@ def webrtc_flags(y16, mode=3, window=480):
     return np.array([vad.is_speech(pcm[s:s + step], _DETECTOR_RATE) for s in range(0, len(pcm), step)], dtype=bool)
 
 
-@functools.lru_cache(maxsize=1)
+# one Silero model per thread: its wrapper keeps the recurrent state and context of the running call on the
+# instance, so two threads sharing one (joblib's threading backend, dask's threaded workers) corrupt each
+# other's probabilities
+_SILERO = threading.local()
+
+
 def _silero_model():
-    try:
-        from silero_vad import load_silero_vad
-    except ImportError as exc:
-        raise ImportError("method='silero' needs the silero-vad package (its model ships inside the wheel) and "
-                          "onnxruntime: pip install 'skvoice[vad]'; or use method='energy'.") from exc
-    return load_silero_vad(onnx=True)
+    model = getattr(_SILERO, "model", None)
+    if model is None:
+        try:
+            from silero_vad import load_silero_vad
+        except ImportError as exc:
+            raise ImportError("method='silero' needs the silero-vad package (its model ships inside the wheel) and "
+                              "onnxruntime: pip install 'skvoice[vad]'; or use method='energy'.") from exc
+        model = _SILERO.model = load_silero_vad(onnx=True)
+    return model
 
 
 def silero_probabilities(y16):

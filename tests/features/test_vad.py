@@ -97,6 +97,21 @@ def test_silero_rejects_noise_without_speech():
     np.testing.assert_array_equal(out[0], noise)
 
 
+def test_silero_is_thread_safe():
+    """Threads (joblib's threading backend, dask's threaded workers) get the probabilities a single thread gets."""
+    pytest.importorskip("silero_vad")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skvoice.features._vad import silero_probabilities
+
+    waves = [_speech_like(3.0, seed=k) * (0.5 + 0.25 * k) for k in range(8)]
+    alone = [silero_probabilities(w) for w in waves]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(silero_probabilities, waves * 3))
+    for k, probs in enumerate(threaded):
+        np.testing.assert_array_equal(probs, alone[k % len(waves)])
+
+
 def test_bad_inputs_follow_on_error(tmp_path):
     tone = _speech_like(1.0)
     bad = [tone, np.zeros(SR, np.float32), str(tmp_path / "missing.wav"), tone]
