@@ -110,6 +110,13 @@ def test_silero_is_thread_safe():
         threaded = list(pool.map(silero_probabilities, waves * 3))
     for k, probs in enumerate(threaded):
         np.testing.assert_array_equal(probs, alone[k % len(waves)])
+    from joblib import parallel_config
+
+    sequential = VoiceActivityDetector(output="trim").fit_transform(waves)
+    with parallel_config(backend="threading"):
+        parallel = VoiceActivityDetector(output="trim", n_jobs=2).fit_transform(waves)
+    for a, b in zip(sequential, parallel):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_bad_inputs_follow_on_error(tmp_path):
