@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import numbers
-import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 
-from .._audio import is_path_like, read_input
+from .._audio import read_input
 from .._base import AudioEstimatorMixin, RecordingSetOutputMixin
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval
@@ -29,18 +28,16 @@ def _base_seed(random_state):
     return int(check_random_state(random_state).randint(2 ** 31 - 1))
 
 
-def _item_seed(base, item, y):
-    """Seed of one recording: a hash of the base seed and the recording (its path, else its samples).
+def _item_seed(base, y):
+    """Seed of one recording: a hash of the base seed and the recording's samples (decoded, float32).
 
-    A recording's degradation so depends on ``random_state`` and on the recording only, never on the
-    other recordings in the batch nor on their order (and so never on ``n_jobs``).
+    A recording's degradation so depends on ``random_state`` and on its audio only: never on the other
+    recordings in the batch nor on their order (and so never on ``n_jobs``), nor on where the file is
+    stored (a corpus moved to another folder, or passed as decoded waveforms, is degraded the same way).
     """
     h = hashlib.blake2b(digest_size=_SEED_BYTES)
     h.update(int(base).to_bytes(8, "little"))
-    if is_path_like(item):
-        h.update(b"path:" + os.fsencode(os.fspath(item)))
-    else:
-        h.update(b"wave:" + np.ascontiguousarray(y, dtype=np.float32).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.float32).tobytes())
     return int.from_bytes(h.digest(), "little")
 
 
@@ -83,7 +80,8 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     same length, as all skvoice degradations keep lengths equal).
 
     Randomness: each recording gets a seed from a hash of ``random_state`` and
-    the recording itself (its path, or its samples). With an int
+    the recording's samples (a file and its decoded waveform are one
+    recording, wherever the file is stored). With an int
     ``random_state`` the same recording is always degraded the same way,
     whatever else is in the batch and in whatever order; with ``None`` or a
     ``RandomState`` every call draws afresh.
@@ -146,7 +144,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
 
     def _one(self, item, index, base, context):
         y = read_input(item, self.sample_rate, index)
-        rng = np.random.default_rng(_item_seed(base, item, y))
+        rng = np.random.default_rng(_item_seed(base, y))
         return np.ascontiguousarray(self._apply(y, rng, context), dtype=np.float32)
 
     def transform(self, X):

@@ -53,7 +53,7 @@ class AddNoise(BaseDegradation):
     Notes
     -----
     Each recording's randomness comes from a hash of ``random_state`` and the
-    recording (its path or samples): with an int, a recording is degraded the
+    recording's samples: with an int, a recording is degraded the
     same way in every call, whatever else is in the batch.
 
     See Also
@@ -182,7 +182,7 @@ class BandLimit(BaseDegradation):
     Notes
     -----
     Each recording's band edges come from a hash of ``random_state`` and the
-    recording (its path or samples): with an int, a recording is filtered the
+    recording's samples: with an int, a recording is filtered the
     same way in every call, whatever else is in the batch.
 
     Examples

@@ -98,6 +98,18 @@ def test_paths_and_waveforms(waves, wav_files):
         assert from_files.dtype == object and len(from_files) == len(waves)
         for x, y in zip(from_files, from_waves):
             np.testing.assert_allclose(x, y, atol=1e-6)
+    # random ones too: a recording's draw comes from its samples, not from where it is stored, so a corpus
+    # moved to another folder (or passed decoded) is degraded the same way
+    moved = []
+    for p in wav_files:
+        os.makedirs(os.path.join(os.path.dirname(p), "moved"), exist_ok=True)
+        moved.append(os.path.join(os.path.dirname(p), "moved", "renamed_" + os.path.basename(p)))
+        os.link(p, moved[-1])
+    for make in RANDOM:
+        est = make().set_params(random_state=0)
+        for x, y, z in zip(est.fit_transform(wav_files), est.transform(moved), est.transform(waves)):
+            np.testing.assert_array_equal(x, y)
+            np.testing.assert_array_equal(x, z)
     # files at another rate are resampled to sample_rate
     p8 = wav_files[0].replace(".wav", "_8k.wav")
     sf.write(p8, waves[0][::2], 8000)
