@@ -41,13 +41,13 @@ def test_speaker_recipe_identifies_and_verifies_held_out_utterances(librispeech_
     y_trial, s_trial = trial_scores(scores, data.speaker[test], classes)
     assert equal_error_rate(y_trial, s_trial) <= 0.05
     # trained on clean speech, it holds up on degraded test utterances: 1.000 telephone (routed to the narrow-band
-    # fusion) and 0.933 white noise at 10 dB on this split in bench_robustness and when this test runs alone (the
-    # clean recipe, robust=False: 0.667 and 0.633 over both folds). One run of the whole suite under pytest-xdist
-    # gave 0.833 at white 10 dB (5 of 30); the cause is not found yet, hence the margin below 0.933.
+    # fusion) and 1.000 white noise at 10 dB on this split (bench_robustness's fold 0; the clean recipe,
+    # robust=False, gave 0.667 and 0.633 over both folds with earlier draws). The draws depend on the audio only,
+    # not on where the corpus is stored (they once did: 0.833 to 1.000 from one checkout to another).
     from skvoice.augment import make_condition
 
     babble = list(load_librispeech(librispeech_root, "train-clean-100").filenames[:12])
-    for condition, bar in (("telephone", 0.9), ("white_10dB", 0.8)):
+    for condition, bar in (("telephone", 0.9), ("white_10dB", 0.9)):
         degraded = make_condition(condition, sources=babble, random_state=0).fit_transform(data.filenames[test])
         assert np.mean(model.predict(degraded) == data.speaker[test]) >= bar, condition
     phone = make_condition("telephone").fit_transform(data.filenames[test])
