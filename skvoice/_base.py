@@ -211,6 +211,9 @@ class AudioEstimatorMixin(VersionedPickleMixin):
 
     # ------------------------------------------------------------------ diagnostics of the last call
     def _reset_last_call(self):
+        """Start the per-call diagnostics afresh (``failures_`` empty): every ``fit`` calls it, a refit keeps
+        nothing of earlier calls (through :meth:`_validate_fit_audio`, or directly where a fit checks its
+        audio otherwise)."""
         _LAST_CALL[self] = {"failures": []}
 
     def _set_last(self, name, value):

@@ -138,6 +138,7 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
         self
         """
         self._validate()
+        self._reset_last_call()
         if X is not None:
             self._check_audio(coerce_object_matrix(X))
         return self

@@ -128,6 +128,7 @@ class MFCCExtractor(AudioTransformer):
         self : MFCCExtractor
         """
         self._check_params()
+        self._reset_last_call()
         if X is not None:
             self._check_audio(X)
         self.n_features_out_ = self._n_features_out()

@@ -576,7 +576,7 @@ def check_on_error_alignment(name, estimator, input_kind=None):
       recordings alone; the bad slot holds a placeholder (a 0-row array in a
       recording set, a row of NaN in a 2-D output or ``predict_proba``,
       ``None`` or NaN from ``predict``); ``failures_`` lists exactly the bad
-      index;
+      index, and a refit empties it;
     * ``on_error="warn"`` does the same and warns
       :class:`skvoice.SkippedRecordingsWarning`.
     """
@@ -621,6 +621,12 @@ def check_on_error_alignment(name, estimator, input_kind=None):
                                          "recordings (the reporting is read by estimator_checks._failure_indices)")
                 if failed != [bad_at]:
                     raise AssertionError(f"{where}: failures_ lists {failed}, expected [{bad_at}]")
+                if policy == "skip":
+                    with _quiet():
+                        _fit(est, X, y)
+                    if _failure_indices(est):
+                        raise AssertionError(f"{where}: after a refit failures_ still lists "
+                                             f"{_failure_indices(est)} (a refit keeps nothing of earlier calls)")
                 for method, out in outs.items():
                     _check_placeholder_output(out, ref[method], bad_at, f"{where}, {method}")
 

@@ -297,6 +297,7 @@ class ToyAudioEnergy(RaggedAwareOutput, TransformerMixin, BaseEstimator, auto_wr
 
     def fit(self, X=None, y=None):
         self.n_features_out_ = 2
+        self.failures_ = []  # a refit forgets the failures of earlier transforms
         return self
 
     def _one(self, item, index):
@@ -510,6 +511,12 @@ class NeverWarns(ToyAudioEnergy):
             return super().transform(X)
 
 
+class KeepsStaleFailures(ToyAudioEnergy):
+    def fit(self, X=None, y=None):
+        self.n_features_out_ = 2
+        return self
+
+
 class AcceptsSilence(ToyAudioEnergy):
     def _one(self, item, index):
         if not isinstance(item, (str, os.PathLike)) and len(item) >= 400 and not np.abs(item).max():
@@ -533,7 +540,7 @@ def test_correct_toys_pass_every_applicable_check():
     (check_transformer_recording_set, RaggedFor2D(), r"transform\(2-D array\) returned ndarray\(shape=\(6,\)"),
     (check_recording_subset_invariance, BatchDependent(), "alone vs in the batch"),
     (check_dict_unchanged_recordings, RemembersLastBatch(), r"added \['n_transformed_'\]"),
-    (check_dict_unchanged_recordings, ToyAudioEnergy(), r"added \['failures_'\]"),
+    (check_dict_unchanged_recordings, KeepsStaleFailures(), r"added \['failures_'\]"),
     (check_refit_resets_state, KeepsStaleScale(), r"scale=True, then fit\(B\) with scale=False leaves .*scale_"),
     (check_refit_resets_state, CountsFits(), r"after fit\(A\) then fit\(B\), fitted attributes \['n_fits_'\] differ"),
     (check_refit_resets_state, LeaksPreviousWidth(), r"fitted attributes \['n_features_in_'\] differ"),
@@ -550,6 +557,7 @@ def test_correct_toys_pass_every_applicable_check():
     (check_on_error_alignment, BlockLocalFailureIndex(), r"failures_ lists \[0\], expected \[1\]"),
     (check_on_error_alignment, NeverWarns(), "no SkippedRecordingsWarning"),
     (check_on_error_alignment, AcceptsSilence(), "accepted a silent recording"),
+    (check_on_error_alignment, KeepsStaleFailures(), r"after a refit failures_ still lists \[1\]"),
 ], ids=lambda v: type(v).__name__ if isinstance(v, BaseEstimator) else getattr(v, "__name__", None))
 def test_each_check_catches_a_broken_estimator(check, estimator, match):
     good = {"check_on_error_alignment": ToyAudioEnergy(),
