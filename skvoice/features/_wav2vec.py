@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 import os
+import threading
 import warnings
 import weakref
 from functools import partial
@@ -80,12 +81,16 @@ def _load_chunks(item, index, *, sample_rate, chunk, last_chunk, min_samples, no
 
 # ----------------------------------------------------------------------------------------------- model runtime
 class _Capture:
-    """Forward hooks that keep the hidden states a transform needs (nothing else is kept)."""
+    """Forward hooks that keep the hidden states a transform needs (nothing else is kept).
+
+    The states are kept per thread (hooks run in the thread that calls the model), so one fitted chunker can
+    transform from several threads at once, e.g. behind a threaded web server.
+    """
 
     def __init__(self, model, indices, *, final_norm):
         self.indices = list(indices)
         self.final_norm = final_norm  # pre-LN models: the encoder's final LayerNorm belongs to the last state
-        self.states = {}
+        self._local = threading.local()
         self._handles = []
         layers = model.encoder.layers
         if 0 in self.indices:
@@ -93,6 +98,17 @@ class _Capture:
         for i in self.indices:
             if i >= 1:
                 self._handles.append(layers[i - 1].register_forward_hook(partial(self._hook, i)))
+
+    @property
+    def states(self):
+        states = getattr(self._local, "states", None)
+        if states is None:
+            states = self._local.states = {}
+        return states
+
+    @states.setter
+    def states(self, value):
+        self._local.states = value
 
     def _pre_hook(self, module, args, kwargs):
         self.states[0] = args[0] if args else kwargs["hidden_states"]

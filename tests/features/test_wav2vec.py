@@ -359,6 +359,20 @@ def test_batch_size_does_not_change_features(w2v_dir, waves):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
 
 
+def test_one_fitted_chunker_transforms_from_several_threads(w2v_dir, waves):
+    """A threaded server calls transform on one fitted chunker at once: each call gets its own hidden states."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    est = chunker(w2v_dir, layer=[0, 2]).fit()
+    batches = [waves[:1], waves[1:], waves[::-1], waves[2:]]
+    alone = [est.transform(b) for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(est.transform, batches * 4))
+    for k, out in enumerate(threaded):
+        for x, y in zip(out, alone[k % len(batches)]):
+            np.testing.assert_array_equal(x, y)
+
+
 def test_many_recordings_keep_order(w2v_dir):
     """More recordings than one decoding block, tails of varied lengths: each output is its own recording's."""
     rng = np.random.RandomState(5)
