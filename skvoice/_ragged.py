@@ -12,6 +12,7 @@ import numbers
 import os
 
 import numpy as np
+from scipy import sparse
 
 from ._sklearn_compat import safe_indexing
 
@@ -226,6 +227,16 @@ def check_audio_input(X, *, estimator=None):
             raise ValueError(f"{name}: recording {i} is neither a file path nor a numeric waveform "
                              f"(dtype {it.dtype}).")
     return items
+
+
+def num_samples(X):
+    """Number of samples (recordings or rows) of ``X``: a sequence, an array, a DataFrame or a sparse matrix."""
+    if sparse.issparse(X):
+        return X.shape[0]
+    try:
+        return len(X)
+    except TypeError:
+        return np.asarray(X).shape[0]
 
 
 def take_rows(values, index):

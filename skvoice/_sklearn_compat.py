@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     validate_params,
 )
 from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
-from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight, _num_samples
 
 __all__ = [
     "HasMethods",
@@ -29,6 +29,7 @@ __all__ = [
     "check_feature_names_in",
     "check_sample_weight",
     "safe_indexing",
+    "sklearn_num_samples",
     "output_container",
     "supported_outputs",
 ]
@@ -36,6 +37,7 @@ __all__ = [
 check_feature_names_in = _check_feature_names_in
 check_sample_weight = _check_sample_weight
 safe_indexing = _safe_indexing
+sklearn_num_samples = _num_samples  # raises TypeError for objects without a length
 
 
 def supported_outputs():

@@ -8,13 +8,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .._audio import is_path_like
 from .._base import set_audio_input_tags
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input, take_rows
-from .._sklearn_compat import HasMethods, Interval
+from .._sklearn_compat import HasMethods, Interval, sklearn_num_samples
 from ._base import coerce_object_matrix
 
 __all__ = ["AugmentedTrainer"]
@@ -186,8 +186,8 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         n = len(items)
         if y is None and get_tags(self.estimator).target_tags.required:
             raise ValueError(f"{type(self.estimator).__name__} requires y to be passed, but the target y is None.")
-        if y is not None and _num_samples(y) != n:
-            raise ValueError(f"X has {n} recordings but y has {_num_samples(y)} entries.")
+        if y is not None and sklearn_num_samples(y) != n:
+            raise ValueError(f"X has {n} recordings but y has {sklearn_num_samples(y)} entries.")
         rng = check_random_state(self.random_state)
         parts = [items] if self.keep_clean else []
         for _ in range(self.n_copies):
@@ -195,9 +195,9 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
             if "random_state" in augmenter.get_params(deep=False):
                 augmenter.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
             copy = augmenter.fit_transform(X)
-            if _num_samples(copy) != n:
-                raise ValueError(f"the augmenter returned {_num_samples(copy)} recordings for {n}; it must return "
-                                 "one degraded recording per input recording.")
+            if sklearn_num_samples(copy) != n:
+                raise ValueError(f"the augmenter returned {sklearn_num_samples(copy)} recordings for {n}; it must "
+                                 "return one degraded recording per input recording.")
             parts.append(copy)
         X_train = self._concatenate(parts)
         index = np.tile(np.arange(n), len(parts))
@@ -267,6 +267,6 @@ def _is_per_recording(value, n):
     if isinstance(value, (str, bytes)) or np.isscalar(value) or value is None:
         return False
     try:
-        return _num_samples(value) == n
+        return sklearn_num_samples(value) == n
     except TypeError:
         return False

@@ -15,9 +15,8 @@ from .._audio import AudioError, read_input
 from .._docs import fill_doc
 from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
-from .._ragged import check_audio_input, take_rows
+from .._ragged import check_audio_input, num_samples, take_rows
 from .._sklearn_compat import HasMethods, Interval
-from ._verification import _num_samples
 
 __all__ = ["BandwidthRouter", "high_band_ratio"]
 
@@ -246,7 +245,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
             if len(idx):
                 rows = [take_rows(X, idx)] + [take_rows(a, idx) for a in args]
                 parts.append((idx, np.asarray(getattr(est, method)(*rows))))
-        out = np.empty((_num_samples(X),) + parts[0][1].shape[1:],
+        out = np.empty((num_samples(X),) + parts[0][1].shape[1:],
                        dtype=np.result_type(*(values.dtype for _, values in parts)))
         for idx, values in parts:
             out[idx] = values
@@ -311,9 +310,9 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         -------
         scores : ndarray of shape (n_recordings,)
         """
-        if _num_samples(claimed) != _num_samples(X):
-            raise ValueError(f"verify: X has {_num_samples(X)} recordings but claimed has "
-                             f"{_num_samples(claimed)} labels.")
+        if num_samples(claimed) != num_samples(X):
+            raise ValueError(f"verify: X has {num_samples(X)} recordings but claimed has "
+                             f"{num_samples(claimed)} labels.")
         return self._route("verify", X, claimed)
 
     def __sklearn_tags__(self):

@@ -24,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from .._persistence import VersionedPickleMixin
+from .._ragged import num_samples
 from .._sklearn_compat import Interval, StrOptions
 from ._docs import fill_doc
 from ._plda import EmbeddingBackend
@@ -816,8 +817,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             raise ValueError("ScoreFusion requires y to be passed, but the target y is None.")
         y = column_or_1d(y, warn=True)
         _check_speaker_targets(y)
-        if _num_samples(X) != len(y):
-            raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {_num_samples(X)} "
+        if num_samples(X) != len(y):
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {num_samples(X)} "
                              f"recordings, y has {len(y)} labels.")
         X2d = _is_numeric_2d(X)
         if X2d is not None:
@@ -925,15 +926,6 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _num_samples(X):
-    if sparse.issparse(X):
-        return X.shape[0]
-    try:
-        return len(X)
-    except TypeError:
-        return np.asarray(X).shape[0]
 
 
 def _is_numeric_2d(X):
