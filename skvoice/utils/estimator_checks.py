@@ -624,9 +624,10 @@ def check_on_error_alignment(name, estimator, input_kind=None):
                 if policy == "skip":
                     with _quiet():
                         _fit(est, X, y)
-                    if _failure_indices(est):
-                        raise AssertionError(f"{where}: after a refit failures_ still lists "
-                                             f"{_failure_indices(est)} (a refit keeps nothing of earlier calls)")
+                    stale = _failure_indices(est)
+                    if stale:
+                        raise AssertionError(f"{where}: after a refit failures_ still lists {stale} (a refit keeps "
+                                             "nothing of earlier calls)")
                 for method, out in outs.items():
                     _check_placeholder_output(out, ref[method], bad_at, f"{where}, {method}")
 
