@@ -557,14 +557,25 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
 
     _fitted_attribute = "classes_"
 
-    def _training_frames(self, X, y, random_state):
-        """Validate parameters, recordings and labels; return ``(frames, y_frames)``.
+    def _training_frames(self, X, y, random_state, params=None):
+        """Validate parameters, recordings and labels; return ``(frames, y_frames, frame_params)``.
 
         ``frames`` stacks the frames of all recordings (at most ``self.max_frames``
         random ones of each, drawn with ``random_state``); ``y_frames`` repeats each
-        recording's label over its frames.
+        recording's label over its frames. ``frame_params`` are the fit parameters
+        ``params`` for those frames: an array-like with one entry per recording
+        (e.g. ``sample_weight``) is repeated over its frames like ``y``, one with
+        an entry per frame follows the subsample, the others are unchanged.
         """
-        from ._ragged import check_recording_targets, stack_frames, subsample_frames, validate_recordings
+        from ._ragged import (
+            check_recording_targets,
+            frame_owner,
+            is_per_sample,
+            stack_frames,
+            subsample_frames,
+            take_params,
+            validate_recordings,
+        )
 
         self._validate_params()
         recordings, _ = validate_recordings(self, X, reset=True)
@@ -572,9 +583,16 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
         frames, lengths = stack_frames(recordings)
         y_frames = np.repeat(y, lengths)
         keep = subsample_frames(lengths, self.max_frames, random_state)
+        params = dict(params or {})
+        n_frames = len(frames)
+        frame_params = take_params(params, len(recordings), frame_owner(lengths))  # per recording -> per frame
+        for name, value in params.items():
+            if not is_per_sample(value, len(recordings)) and is_per_sample(value, n_frames):
+                frame_params[name] = value  # already one entry per frame
         if keep is not None:
             frames, y_frames = frames[keep], y_frames[keep]
-        return frames, y_frames
+            frame_params = take_params(frame_params, n_frames, keep)
+        return frames, y_frames, frame_params
 
     def _test_frames(self, X):
         """Check the fit, validate ``X`` against it; ``(frames, lengths)`` of recordings that all have frames."""

@@ -14,7 +14,7 @@ import os
 import numpy as np
 from scipy import sparse
 
-from ._sklearn_compat import safe_indexing
+from ._sklearn_compat import is_arraylike_not_scalar, safe_indexing, sklearn_num_samples
 
 __all__ = [
     "as_recording_set",
@@ -245,6 +245,25 @@ def take_rows(values, index):
         return safe_indexing(values, index)
     except (TypeError, ValueError, KeyError):
         return np.asarray(values)[index]
+
+
+def is_per_sample(value, n):
+    """Whether a fit parameter holds one entry per sample: an array-like of length ``n`` (not a string or dict)."""
+    if isinstance(value, (str, bytes, dict)) or not is_arraylike_not_scalar(value):
+        return False
+    try:
+        return sklearn_num_samples(value) == n
+    except TypeError:  # an object with a shape or __array__ but no length
+        return False
+
+
+def take_params(params, n, index):
+    """Fit parameters for the samples ``index`` of ``n``: per-sample array-likes indexed, the others unchanged.
+
+    The rule of :func:`sklearn.model_selection.cross_validate`, for estimators
+    that fit wrapped estimators on parts or repeats of their samples.
+    """
+    return {k: (take_rows(v, index) if is_per_sample(v, n) else v) for k, v in params.items()}
 
 
 def lengths_of(recordings):

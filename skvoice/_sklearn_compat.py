@@ -17,7 +17,13 @@ from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     validate_params,
 )
 from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
-from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight, _num_samples
+from sklearn.utils.metadata_routing import _routing_enabled
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_sample_weight,
+    _is_arraylike_not_scalar,
+    _num_samples,
+)
 
 __all__ = [
     "HasMethods",
@@ -29,6 +35,8 @@ __all__ = [
     "check_feature_names_in",
     "check_sample_weight",
     "safe_indexing",
+    "is_arraylike_not_scalar",
+    "routing_enabled",
     "sklearn_num_samples",
     "output_container",
     "supported_outputs",
@@ -37,6 +45,8 @@ __all__ = [
 check_feature_names_in = _check_feature_names_in
 check_sample_weight = _check_sample_weight
 safe_indexing = _safe_indexing
+is_arraylike_not_scalar = _is_arraylike_not_scalar
+routing_enabled = _routing_enabled  # sklearn.set_config(enable_metadata_routing=True)
 sklearn_num_samples = _num_samples  # raises TypeError for objects without a length
 
 

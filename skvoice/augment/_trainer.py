@@ -6,15 +6,18 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .._audio import is_path_like
 from .._base import set_audio_input_tags
 from .._persistence import VersionedPickleMixin
-from .._ragged import as_recording_set, check_audio_input, take_rows
-from .._sklearn_compat import HasMethods, Interval, sklearn_num_samples
+from .._ragged import as_recording_set, check_audio_input, take_params, take_rows
+from .._routing import fit_router, route_fit_params
+from .._sklearn_compat import HasMethods, Interval, routing_enabled, sklearn_num_samples
 from ._base import coerce_object_matrix
 
 __all__ = ["AugmentedTrainer"]
@@ -107,8 +110,8 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
     and its copies always fall in the same inner fold. Simpler: put the
     search outside (``GridSearchCV(AugmentedTrainer(...))``). An estimator
     whose ``fit`` names a ``groups`` parameter (such as
-    :class:`~skvoice.classifiers.ScoreFusion`) gets these groups
-    automatically.
+    :class:`~skvoice.classifiers.ScoreFusion`), or a ``Pipeline`` ending in
+    one, gets these groups automatically.
 
     Examples
     --------
@@ -168,10 +171,12 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
             Passed to ``estimator.fit``; array-likes with one entry per
             recording (``sample_weight``, ``groups``, ...) are repeated for
             each copy, in the same order as the recordings. When
-            ``estimator.fit`` has a ``groups`` parameter and none is given,
-            it receives the index of the original recording, so a recording
-            and its degraded copies form one group (e.g. they share a
-            cross-fitting fold of :class:`~skvoice.classifiers.ScoreFusion`).
+            ``estimator.fit`` (or the final step of a ``Pipeline``) has a
+            ``groups`` parameter and none is given, it receives the index of
+            the original recording, so a recording and its degraded copies
+            form one group (e.g. they share a cross-fitting fold of
+            :class:`~skvoice.classifiers.ScoreFusion`). With metadata routing
+            enabled, each parameter goes where it was requested.
 
         Returns
         -------
@@ -202,9 +207,10 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         X_train = self._concatenate(parts)
         index = np.tile(np.arange(n), len(parts))
         y_train = None if y is None else take_rows(y, index)
-        params = {k: (take_rows(v, index) if _is_per_recording(v, n) else v) for k, v in fit_params.items()}
-        if "groups" not in params and has_fit_parameter(self.estimator, "groups"):
-            params["groups"] = index  # a recording and its copies: one group (cross-fitting stays honest)
+        params = take_params(route_fit_params(self, fit_params, ["estimator"])["estimator"], n, index)
+        groups_key = _groups_parameter(self.estimator)
+        if groups_key is not None and groups_key not in params and "groups" not in params:
+            params[groups_key] = index  # a recording and its copies: one group (cross-fitting stays honest)
         self.estimator_ = clone(self.estimator)
         if y_train is None:
             self.estimator_.fit(X_train, **params)
@@ -212,6 +218,15 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
             self.estimator_.fit(X_train, y_train, **params)
         self.n_fit_recordings_ = len(index)
         return self
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit`` metadata goes to ``estimator.fit`` (repeated for the copies).
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return fit_router(self, {"estimator": self.estimator})
 
     @staticmethod
     def _concatenate(parts):
@@ -263,10 +278,22 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         return tags
 
 
-def _is_per_recording(value, n):
-    if isinstance(value, (str, bytes)) or np.isscalar(value) or value is None:
-        return False
-    try:
-        return sklearn_num_samples(value) == n
-    except TypeError:
-        return False
+def _groups_parameter(estimator):
+    """The ``fit`` parameter that takes cross-fitting groups: ``"groups"``, ``"<last step>__groups"`` or None.
+
+    A :class:`~sklearn.pipeline.Pipeline` whose final step's ``fit`` has
+    ``groups`` (e.g. ending in :class:`~skvoice.classifiers.ScoreFusion`)
+    gets them through that step's name. With metadata routing on, the groups
+    go to whatever requested them (``set_fit_request(groups=True)``).
+    """
+    if routing_enabled():
+        if has_fit_parameter(estimator, "groups") and not hasattr(estimator, "get_metadata_routing"):
+            return "groups"
+        return "groups" if get_routing_for_object(estimator).consumes("fit", ["groups"]) else None
+    if has_fit_parameter(estimator, "groups"):
+        return "groups"
+    if isinstance(estimator, Pipeline) and estimator.steps:
+        name, last = estimator.steps[-1]
+        if last not in (None, "passthrough") and has_fit_parameter(last, "groups"):
+            return f"{name}__groups"
+    return None

@@ -10,6 +10,7 @@ from sklearn.base import MetaEstimatorMixin, clone
 from .._base import FrameClassifier
 from .._docs import fill_doc
 from .._ragged import check_recording_targets, segment_mean, split_frames
+from .._routing import fit_router, route_fit_params
 from .._sklearn_compat import HasMethods, Interval, StrOptions
 
 __all__ = ["FrameVoteClassifier"]
@@ -104,21 +105,41 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
         %(X_frames)s
         %(y_recordings)s
         **fit_params : dict
-            Passed to the frame classifier's ``fit``.
+            Passed to the frame classifier's ``fit`` (with metadata routing
+            enabled, those it requested). An array-like with one entry per
+            recording, such as ``sample_weight``, is repeated over the
+            recording's frames (like ``y``), so ``sample_weight`` weighs
+            recordings; one with an entry per frame follows the
+            ``max_frames`` subsample.
 
         Returns
         -------
         self : FrameVoteClassifier
         """
-        frames, y_frames = self._training_frames(X, y, self.random_state)
-        self.estimator_ = self._make_estimator().fit(frames, y_frames, **fit_params)
+        estimator = self._make_estimator()
+        if self.voting == "soft" and not hasattr(estimator, "predict_proba"):
+            raise AttributeError(  # before the frame fit (e.g. SVC(probability=False)), not after it
+                f"voting='soft' needs a frame classifier with predict_proba; "
+                f"{type(estimator).__name__} has none. Use voting='hard'.")
+        params = route_fit_params(self, fit_params, ["estimator"])["estimator"]
+        frames, y_frames, params = self._training_frames(X, y, self.random_state, params)
+        self.estimator_ = estimator.fit(frames, y_frames, **params)
         if self.voting == "soft" and not hasattr(self.estimator_, "predict_proba"):
             raise AttributeError(
                 f"voting='soft' needs a frame classifier with predict_proba; "
-                f"{type(self.estimator_).__name__} has none. Use voting='hard'.")
+                f"{type(self.estimator_).__name__} has none after fitting. Use voting='hard'.")
         self.classes_ = self.estimator_.classes_
         self.n_frames_fit_ = int(len(frames))
         return self
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit`` metadata goes to the frame classifier's ``fit``.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return fit_router(self, {"estimator": self._make_estimator()})
 
     def predict_frames(self, X):
         """Predict every frame.

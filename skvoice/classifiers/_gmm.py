@@ -199,7 +199,7 @@ class GMMSpeakerClassifier(FrameClassifier):
         self : GMMSpeakerClassifier
         """
         rng = check_random_state(self.random_state)
-        frames, y_frames = self._training_frames(X, y, rng)
+        frames, y_frames, _ = self._training_frames(X, y, rng)
         if self.top_c is not None and not (self.ubm and self.covariance_type == "diag"):
             raise ValueError(f"top_c={self.top_c} needs ubm=True and covariance_type='diag' (speakers must share the "
                              f"UBM's diagonal covariances); got ubm={self.ubm}, covariance_type="

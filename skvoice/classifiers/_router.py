@@ -16,6 +16,7 @@ from .._docs import fill_doc
 from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
 from .._ragged import check_audio_input, num_samples, take_rows
+from .._routing import fit_router, route_fit_params
 from .._sklearn_compat import HasMethods, Interval
 
 __all__ = ["BandwidthRouter", "high_band_ratio"]
@@ -179,7 +180,8 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
             Passed on to each model whose ``fit`` takes ``groups`` (e.g.
             :class:`ScoreFusion`'s cross-fitting folds).
         **fit_params : dict
-            Passed on to both models' ``fit``.
+            Passed on to both models' ``fit`` (with metadata routing enabled,
+            to the models that requested them).
 
         Returns
         -------
@@ -191,8 +193,9 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
             raise ValueError(f"cutoff={self.cutoff} Hz must be below the Nyquist frequency of sample_rate="
                              f"{self.sample_rate} ({self.sample_rate / 2} Hz).")
         fitted = []
-        for est in (self.wideband, self.narrowband):
-            kw = dict(fit_params)
+        routed = route_fit_params(self, fit_params, ["wideband", "narrowband"])
+        for name, est in (("wideband", self.wideband), ("narrowband", self.narrowband)):
+            kw = routed[name]
             if groups is not None and has_fit_parameter(est, "groups"):
                 kw["groups"] = groups
             fitted.append(clone(est).fit(X, y, **kw))
@@ -204,6 +207,15 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         if hasattr(self.wideband_, "n_features_in_"):
             self.n_features_in_ = self.wideband_.n_features_in_
         return self
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit`` metadata goes to the ``fit`` of both models.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return fit_router(self, {"wideband": self.wideband, "narrowband": self.narrowband})
 
     def high_band_ratio(self, X):
         """:func:`high_band_ratio` of every recording, in dB.

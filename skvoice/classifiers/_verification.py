@@ -24,7 +24,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from .._persistence import VersionedPickleMixin
-from .._ragged import num_samples
+from .._ragged import num_samples, take_params
+from .._routing import fit_router, route_fit_params
 from .._sklearn_compat import Interval, StrOptions
 from ._docs import fill_doc
 from ._plda import EmbeddingBackend
@@ -137,6 +138,17 @@ class _TrialScorer:
         eps = 1e-12
         return 0.5 * ((S - self.enrol_mean) / np.maximum(self.enrol_std, eps)
                       + (S - t_mean) / np.maximum(t_std, eps))
+
+
+def _check_not_frames(X, estimator):
+    """A clear error for a recording set of frames (or of audio) where one embedding per row is expected."""
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        return
+    if (isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.ndim == 1)) and len(X) \
+            and any(isinstance(r, np.ndarray) and r.ndim == 2 for r in X):
+        raise ValueError(f"{type(estimator).__name__} takes one embedding per recording (a 2-D array), but got a "
+                         "recording set of frame features; pool them first (e.g. StatsPooling() or "
+                         "SpeakerEmbedding() before it in the pipeline).")
 
 
 def _trial_arrays(scores, true_idx):
@@ -329,7 +341,8 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
     normalization : {"asnorm", "snorm"} or None, default="asnorm"
         Cohort score normalisation.
     top_k : int, default=100
-        Cohort scores used per side by adaptive S-norm (capped at the cohort size).
+        Cohort scores used per side by adaptive S-norm (capped at the cohort
+        size; at least 2, since the spread of a single score is zero).
     cohort : {"auto", "enrolled", "background"}, default="auto"
         Cohort recordings: the enrolment recordings of the other enrolled
         speakers, or the background recordings (which must then be given to
@@ -421,7 +434,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
     _parameter_constraints = {
         "scoring": [StrOptions({"cosine", "plda"})],
         "normalization": [StrOptions({"asnorm", "snorm"}), None],
-        "top_k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "top_k": [Interval(numbers.Integral, 2, None, closed="left")],
         "cohort": [StrOptions({"auto", "enrolled", "background"})],
         "calibration": [StrOptions({"logistic"}), None],
         "cv": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -487,6 +500,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
         self : SpeakerVerifier
         """
         self._validate_params()
+        _check_not_frames(X, self)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         _check_speaker_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
@@ -574,6 +588,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
             calibrated, else normalised (or raw) back-end scores.
         """
         check_is_fitted(self, "scorer_")
+        _check_not_frames(X, self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         scores = self.scorer_(self.scorer_.backend.prepare(X))
         if self.calibration_ is not None:
@@ -704,7 +719,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         Per-system cohort score normalisation before fusion (enrolled
         speakers as cohort).
     top_k : int, default=25
-        Cohort scores used per side by ``"asnorm"``.
+        Cohort scores used per side by ``"asnorm"`` (at least 2).
     threshold : float or None, default=None
         Open-set rejection on the fused log-likelihood ratio: ``predict``
         returns ``unknown_label`` when the best score is below it.
@@ -751,7 +766,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         "cv": [Interval(numbers.Integral, 2, None, closed="left")],
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "normalization": [StrOptions({"asnorm", "snorm"}), None],
-        "top_k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "top_k": [Interval(numbers.Integral, 2, None, closed="left")],
         "threshold": [numbers.Real, None],
         "unknown_label": [numbers.Real, str],
         "random_state": ["random_state"],
@@ -805,7 +820,10 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             A group must belong to one speaker.
         **fit_params : dict
             Passed to every system's ``fit`` (e.g. ``background=`` for
-            :class:`SpeakerVerifier` systems).
+            :class:`SpeakerVerifier` systems; with metadata routing enabled,
+            to the systems that requested them). Array-likes with one entry
+            per recording (e.g. ``sample_weight``) are indexed like ``X`` in
+            the cross-fitting folds.
 
         Returns
         -------
@@ -835,7 +853,9 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
                 raise ValueError("every group must hold recordings of one speaker only.")
         folds = speaker_folds(y_idx, self.cv, self.random_state, groups=groups)
         systems = [clone(est) for _, est in self.estimators]
-        self.shared_steps_ = [_stateless_steps(est, fit_params) for est in systems]
+        routed = route_fit_params(self, fit_params, names)
+        params = [routed[name] for name in names]
+        self.shared_steps_ = [_stateless_steps(est, p) for est, p in zip(systems, params)]
         shared = _SharedFeatures(systems, self.shared_steps_)
         inputs = [shared.system_input(j, X) for j in range(len(systems))]  # each shared prefix runs once
         columns, is_target = [[] for _ in names], []
@@ -844,8 +864,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             if len(test) == 0 or len(np.unique(y_idx[train])) < 2:
                 continue
             fold_scores, fold_classes = [], None
-            for Xj, est in inputs:
-                fitted = clone(est).fit(_take(Xj, train), y[train], **fit_params)
+            for (Xj, est), p in zip(inputs, params):
+                fitted = clone(est).fit(_take(Xj, train), y[train], **take_params(p, len(y), train))
                 fold_classes = np.asarray(fitted.classes_)
                 if not np.array_equal(fold_classes, np.unique(y[train])):
                     raise ValueError("a fused estimator's classes_ differ from the speakers it was fitted on.")
@@ -869,14 +889,23 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         self.offset_ = float(lr.intercept_[0])
         self.n_trials_ = (int(is_target.sum()), int((~is_target).sum()))
         self.estimators_, self.enrol_stats_ = [], []
-        for system, (Xj, est), k in zip(systems, inputs, self.shared_steps_):
-            fitted = clone(est).fit(Xj, y, **fit_params)
+        for system, (Xj, est), k, p in zip(systems, inputs, self.shared_steps_, params):
+            fitted = clone(est).fit(Xj, y, **p)
             self.enrol_stats_.append(self._enrol_stats(fitted, Xj, y, self.classes_))
             if k:  # the whole pipeline again: its stateless leading steps (unfitted; they learn nothing) + the rest
                 fitted = Pipeline(system.steps[:k] + fitted.steps, memory=system.memory, verbose=system.verbose)
             self.estimators_.append(fitted)
         self.named_estimators_ = dict(zip(names, self.estimators_))
         return self
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit`` metadata goes to the ``fit`` of each system, by its name.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return fit_router(self, dict(self.estimators or []))
 
     def _enrol_stats(self, fitted, X, y, classes):
         """Cohort statistics of each speaker's scores for the other speakers' training recordings."""

@@ -204,3 +204,39 @@ def test_speaker_scores_and_verify_are_delegated(voices):
     np.testing.assert_array_equal(model.speaker_scores(X[:4]), model.estimator_.speaker_scores(X[:4]))
     np.testing.assert_array_equal(model.verify(X[:4], y[:4]), model.estimator_.verify(X[:4], y[:4]))
     assert not hasattr(AugmentedTrainer(Probe(), Gain(-6.0)), "verify")
+
+
+def test_groups_reach_a_pipeline_ending_in_an_estimator_that_takes_them(voices):
+    """``Pipeline(..., ScoreFusion)``: the groups go to the final step (a recording and its copies in one fold)."""
+    X, y = list(voices.waveforms), voices.speaker
+    AugmentedTrainer(make_pipeline(StatsPoolingPassthrough(), Probe("pipe")), Gain(-6.0), n_copies=1).fit(X, y)
+    np.testing.assert_array_equal(LOG["pipe"][-1][3], np.tile(np.arange(len(X)), 2))
+    w = np.linspace(1, 2, len(X))
+    AugmentedTrainer(make_pipeline(StatsPoolingPassthrough(), Probe("pipe_w")), Gain(-6.0), n_copies=1).fit(
+        X, y, probe__sample_weight=w)
+    np.testing.assert_array_equal(LOG["pipe_w"][-1][4], np.tile(w, 2))
+
+
+def test_metadata_routing(voices):
+    import sklearn
+
+    X, y = list(voices.waveforms), voices.speaker
+    w = np.linspace(1, 2, len(X))
+    with sklearn.config_context(enable_metadata_routing=True):
+        AugmentedTrainer(Probe("routed").set_fit_request(sample_weight=True, groups=True), Gain(-6.0)).fit(
+            X, y, sample_weight=w)
+        _, _, _, groups, weights = LOG["routed"][-1]
+        np.testing.assert_array_equal(weights, np.tile(w, 2))
+        np.testing.assert_array_equal(groups, np.tile(np.arange(len(X)), 2))
+        with pytest.raises(Exception, match="sample_weight"):  # not requested: scikit-learn's error, not dropped
+            AugmentedTrainer(Probe("unset"), Gain(-6.0)).fit(X, y, sample_weight=w)
+
+
+class StatsPoolingPassthrough(BaseEstimator):
+    """A stateless first step that hands its input on (so the final step sees the recordings)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X

@@ -94,3 +94,86 @@ def test_in_pipeline_with_cross_val_and_groups(voices):
     pipe = make_pipeline(MFCCExtractor(pitch=True), CMVN(), FrameVoteClassifier(LogisticRegression(max_iter=500)))
     scores = cross_val_score(pipe, voices.waveforms, voices.gender, groups=voices.speaker, cv=StratifiedGroupKFold(2))
     assert scores.mean() >= 0.75  # unseen synthetic speakers; F0/formant cues make this easy
+
+
+class _CountingLR(LogisticRegression):
+    """LogisticRegression that counts its fits (to see what runs before an error)."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_sample_weight_weighs_recordings():
+    # one weight per recording is repeated over its frames, like y (it used to reach the frame classifier as is:
+    # "sample_weight.shape == (20,), expected (n_frames,)")
+    X, y = _data()
+    lengths = np.array([len(x) for x in X])
+    w = np.linspace(0.2, 3.0, 20)
+    clf = FrameVoteClassifier(LogisticRegression()).fit(X, y, sample_weight=w)
+    ref = LogisticRegression().fit(np.concatenate(list(X)), np.repeat(y, lengths), sample_weight=np.repeat(w, lengths))
+    assert np.allclose(clf.estimator_.coef_, ref.coef_)
+    unweighted = FrameVoteClassifier(LogisticRegression()).fit(X, y)
+    assert not np.allclose(clf.estimator_.coef_, unweighted.estimator_.coef_)
+    # zero weight on a recording = leaving it out
+    keep = np.arange(20) != 3
+    dropped = FrameVoteClassifier(LogisticRegression()).fit(X[keep], y[keep])
+    zeroed = FrameVoteClassifier(LogisticRegression()).fit(X, y, sample_weight=keep.astype(float))
+    assert np.allclose(zeroed.estimator_.coef_, dropped.estimator_.coef_, atol=1e-4)
+
+
+def test_sample_weight_follows_the_max_frames_subsample():
+    X, y = _data()
+    lengths = np.array([len(x) for x in X])
+    w = np.linspace(0.2, 3.0, 20)
+    a = FrameVoteClassifier(LogisticRegression(), max_frames=4, random_state=0).fit(X, y, sample_weight=w)
+    b = FrameVoteClassifier(LogisticRegression(), max_frames=4, random_state=0).fit(
+        X, y, sample_weight=np.repeat(w, lengths))  # per-frame weights: subsampled with the frames
+    assert a.n_frames_fit_ == b.n_frames_fit_ == sum(min(n, 4) for n in lengths)
+    assert np.allclose(a.estimator_.coef_, b.estimator_.coef_)
+    with pytest.raises(ValueError, match="sample_weight"):
+        FrameVoteClassifier(LogisticRegression(), max_frames=4, random_state=0).fit(X, y, sample_weight=w[:7])
+
+
+def test_sample_weight_sliced_by_cross_validation(voices):
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    from skvoice.features import CMVN, MFCCExtractor
+
+    model = make_pipeline(MFCCExtractor(), CMVN(), FrameVoteClassifier(LogisticRegression(max_iter=500),
+                                                                        max_frames=20, random_state=0))
+    w = np.ones(len(voices.speaker))
+    weighted = cross_val_score(model, voices.waveforms, voices.gender, groups=voices.speaker, cv=StratifiedGroupKFold(2),
+                               params={"framevoteclassifier__sample_weight": w})
+    plain = cross_val_score(model, voices.waveforms, voices.gender, groups=voices.speaker, cv=StratifiedGroupKFold(2))
+    assert np.allclose(weighted, plain)
+
+
+def test_soft_vote_without_predict_proba_fails_before_fitting():
+    from sklearn.svm import SVC
+
+    X, y = _data()
+    _CountingLR.fits = 0
+    with pytest.raises(AttributeError, match="predict_proba"):
+        FrameVoteClassifier(SVC(), voting="soft").fit(X, y)  # SVC(probability=False): refused before the frame fit
+    FrameVoteClassifier(_CountingLR(), voting="soft").fit(X, y)
+    assert _CountingLR.fits == 1
+
+
+def test_metadata_routing():
+    import sklearn
+
+    X, y = _data()
+    w = np.linspace(0.2, 3.0, 20)
+    with sklearn.config_context(enable_metadata_routing=True):
+        requested = FrameVoteClassifier(LogisticRegression().set_fit_request(sample_weight=True))
+        routed = requested.fit(X, y, sample_weight=w)
+        direct = FrameVoteClassifier(LogisticRegression()).fit(X, y)
+        assert not np.allclose(routed.estimator_.coef_, direct.estimator_.coef_)
+        with pytest.raises(Exception, match="sample_weight"):  # unset request: scikit-learn's error, not dropped
+            FrameVoteClassifier(LogisticRegression()).fit(X, y, sample_weight=w)
+    assert np.allclose(FrameVoteClassifier(LogisticRegression()).fit(X, y, sample_weight=w).estimator_.coef_,
+                       routed.estimator_.coef_)

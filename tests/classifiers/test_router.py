@@ -77,6 +77,31 @@ def test_fit_passes_groups_to_models_that_take_them():
     assert router.narrowband_.groups_ is None
 
 
+class _WeightProbe(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y, sample_weight=None):
+        self.classes_ = np.unique(y)
+        self.sample_weight_ = sample_weight
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_metadata_routing():
+    import sklearn
+
+    X, y, w = np.random.RandomState(0).standard_normal((6, 20)), [0, 1, 0, 1, 0, 1], np.arange(1.0, 7.0)
+    router = BandwidthRouter(_WeightProbe(), _WeightProbe()).fit(X, y, sample_weight=w)  # routing off: to both
+    np.testing.assert_array_equal(router.narrowband_.sample_weight_, w)
+    with sklearn.config_context(enable_metadata_routing=True):
+        router = BandwidthRouter(_WeightProbe().set_fit_request(sample_weight=True),
+                                 _WeightProbe().set_fit_request(sample_weight=False)).fit(X, y, sample_weight=w)
+        np.testing.assert_array_equal(router.wideband_.sample_weight_, w)
+        assert router.narrowband_.sample_weight_ is None
+        with pytest.raises(Exception, match="sample_weight"):
+            BandwidthRouter(_WeightProbe(), _WeightProbe()).fit(X, y, sample_weight=w)
+
+
 def test_open_set_methods_are_routed(voices):
     rng = np.random.RandomState(0)
     centres = rng.standard_normal((3, 8)) * 3

@@ -250,6 +250,58 @@ def test_fusion_errors():
         ScoreFusion([("a", LogisticRegression())], normalization="snorm").fit(X[y < 2], y[y < 2])
 
 
+def test_fusion_slices_per_recording_fit_params_in_its_folds():
+    # sample_weight (one per recording) used to reach the fold fits whole: "shape == (40,), expected (26,)"
+    X, y = blobs(n_spk=4, n_rec=10)
+    systems = [("verifier", SpeakerVerifier(random_state=0)), ("logreg", LogisticRegression())]
+    plain = ScoreFusion([systems[1]], random_state=0).fit(X, y)
+    ones = ScoreFusion([systems[1]], random_state=0).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(ones.weights_, plain.weights_)
+    w = np.random.RandomState(0).uniform(0.1, 3.0, len(y))
+    weighted = ScoreFusion([systems[1]], random_state=0).fit(X, y, sample_weight=w)
+    assert not np.allclose(weighted.weights_, plain.weights_)
+    np.testing.assert_allclose(weighted.estimators_[0].coef_,
+                               LogisticRegression().fit(X, y, sample_weight=w).coef_)
+
+
+def test_fusion_metadata_routing():
+    import sklearn
+
+    X, y = blobs(n_spk=4, n_rec=10)
+    w = np.random.RandomState(0).uniform(0.1, 3.0, len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        # only the system that asked for the weights gets them (SpeakerVerifier.fit has no sample_weight)
+        fusion = ScoreFusion([("verifier", SpeakerVerifier(random_state=0)),
+                              ("logreg", LogisticRegression().set_fit_request(sample_weight=True))],
+                             random_state=0).fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(fusion.named_estimators_["logreg"].coef_,
+                                   LogisticRegression().fit(X, y, sample_weight=w).coef_)
+        with pytest.raises(Exception, match="sample_weight"):
+            ScoreFusion([("logreg", LogisticRegression())], random_state=0).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize("make", [lambda: SpeakerVerifier(top_k=1),
+                                  lambda: ScoreFusion([("lr", LogisticRegression())], normalization="asnorm",
+                                                      top_k=1)])
+def test_top_k_of_one_is_refused(make):
+    # the spread of one cohort score is 0: scores were divided by 1e-12 (|s| ~ 1e12, calibration slope ~ 1e-12)
+    X, y = blobs(n_spk=4)
+    with pytest.raises(ValueError, match="top_k"):
+        make().fit(X, y)
+
+
+def test_verifier_asks_for_pooled_features():
+    from skvoice._ragged import as_recording_set
+
+    frames = as_recording_set([np.ones((5, 3)), np.zeros((4, 3))])
+    with pytest.raises(ValueError, match="StatsPooling"):
+        SpeakerVerifier().fit(frames, [0, 1])
+    X, y = blobs(n_spk=4)
+    fitted = SpeakerVerifier(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="one embedding per recording"):
+        fitted.predict(as_recording_set([np.ones((5, X.shape[1]))] * 2))
+
+
 @parametrize_with_checks([
     SpeakerVerifier(random_state=0),
     SpeakerVerifier("plda", random_state=0),

@@ -1,0 +1,37 @@
+"""Metadata routing for skvoice's meta-estimators (``sklearn.set_config(enable_metadata_routing=True)``).
+
+With routing off, a meta-estimator passes its ``**fit_params`` to every
+wrapped estimator (the behaviour of skvoice 0.2). With routing on, each wrapped
+estimator gets only the metadata it requested (``set_fit_request``), as in
+scikit-learn's own meta-estimators, and a request left unset raises
+scikit-learn's usual error instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+
+from ._sklearn_compat import routing_enabled
+
+__all__ = ["fit_router", "route_fit_params"]
+
+
+def fit_router(owner, children):
+    """A ``MetadataRouter`` sending ``fit`` metadata to the ``fit`` of each named child.
+
+    ``children`` maps a name to an (unfitted) estimator; the owner's own
+    requests (e.g. ``score``'s ``sample_weight``, ``fit``'s ``groups``) are
+    part of the router too.
+    """
+    router = MetadataRouter(owner=owner).add_self_request(owner)
+    for name, child in children.items():
+        router.add(**{name: child}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+    return router
+
+
+def route_fit_params(owner, fit_params, names):
+    """``{name: params}`` for each child's ``fit``: routed by request, or all of ``fit_params`` to each."""
+    if not routing_enabled():
+        return {name: dict(fit_params) for name in names}
+    routed = process_routing(owner, "fit", **fit_params)
+    return {name: dict(routed[name].fit) for name in names}
