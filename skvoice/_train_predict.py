@@ -192,8 +192,51 @@ def collect_audio_files(inputs):
     return paths, notes
 
 
+def set_n_jobs(model, n_jobs):
+    """Set ``n_jobs`` on ``model`` and on every estimator inside it, fitted ones included; return how many.
+
+    ``get_params(deep=True)`` reaches only the unfitted templates of a meta-estimator (``AugmentedTrainer``'s
+    ``estimator``), not the fitted copies that predict (``estimator_``, a router's ``wideband_``, a fusion's
+    ``estimators_``), so the fitted attributes are walked too.
+    """
+    seen, changed = set(), 0
+
+    def visit(obj):
+        nonlocal changed
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (list, tuple)):
+            for item in obj:
+                visit(item)
+        elif isinstance(obj, dict):
+            for item in obj.values():
+                visit(item)
+        elif hasattr(obj, "get_params") and not isinstance(obj, type):
+            params = obj.get_params(deep=False)
+            if "n_jobs" in params:
+                obj.set_params(n_jobs=n_jobs)
+                changed += 1
+            for value in params.values():
+                visit(value)
+            for name, value in vars(obj).items():
+                if name.endswith("_") and not name.startswith("_"):
+                    visit(value)
+
+    visit(model)
+    return changed
+
+
 def _final_step(model):
-    """``(transformers, final estimator)``: a Pipeline's leading steps (as Pipeline.predict runs them), or none."""
+    """``(transformers, final estimator)``: a Pipeline's leading steps (as Pipeline.predict runs them), or none.
+
+    A fitted :class:`~skvoice.augment.AugmentedTrainer` predicts with its ``estimator_`` on the input unchanged,
+    so its pipeline is unwrapped too (else predict and predict_proba would each run the whole pipeline).
+    """
+    from .augment import AugmentedTrainer
+
+    if isinstance(model, AugmentedTrainer) and hasattr(model, "estimator_"):
+        return _final_step(model.estimator_)
     steps = getattr(model, "steps", None)
     if isinstance(steps, list) and steps and all(isinstance(s, tuple) and len(s) == 2 for s in steps):
         head = [step for _, step in steps[:-1] if step is not None and not (isinstance(step, str)

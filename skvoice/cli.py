@@ -420,7 +420,14 @@ def _cmd_predict(args):
     import contextlib
 
     from . import IncompatibleVersionError, ModelNotAvailableError
-    from ._train_predict import collect_audio_files, has_score, predict_rows, stderr_is_tty, write_rows
+    from ._train_predict import (
+        collect_audio_files,
+        has_score,
+        predict_rows,
+        set_n_jobs,
+        stderr_is_tty,
+        write_rows,
+    )
     from .io import UntrustedModelError
 
     prog = "skvoice predict"
@@ -436,10 +443,8 @@ def _cmd_predict(args):
     if not hasattr(model, "predict"):
         print(f"{prog}: {source} holds a {type(model).__name__}, which has no predict method", file=sys.stderr)
         return 2
-    if args.n_jobs is not None and hasattr(model, "get_params"):
-        jobs = {k: args.n_jobs for k in model.get_params(deep=True) if k == "n_jobs" or k.endswith("__n_jobs")}
-        if jobs:
-            model.set_params(**jobs)
+    if args.n_jobs is not None:
+        set_n_jobs(model, args.n_jobs)  # the fitted estimators that predict, not only the unfitted templates
     paths, notes = collect_audio_files(inputs)
     for note in notes:
         print(f"{prog}: warning: {note}", file=sys.stderr)
@@ -452,12 +457,16 @@ def _cmd_predict(args):
     with contextlib.ExitStack() as stack:
         if args.output:
             try:
-                fh = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+                # surrogateescape: a file name that is not UTF-8 is written as its bytes on disk (as ls does)
+                fh = stack.enter_context(open(args.output, "w", encoding="utf-8", errors="surrogateescape",
+                                              newline=""))
             except OSError as exc:
                 print(f"{prog}: cannot write {args.output}: {exc}", file=sys.stderr)
                 return 2
         else:
             fh = sys.stdout
+            with contextlib.suppress(AttributeError, ValueError):  # not a text stream of its own (tests, pipes)
+                fh.reconfigure(errors="surrogateescape")
         writer = write_rows(fh, args.format, columns)
         bar = None
         if show:

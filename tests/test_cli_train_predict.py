@@ -228,6 +228,41 @@ def test_predict_shipped_gender_model(trained, tree, tmp_path, monkeypatch):
     assert "the shipped gender model" in err
 
 
+def test_predict_runs_a_trained_model_once_per_batch_with_the_n_jobs_asked(trained, tree, monkeypatch):
+    """A saved model is an AugmentedTrainer: its pipeline used to run twice per batch (predict, then
+    predict_proba), and ``--n-jobs`` reached only the unfitted template inside it, not the fitted copy."""
+    from skvoice.features import SpeakerEmbedding
+
+    calls, jobs = [], []
+    original = SpeakerEmbedding.transform
+
+    def counting(self, X):
+        calls.append(len(X))
+        jobs.append(self.n_jobs)
+        return original(self, X)
+
+    monkeypatch.setattr(SpeakerEmbedding, "transform", counting)
+    code, out, err = _run(["predict", "--model", trained[0], "--n-jobs", "1", "--batch-size", "16", tree / "low"])
+    assert code == 0, err
+    assert calls == [6] and jobs == [1]
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 6
+
+
+def test_predict_file_name_that_is_not_utf8(trained, tree, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = sorted((tree / "low").iterdir())[0]
+    try:
+        shutil.copy(os.fsencode(src), os.fsencode(folder) + b"/caf\xe9" + os.fsencode(src.suffix))
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    out = tmp_path / "labels.csv"
+    code, _, err = _run(["predict", "--model", trained[0], "--output", out, folder])
+    assert code == 0, err
+    raw = out.read_bytes()
+    assert b"caf\xe9" in raw and b",low," in raw  # the name as its bytes on disk, and a label (not an error)
+
+
 def test_predict_usage_errors(trained, tree, tmp_path):
     path, _, _ = trained
     code, _, err = _run(["predict", tree])

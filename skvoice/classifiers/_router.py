@@ -188,7 +188,9 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         self : BandwidthRouter
         """
         self._validate_params()
-        check_audio_input(X, estimator=self)  # audio (or one waveform per row): not sparse, finite
+        items = check_audio_input(X, estimator=self)  # audio (or one waveform per row): not sparse, finite
+        if not hasattr(X, "__len__"):  # a generator, now read: fit both models on what it gave
+            X = items
         if self.cutoff >= self.sample_rate / 2:
             raise ValueError(f"cutoff={self.cutoff} Hz must be below the Nyquist frequency of sample_rate="
                              f"{self.sample_rate} ({self.sample_rate / 2} Hz).")
@@ -250,6 +252,8 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
 
     def _route(self, method, X, *args):
         check_is_fitted(self, "classes_")
+        if not hasattr(X, "__len__"):  # a generator: read once, both to measure the bandwidth and to predict
+            X = check_audio_input(X, estimator=self)
         narrow = self.is_narrowband(X)
         parts = []  # (rows, the model's output for them), for each channel that has recordings
         for mask, est in ((~narrow, self.wideband_), (narrow, self.narrowband_)):

@@ -153,3 +153,11 @@ def test_skops_round_trip(tmp_path):
     router = BandwidthRouter(LogisticRegression(), LogisticRegression(C=0.1)).fit(X, y)
     loaded = load_model(save_model(router, tmp_path / "router.skops"))
     np.testing.assert_array_equal(loaded.predict(X), router.predict(X))
+
+
+def test_generator_input(voices):
+    # every audio estimator takes an iterable; the router read it once to measure the bandwidth, then indexed it
+    X, y = list(voices.waveforms), voices.speaker
+    router = BandwidthRouter(LogisticRegression(max_iter=500), LogisticRegression(max_iter=500))
+    router.fit((x for x in X), y)
+    np.testing.assert_array_equal(router.predict(x for x in X), router.predict(X))
