@@ -6,6 +6,7 @@ the file and the reason, so a batch job can say exactly which input was bad.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -74,6 +75,24 @@ def _check_file(path):
     return path
 
 
+@contextlib.contextmanager
+def _soundfile_source(path):
+    """What soundfile opens for ``path``: the name, or the open file when the name is not valid UTF-8.
+
+    soundfile encodes ``str`` names strictly as UTF-8, but file names that are not UTF-8 (Latin-1 archives,
+    old Windows zips) come from ``os.listdir`` with their undecodable bytes as surrogates; Python's own
+    ``open`` maps them back to the bytes on disk.
+    """
+    try:
+        if isinstance(path, str):
+            path.encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as fh:
+            yield fh
+        return
+    yield path
+
+
 def audio_info(path):
     """Read an audio file's header.
 
@@ -96,7 +115,8 @@ def audio_info(path):
 
     path = _check_file(path)
     try:
-        info = sf.info(path)
+        with _soundfile_source(path) as source:
+            info = sf.info(source)
     except Exception as exc:  # soundfile raises LibsndfileError/RuntimeError/TypeError
         raise AudioError(path, f"cannot read audio header ({_short(exc)})") from None
     _check_riff_complete(path)
@@ -186,7 +206,8 @@ def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None)
     start = int(round(offset * info.sample_rate))
     stop = None if duration is None else start + int(round(duration * info.sample_rate))
     try:
-        y, sr = sf.read(path, start=start, stop=stop, dtype="float32", always_2d=True)
+        with _soundfile_source(path) as source:
+            y, sr = sf.read(source, start=start, stop=stop, dtype="float32", always_2d=True)
     except Exception as exc:
         raise AudioError(path, f"cannot decode audio, file is corrupt or truncated ({_short(exc)})") from None
     if y.shape[0] == 0:
@@ -204,13 +225,35 @@ def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None)
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
 
 
+_PCM_FULL_SCALE = {np.dtype(np.int8): 2.0 ** 7, np.dtype(np.int16): 2.0 ** 15, np.dtype(np.int32): 2.0 ** 31}
+
+
+def pcm_to_float(y):
+    """Integer PCM samples as float32 in [-1, 1), the way soundfile decodes files; anything else unchanged.
+
+    int8, int16 and int32 arrays (what ``scipy.io.wavfile.read``, pydub or
+    ``soundfile.read(dtype="int16")`` return) are divided by their full scale,
+    and uint8 (8-bit WAV) is offset binary around 128. Without this they would
+    be read as floats thousands of times too loud. Other integer types (int64
+    from a Python list of ints) are not a PCM format and are kept as numbers.
+    """
+    if not isinstance(y, np.ndarray):
+        return y
+    if y.dtype == np.uint8:
+        return (y.astype(np.float32) - 128.0) / 128.0
+    scale = _PCM_FULL_SCALE.get(y.dtype)
+    return y if scale is None else (y.astype(np.float32) / np.float32(scale))
+
+
 def check_waveform(y, source="<waveform>"):
     """Validate an in-memory waveform: 1-D (or (n, channels), down-mixed), finite, non-empty.
 
-    Returns a contiguous float32 1-D array; raises :class:`AudioError` otherwise.
+    Returns a contiguous float32 1-D array (integer PCM scaled to [-1, 1), see
+    :func:`pcm_to_float`); raises :class:`AudioError` otherwise.
     """
     if np.iscomplexobj(y):
         raise AudioError(source, "waveform is complex; complex data not supported (pass a real-valued signal)")
+    y = pcm_to_float(y)
     try:
         y = np.asarray(y, dtype=np.float32)
     except (TypeError, ValueError):

@@ -199,8 +199,10 @@ def check_audio_input(X, *, estimator=None):
         if X.ndim == 2 and (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
             from sklearn.utils import check_array
 
-            X = check_array(X, dtype=[np.float32, np.float64], ensure_all_finite=True, estimator=estimator,
-                            ensure_min_samples=1)
+            from ._audio import pcm_to_float
+
+            X = check_array(pcm_to_float(X), dtype=[np.float32, np.float64], ensure_all_finite=True,
+                            estimator=estimator, ensure_min_samples=1)
             return [row for row in X]
         if X.ndim == 0:
             raise TypeError(f"{name} expects a sequence of recordings, got a 0-d array.")
