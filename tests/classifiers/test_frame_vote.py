@@ -146,9 +146,10 @@ def test_sample_weight_sliced_by_cross_validation(voices):
     model = make_pipeline(MFCCExtractor(), CMVN(), FrameVoteClassifier(LogisticRegression(max_iter=500),
                                                                         max_frames=20, random_state=0))
     w = np.ones(len(voices.speaker))
-    weighted = cross_val_score(model, voices.waveforms, voices.gender, groups=voices.speaker, cv=StratifiedGroupKFold(2),
+    cv = StratifiedGroupKFold(2)
+    weighted = cross_val_score(model, voices.waveforms, voices.gender, groups=voices.speaker, cv=cv,
                                params={"framevoteclassifier__sample_weight": w})
-    plain = cross_val_score(model, voices.waveforms, voices.gender, groups=voices.speaker, cv=StratifiedGroupKFold(2))
+    plain = cross_val_score(model, voices.waveforms, voices.gender, groups=voices.speaker, cv=cv)
     assert np.allclose(weighted, plain)
 
 
