@@ -110,9 +110,22 @@ def silero_probabilities(y16):
                                    _DETECTOR_RATE)[0].numpy()
 
 
+def _frame_starts(frames, sample_rate):
+    """First sample of 10 ms frame(s) ``frames``: the exact frame time ``frames * HOP_SECONDS``, rounded to a sample.
+
+    Not ``frames * hop`` with the hop rounded to whole samples: at rates where
+    10 ms is not a whole number of samples (22.05 kHz: 220.5, 11.025 kHz:
+    110.25) that grid drifts away from the detectors' exact 10 ms one by the
+    rounding error times the frame index (0.66 s after 5 minutes at 22.05 kHz)
+    and cuts long recordings in the wrong place. Where the hop is whole (8, 16,
+    44.1, 48 kHz) both grids are the same.
+    """
+    return np.rint(np.asarray(frames) * (HOP_SECONDS * sample_rate)).astype(np.int64)
+
+
 def _to_frames(flags, window_samples, n_frames, rate):
     """Map per-window decisions (windows of ``window_samples`` at ``rate``) onto the 10 ms frame grid."""
-    centres = (np.arange(n_frames) * HOP_SECONDS * rate).astype(np.int64)
+    centres = _frame_starts(np.arange(n_frames), rate)  # rounded: truncating put e.g. frame 819 a sample early
     idx = np.minimum(centres // window_samples, max(len(flags) - 1, 0))
     return flags[idx] if len(flags) else np.zeros(n_frames, dtype=bool)
 
@@ -144,8 +157,9 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None):
     Returns
     -------
     mask : ndarray of bool, shape (n_frames,)
-        One decision per 10 ms hop (frame ``i`` is centred on sample
-        ``i * hop``), ``n_frames = 1 + len(y) // hop``.
+        One decision per 10 ms (frame ``i`` is centred on time ``i * 0.01``
+        s, sample ``round(i * 0.01 * sample_rate)``), ``n_frames = 1 +
+        floor(len(y) / (0.01 * sample_rate))``.
 
     Examples
     --------
@@ -158,10 +172,14 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None):
     ((151,), True, False)
     """
     y = np.asarray(y, dtype=np.float32)
-    hop = int(round(HOP_SECONDS * sample_rate))
-    n_frames = 1 + len(y) // hop
+    n_frames = 1 + int(len(y) // (HOP_SECONDS * sample_rate))  # frame centres (exact 10 ms grid) inside y
     if method == "energy":
-        return _energy_mask(y, sample_rate, threshold)[:n_frames]
+        # librosa frames with a whole-sample hop: take the frame nearest each exact 10 ms centre, so the decisions
+        # sit on the same time grid as the other detectors' at any rate (the same frames when the hop is whole)
+        hop = int(round(HOP_SECONDS * sample_rate))
+        energy = _energy_mask(y, sample_rate, threshold)
+        nearest = np.rint(np.arange(n_frames) * (HOP_SECONDS * sample_rate) / hop).astype(np.int64)
+        return energy[np.minimum(nearest, len(energy) - 1)]
     y16 = resample(y, sample_rate, _DETECTOR_RATE)
     if method == "webrtc":
         mode = 3 if threshold is None else int(threshold)
@@ -180,6 +198,11 @@ def apply_speech_mask(y, sample_rate, mask, *, output="speech", padding=0.1, min
     ``output="speech"`` keeps every speech region (concatenated) and
     ``"trim"`` keeps everything from the first to the last one.
 
+    Frame ``i`` of ``mask`` covers samples ``round(i * 0.01 * sample_rate)``
+    up to ``round((i + 1) * 0.01 * sample_rate)``: mapped by time, so no
+    offset builds up along long recordings at rates where 10 ms is not a
+    whole number of samples (22.05 kHz).
+
     Returns
     -------
     y_speech : ndarray
@@ -190,7 +213,6 @@ def apply_speech_mask(y, sample_rate, mask, *, output="speech", padding=0.1, min
     """
     from scipy.ndimage import binary_closing, binary_dilation
 
-    hop = int(round(HOP_SECONDS * sample_rate))
     mask = np.asarray(mask, dtype=bool)
     if mask.sum() * HOP_SECONDS < min_speech:
         return y, False
@@ -200,11 +222,13 @@ def apply_speech_mask(y, sample_rate, mask, *, output="speech", padding=0.1, min
     pad = int(round(padding / HOP_SECONDS))
     if pad > 0:
         mask = binary_dilation(mask, structure=np.ones(2 * pad + 1, dtype=bool))
-    if output == "trim":
+    if output == "trim":  # from the first to the last speech frame, with half a hop of slack on either side
         frames = np.flatnonzero(mask)
-        start, stop = max(0, frames[0] * hop - hop // 2), min(len(y), (frames[-1] + 1) * hop + hop // 2)
+        half = int(round(HOP_SECONDS * sample_rate)) // 2
+        start = max(0, int(_frame_starts(frames[0], sample_rate)) - half)
+        stop = min(len(y), int(_frame_starts(frames[-1] + 1, sample_rate)) + half)
         return y[start:stop], True
-    keep = np.repeat(mask, hop)[:len(y)]
+    keep = np.repeat(mask, np.diff(_frame_starts(np.arange(len(mask) + 1), sample_rate)))[:len(y)]
     if len(keep) < len(y):
         keep = np.concatenate([keep, np.full(len(y) - len(keep), mask[-1])])
     return y[keep], True

@@ -74,6 +74,63 @@ def test_trim_keeps_inner_pauses_speech_drops_them():
     assert kept.shape[0] > 1.75 * SR
 
 
+def test_frames_map_to_samples_by_time_at_any_rate():
+    """Frame i covers samples round(i * 0.01 * sr) to round((i + 1) * 0.01 * sr): no drift where 10 ms is 220.5 samples.
+
+    With the hop rounded to 220 samples, frame 30000 (300 s) used to land 15000 samples (0.68 s) early at 22.05 kHz.
+    """
+    sr = 22050
+    y = np.arange(301 * sr, dtype=np.float32)  # each sample holds its own index
+    mask = np.zeros(30101, dtype=bool)
+    mask[30000:30100] = True  # 1 s of speech at 300 s
+    kw = {"padding": 0.0, "min_pause": 0.0}
+    speech, found = apply_speech_mask(y, sr, mask, output="speech", **kw)
+    assert found
+    np.testing.assert_array_equal(speech, y[6615000:6637050])  # round(30000 * 220.5), round(30100 * 220.5)
+    trim, _ = apply_speech_mask(y, sr, mask, output="trim", **kw)
+    np.testing.assert_array_equal(trim, y[6615000 - 110:6637050 + 110])  # plus half a hop of slack on either side
+    # integer hops keep frame i at sample i * hop
+    speech16, _ = apply_speech_mask(y[:301 * SR], SR, mask, output="speech", **kw)
+    np.testing.assert_array_equal(speech16, y[30000 * 160:30100 * 160])
+    # the detectors' decisions sit on that exact grid too: one frame per 10 ms of the recording, not per 220 samples
+    assert speech_mask(np.ones(int(100.5 * sr), np.float32), sr, "energy").shape == (1 + 10050,)
+
+
+def _assert_late_burst_kept(burst16, method, sr):
+    """Put ``burst16`` (16 kHz) 140 s into a 145-s recording at ``sr``: both output modes must keep it all.
+
+    The detectors decide on an exact 10 ms grid; mapping their frames back to samples with a hop rounded to whole
+    samples (220 for 220.5 at 22.05 kHz) shifted the cut by 0.23 % of the elapsed time (0.32 s at 140 s, beyond the
+    0.1 s padding), so a good part of the speech was lost and silence kept instead.
+    """
+    import soxr
+
+    burst = soxr.resample(burst16, SR, sr).astype(np.float32)
+    y = np.zeros(145 * sr, dtype=np.float32)
+    y[140 * sr:140 * sr + len(burst)] = burst
+    for output in ("trim", "speech"):
+        out = VoiceActivityDetector(method=method, output=output, sample_rate=sr).fit_transform([y])[0]
+        kept = np.sum(out.astype(np.float64) ** 2) / np.sum(burst.astype(np.float64) ** 2)
+        assert kept > 0.99, (output, kept)
+        assert len(out) < len(burst) + 0.5 * sr  # the burst and its padding, not a stretch of silence
+
+
+@pytest.mark.parametrize("sr", [22050, 11025])
+def test_webrtc_keeps_speech_late_in_a_long_recording_at_fractional_hop_rates(sr):
+    """At 22.05 and 11.025 kHz 10 ms is 220.5 and 110.25 samples: speech at 140 s is still cut where it is."""
+    _assert_late_burst_kept(_speech_like(1.0), "webrtc", sr)
+
+
+def test_silero_keeps_speech_late_in_a_long_recording_at_fractional_hop_rates(librispeech_root):
+    """The same with Silero, on a real utterance (Silero does not take the synthetic buzz for speech throughout)."""
+    pytest.importorskip("silero_vad")
+    from skvoice._audio import load_audio
+    from skvoice.datasets import load_librispeech
+
+    y, _ = load_audio(load_librispeech(librispeech_root, "test-other").filenames[0])
+    _assert_late_burst_kept(y, "silero", 22050)
+
+
 def test_no_speech_falls_back_to_the_whole_recording():
     noise = (1e-3 * np.random.RandomState(1).randn(SR)).astype(np.float32)
     tone = _speech_like(1.0)
