@@ -398,7 +398,7 @@ def _cmd_train(args, argv):
 
 def _load_predict_model(args):
     """``(model, description)`` for predict, or raise ValueError/OSError/... with a message for the user."""
-    from .io import load_model
+    from .io import UntrustedModelError, load_model
 
     inputs = list(args.inputs)
     if args.model is None:
@@ -412,8 +412,17 @@ def _load_predict_model(args):
         return gender_classifier(), "the shipped gender model", inputs[1:]
     if inputs[0] == "gender" and not os.path.exists("gender"):
         raise ValueError("give either the task name `gender` (the shipped model) or --model MODEL, not both")
-    model = load_model(args.model, trusted=args.trust or None, allow_pickle=args.allow_pickle)
+    try:
+        model = load_model(args.model, trusted=args.trust or None, allow_pickle=args.allow_pickle)
+    except UntrustedModelError:
+        raise
+    except ValueError as exc:  # a damaged or non-model file: not a usage error
+        raise _ModelFileError(str(exc)) from exc
     return model, args.model, inputs
+
+
+class _ModelFileError(Exception):
+    """The --model file cannot be loaded (damaged, empty, not a model)."""
 
 
 def _cmd_predict(args):
@@ -437,7 +446,7 @@ def _cmd_predict(args):
         label = "" if isinstance(exc, UntrustedModelError) else "usage: "
         print(f"{prog}: {label}{exc}", file=sys.stderr)
         return 2
-    except (OSError, IncompatibleVersionError, ModelNotAvailableError, ImportError) as exc:
+    except (OSError, IncompatibleVersionError, ModelNotAvailableError, ImportError, _ModelFileError) as exc:
         print(f"{prog}: cannot load the model: {exc}", file=sys.stderr)
         return 2
     if not hasattr(model, "predict"):

@@ -26,22 +26,34 @@ Two formats, chosen by the file suffix:
 
 The format of an existing file is recognised from its content, not its
 name: a pickle renamed to ``.skops`` is still refused without
-``allow_pickle``.
+``allow_pickle``. A file that is neither (an empty file, a ``.skops`` file
+cut short by an interrupted download, an audio file) or that is damaged
+raises a :class:`ValueError` that says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib
 import io
 import json
 import os
+import pickle
+import re
+import struct
 import tempfile
 import zipfile
+import zlib
 
 from sklearn.base import BaseEstimator
 
-from ._persistence import check_pickle_version
+from ._persistence import IncompatibleVersionError, check_pickle_version
+
+try:
+    from lzma import LZMAError as _LZMAError
+except ImportError:  # pragma: no cover - a Python built without lzma
+    _LZMAError = OSError
 
 __all__ = ["save_model", "load_model", "read_model_metadata", "UntrustedModelError"]
 
@@ -59,6 +71,26 @@ _TRUSTED_INTERNAL = ("skvoice.classifiers._plda.EmbeddingBackend", "skvoice.clas
 #: (class path, parameter): estimators that unpickle a checkpoint *file* named by this parameter when they
 #: run; trusted by default only when the parameter is not a file path
 _CODE_LOADING_PARAMS = (("skvoice.features._wav2vec.Wav2VecChunker", "model"),)
+#: how many bytes of a model file are read to recognise its format
+_HEAD_BYTES = 16
+#: what a zip archive (so a .skops file) starts with
+_ZIP_PREFIX = b"PK\x03\x04"
+#: pickle protocol 2 and later start with the PROTO opcode
+_PICKLE_PREFIX = b"\x80"
+#: how pickles of protocol 0 and 1 (no magic number) start: an object (GLOBAL "module\nname\n"), a dict or list
+#: (protocol 0: MARK DICT/LIST PUT 0; protocol 1: EMPTY_DICT/EMPTY_LIST BINPUT 0)
+_OLD_PICKLE_START = re.compile(rb"c[A-Za-z_][\w.]*\n[A-Za-z_]|\((?:dp|lp)0\n|[}\]]q\x00")
+#: joblib's magic numbers: its pickles before 0.10, then zlib, gzip, bz2, xz, lzma and lz4 compression
+_JOBLIB_PREFIXES = (b"ZF", b"\x78", b"\x1f\x8b", b"BZ", b"\xfd7zXZ", b"\x5d\x00", b"\x04\x22\x4d\x18")
+#: audio files passed as a model by mistake, recognised to say so
+_AUDIO_PREFIXES = ((b"RIFF", "a WAV"), (b"fLaC", "a FLAC"), (b"OggS", "an Ogg"), (b"ID3", "an MP3"))
+#: what reading a damaged zip archive (or a damaged member of one) raises; RuntimeError: zipfile's "File ... is
+#: encrypted" for a flipped flag bit (IncompatibleVersionError, a RuntimeError too, is let through)
+_DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError, OSError,
+                       UnicodeDecodeError, json.JSONDecodeError, RuntimeError)
+#: what unpickling a damaged (truncated, corrupted) pickle or joblib file raises
+_DAMAGED_PICKLE_ERRORS = (pickle.UnpicklingError, EOFError, KeyError, IndexError, ValueError, OSError, struct.error,
+                          zlib.error, _LZMAError)
 
 
 class UntrustedModelError(ValueError):
@@ -249,6 +281,85 @@ def _check_exists(path):
     return path
 
 
+def _looks_like_pickle(head):
+    """True when ``head``, the first bytes of a file, start like a pickle or a (compressed) joblib file."""
+    return bool(head.startswith((_PICKLE_PREFIX, *_JOBLIB_PREFIXES)) or _OLD_PICKLE_START.match(head))
+
+
+def _not_a_model_message(path, head):
+    size = os.path.getsize(path)
+    audio = next((f"; it looks like {kind} audio file" for prefix, kind in _AUDIO_PREFIXES if head.startswith(prefix)),
+                 "")
+    return (f"{path} is not a skvoice model file: neither a .skops archive nor a joblib/pickle file ({size} bytes, "
+            f"starting with {head[:8]!r}{audio}).")
+
+
+def _file_format(path, allow_pickle):
+    """``"skops"``, ``"joblib"`` or ``"other"`` (only with ``allow_pickle``) from the content of ``path``.
+
+    Raises a clear ValueError for a file that cannot be a model: empty, or a zip archive cut short (its central
+    directory, which :func:`zipfile.is_zipfile` looks for, is at the end); UntrustedModelError for a pickle when
+    ``allow_pickle`` is False; and, unless ``allow_pickle``, a ValueError for anything else (a protocol 0 or 1
+    pickle has no magic number: with ``allow_pickle``, such a file is unpickled as before).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if zipfile.is_zipfile(path):
+        return "skops"
+    if not head:
+        raise ValueError(f"{path} is empty (0 bytes), not a model file (an interrupted download or copy?).")
+    if head.startswith(_ZIP_PREFIX):
+        raise ValueError(
+            f"{path} is a truncated or damaged .skops file (an interrupted download or copy?): it starts like a "
+            f".skops (zip) archive but its end is missing or corrupt ({os.path.getsize(path)} bytes). Download or "
+            "copy it again, or save the model again.")
+    if _looks_like_pickle(head):
+        if not allow_pickle:
+            _refuse_pickle(path)
+        return "joblib"
+    if not allow_pickle:
+        raise ValueError(_not_a_model_message(path, head))
+    return "other"
+
+
+def _cause(exc):
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__  # a bare EOFError has no message
+
+
+@contextlib.contextmanager
+def _reading_skops(path):
+    """Turn what a damaged zip archive raises into a ValueError that says the file is damaged."""
+    try:
+        yield
+    except IncompatibleVersionError:
+        raise
+    except _DAMAGED_ZIP_ERRORS as exc:
+        raise ValueError(
+            f"{path} is a damaged .skops file (an interrupted download or copy?): reading it failed with "
+            f"{_cause(exc)}. Download or copy it again, or save the model again.") from exc
+
+
+def _unpickle(path, fmt):
+    """``joblib.load(path)``; a clear ValueError when the file is damaged (``fmt`` from :func:`_file_format`)."""
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except IncompatibleVersionError:
+        raise
+    except Exception as exc:
+        cause = _cause(exc)
+        if fmt == "other":  # it did not look like a pickle to begin with
+            with open(path, "rb") as fh:
+                head = fh.read(_HEAD_BYTES)
+            raise ValueError(f"{_not_a_model_message(path, head)} Unpickling it failed with {cause}.") from exc
+        if not isinstance(exc, _DAMAGED_PICKLE_ERRORS):
+            raise  # a sound pickle that cannot be built here, e.g. a missing module: its own message says why
+        raise ValueError(
+            f"{path} is a damaged pickle (joblib) file or not a model file: unpickling it failed with {cause}. "
+            "An interrupted download or copy? Copy it again, or save the model again.") from exc
+
+
 def _refuse_pickle(path):
     raise UntrustedModelError(
         f"{path} is a pickle (joblib) file, not a .skops file. Loading a pickle can execute arbitrary code "
@@ -340,7 +451,7 @@ def _code_loading_references(model, trusted):
 
 
 def _read_skops_metadata(path):
-    with zipfile.ZipFile(path) as archive:
+    with _reading_skops(path), zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         if "schema.json" not in names:
             raise ValueError(f"{path} is a zip archive but not a .skops model file (no schema.json).")
@@ -355,7 +466,8 @@ def _load_skops(path, trusted):
     if metadata is not None:  # before any object is built: a clear message instead of a failing __setstate__
         check_pickle_version(metadata.get("skvoice_version"), "model file")
     user = _trusted_names(trusted)
-    found = sio.get_untrusted_types(file=path)
+    with _reading_skops(path):
+        found = sio.get_untrusted_types(file=path)
     refused = [t for t in found if t not in user and t not in _TRUSTED_INTERNAL and not _is_public_skvoice_estimator(t)]
     if refused:
         listed = "\n".join(f"  - {t}" for t in refused)
@@ -367,7 +479,8 @@ def _load_skops(path, trusted):
             "If you trust the source of this file and the code of these types, load it with "
             f"load_model(path, trusted={refused!r}) (command line: "
             + " ".join(f"--trust {t}" for t in refused) + ").", path=path, types=refused)
-    model = sio.load(path, trusted=list(found))
+    with _reading_skops(path):
+        model = sio.load(path, trusted=list(found))
     risky = _code_loading_references(model, user)
     if risky:
         listed = "\n".join(f"  - {desc}" for _, desc in risky)
@@ -378,10 +491,8 @@ def _load_skops(path, trusted):
     return model, metadata or {}
 
 
-def _load_joblib(path):
-    import joblib
-
-    obj = joblib.load(path)
+def _load_joblib(path, fmt):
+    obj = _unpickle(path, fmt)
     if isinstance(obj, dict) and _JOBLIB_MARKER in obj:
         metadata = obj.get("metadata") or {}
         check_pickle_version(metadata.get("skvoice_version"), "model file")
@@ -425,6 +536,13 @@ def load_model(path, *, trusted=None, allow_pickle=False, return_metadata=False)
         A ``.skops`` file holds types that are not trusted (the message and
         the exception's ``types`` list them), or the file is a pickle and
         ``allow_pickle`` is False.
+    ValueError
+        The file is not a model file (empty, neither a ``.skops`` archive
+        nor a joblib/pickle file, or a zip archive that is not a ``.skops``
+        file), or it is damaged: a ``.skops`` file truncated by an
+        interrupted download or copy, or with a corrupt member; a pickle
+        that fails to unpickle (with ``allow_pickle=True``). The original
+        error is chained as ``__cause__``.
     skvoice.IncompatibleVersionError
         The file was written by a skvoice release of another major.minor
         version.
@@ -452,12 +570,11 @@ def load_model(path, *, trusted=None, allow_pickle=False, return_metadata=False)
     ['cmvn: CMVN', 'logisticregression: LogisticRegression']
     """
     path = _check_exists(path)
-    if zipfile.is_zipfile(path):
+    fmt = _file_format(path, allow_pickle)
+    if fmt == "skops":
         model, metadata = _load_skops(path, trusted)
-    elif not allow_pickle:
-        _refuse_pickle(path)
     else:
-        model, metadata = _load_joblib(path)
+        model, metadata = _load_joblib(path, fmt)
     return (model, metadata) if return_metadata else model
 
 
@@ -483,6 +600,11 @@ def read_model_metadata(path, *, allow_pickle=False):
     ------
     UntrustedModelError
         For a pickle file when ``allow_pickle`` is False.
+    ValueError
+        The file is not a model file or is damaged (truncated, corrupt), as
+        for :func:`load_model`.
+    FileNotFoundError
+        The file does not exist.
 
     Examples
     --------
@@ -496,11 +618,8 @@ def read_model_metadata(path, *, allow_pickle=False):
     ('demo', 'DummyClassifier', ['a', 'b'])
     """
     path = _check_exists(path)
-    if zipfile.is_zipfile(path):
+    fmt = _file_format(path, allow_pickle)
+    if fmt == "skops":
         return _read_skops_metadata(path) or {}
-    if not allow_pickle:
-        _refuse_pickle(path)
-    import joblib
-
-    obj = joblib.load(path)
+    obj = _unpickle(path, fmt)
     return dict(obj.get("metadata") or {}) if isinstance(obj, dict) and _JOBLIB_MARKER in obj else {}

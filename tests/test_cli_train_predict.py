@@ -351,6 +351,15 @@ class _Identity(TransformerMixin, BaseEstimator):
         return X
 
 
+@pytest.mark.parametrize("allow_pickle", [False, True])
+def test_predict_with_a_damaged_model_file(trained, tree, tmp_path, allow_pickle):
+    cut = tmp_path / "cut.skops"
+    cut.write_bytes(trained[0].read_bytes()[:2000])  # an interrupted download
+    code, _, err = _run(["predict", "--model", cut, *(["--allow-pickle"] if allow_pickle else []), tree / "low"])
+    assert code == 2 and "cannot load the model: " in err and "truncated or damaged .skops file" in err
+    assert "usage" not in err and "Traceback" not in err and "allow_pickle" not in err
+
+
 def test_load_model_refuses_untrusted_type(trained, tree, tmp_path):
     from sklearn.pipeline import Pipeline
 
