@@ -102,8 +102,9 @@ def test_matches_resemblyzer_voice_encoder(resemblyzer, voices, vad):
         e, partials, _ = encoder.embed_utterance(wav, return_partials=True)
         ref.append(e)
         ref_partials.append(partials)
-    np.testing.assert_allclose(SpeakerEmbedding(vad=vad).fit_transform(voices.waveforms), ref, atol=1e-5)
-    windows = SpeakerEmbedding(output="windows", vad=vad).fit_transform(voices.waveforms)
+    np.testing.assert_allclose(SpeakerEmbedding(vad=vad, level="raise").fit_transform(voices.waveforms), ref,
+                               atol=1e-5)
+    windows = SpeakerEmbedding(output="windows", vad=vad, level="raise").fit_transform(voices.waveforms)
     for got, want in zip(windows, ref_partials):
         np.testing.assert_allclose(got, want, atol=1e-5)
 
@@ -134,8 +135,29 @@ def test_volume_normalisation_only_raises_quiet_audio(voices):
     assert abs(rms_dbfs - (-30)) < 0.01
     loud = 0.9 * w / np.abs(w).max()
     assert normalize_volume(loud) is loud
-    e = SpeakerEmbedding(vad=False).fit_transform([0.01 * w, 0.001 * w])
+    e = SpeakerEmbedding(vad=False, level="raise").fit_transform([0.01 * w, 0.001 * w])
     np.testing.assert_allclose(e[0], e[1], atol=1e-5)  # quiet recordings are all brought to -30 dBFS
+
+
+@pytest.mark.parametrize("vad", [False, True])
+def test_embedding_does_not_depend_on_level_or_dc_offset(voices, vad):
+    w = voices.waveforms[0] / np.abs(voices.waveforms[0]).max() * 0.2
+    versions = [w, 4.0 * w, 0.05 * w, w + 0.02]  # +12 dB (a float copy, not clipped), -26 dB, a 2 % DC offset
+    e = SpeakerEmbedding(vad=vad).fit_transform(versions)
+    np.testing.assert_allclose(e @ e[0], 1.0, atol=1e-4)
+    raised = SpeakerEmbedding(vad=vad, level="raise").fit_transform(versions)
+    assert (raised[1:] @ raised[0]).min() < 0.99  # Resemblyzer's rule keeps louder audio as it is
+
+
+def test_models_saved_before_the_level_parameter_keep_raising_only(voices):
+    emb = SpeakerEmbedding(vad=False)
+    state = emb.__getstate__()
+    del state["level"]  # what skvoice 0.2.1 pickled
+    old = SpeakerEmbedding.__new__(SpeakerEmbedding)
+    old.__setstate__(state)
+    assert old.get_params()["level"] == "raise"
+    np.testing.assert_allclose(old.fit_transform(voices.waveforms),
+                               SpeakerEmbedding(vad=False, level="raise").fit_transform(voices.waveforms), atol=1e-7)
 
 
 def test_batch_size_invariance(voices):
@@ -323,7 +345,7 @@ def test_real_speech_matches_resemblyzer(resemblyzer, test_other):
     files = list(test_other.filenames[:3])
     encoder = resemblyzer.VoiceEncoder(device="cpu", verbose=False)
     ref = [encoder.embed_utterance(resemblyzer.preprocess_wav(f)) for f in files]
-    np.testing.assert_allclose(SpeakerEmbedding().fit_transform(files), ref, atol=1e-5)
+    np.testing.assert_allclose(SpeakerEmbedding(level="raise").fit_transform(files), ref, atol=1e-5)
 
 
 @pytest.mark.realdata
