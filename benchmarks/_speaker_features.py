@@ -67,7 +67,9 @@ def load_chunks(root, subsets=("train-clean-100", "test-other")):
 
 
 def _key(meta):
-    h = hashlib.sha1()
+    import skvoice
+
+    h = hashlib.sha1(skvoice.__version__.encode())  # a release may change the features (0.2.2: GE2E level)
     for k in ("speaker", "utterance", "position"):
         h.update("|".join(map(str, meta[k])).encode())
     return h.hexdigest()[:12]
