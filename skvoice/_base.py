@@ -477,10 +477,12 @@ class FrameTransformer(VersionedPickleMixin, RecordingSetOutputMixin, Transforme
         self : object
             The fitted transformer.
         """
-        from ._ragged import validate_recordings
+        from ._ragged import require_frames, validate_recordings
 
         self._validate_params()
-        recordings, _ = validate_recordings(self, X, reset=True)
+        # a recording skipped by an extractor's on_error="skip" (0 frames) keeps its slot and contributes nothing
+        recordings, _ = validate_recordings(self, X, reset=True, ensure_min_frames=0)
+        require_frames(recordings, self)
         self._fit_recordings(recordings)
         return self
 
@@ -571,6 +573,7 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
             check_recording_targets,
             frame_owner,
             is_per_sample,
+            require_frames,
             stack_frames,
             subsample_frames,
             take_params,
@@ -578,7 +581,8 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
         )
 
         self._validate_params()
-        recordings, _ = validate_recordings(self, X, reset=True)
+        recordings, _ = validate_recordings(self, X, reset=True, ensure_min_frames=0)  # 0 frames: nothing to learn
+        require_frames(recordings, self)
         y = check_recording_targets(recordings, y, self)
         frames, lengths = stack_frames(recordings)
         y_frames = np.repeat(y, lengths)

@@ -319,6 +319,13 @@ def segment_mean(values, lengths):
         return sums / lengths.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
+def require_frames(recordings, estimator):
+    """For fits that take 0-frame recordings (skipped on error, they contribute nothing): at least one frame."""
+    if not any(len(r) for r in recordings):
+        raise ValueError(f"{type(estimator).__name__}: none of the {len(recordings)} recordings has any frames "
+                         "(was their audio empty, too short, or skipped on error?).")
+
+
 def validate_recordings(estimator, X, *, reset, ensure_min_frames=1):
     """Validate frame features for an estimator and record/check ``n_features_in_``.
 

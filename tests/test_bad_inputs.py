@@ -185,3 +185,32 @@ def test_stereo_is_downmixed_not_rejected(corpus):
 
     mono, stereo = MFCCExtractor().fit_transform([corpus["good_wav"][0], corpus["stereo"][0]])
     assert mono.shape == stereo.shape and not np.allclose(mono, stereo)
+
+
+def test_pipelines_fit_on_a_folder_with_skipped_files(corpus):
+    """on_error="skip" keeps a bad training file as a 0-frame slot: the frame steps after it fit without it
+    (they used to refuse the whole fit: "recording 3 has 0 frame(s)")."""
+    from sklearn.base import clone
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skvoice.classifiers import FrameVoteClassifier, GMMSpeakerClassifier
+    from skvoice.features import CMVN, MFCCExtractor, OutlierFilter, StatsPooling
+
+    good = [_speech(seed=s) for s in range(6)]
+    items = good[:3] + [corpus["zero_bytes"][0]] + good[3:]
+    y = np.array(["a", "b", "a", "b", "a", "b", "a"])
+    keep = np.arange(7) != 3
+    frames = MFCCExtractor(on_error="skip").fit_transform(items)
+    assert len(frames[3]) == 0
+    for model in (make_pipeline(CMVN(), FrameVoteClassifier(LogisticRegression(max_iter=500))),
+                  make_pipeline(OutlierFilter(), GMMSpeakerClassifier(n_components=2, random_state=0))):
+        fitted = clone(model).fit(frames, y)
+        without = clone(model).fit(frames[keep], y[keep])  # the same as leaving the skipped file out
+        np.testing.assert_allclose(fitted.predict_proba(frames[keep]), without.predict_proba(frames[keep]),
+                                   atol=1e-6)
+    pooled = make_pipeline(StatsPooling(), SimpleImputer(), LogisticRegression(max_iter=500)).fit(frames, y)
+    assert pooled.predict(frames[keep]).shape == (6,)  # its row of NaN is imputed
+    with pytest.raises(ValueError, match="none of the 2 recordings has any frames"):
+        CMVN().fit(frames[[3, 3]])
