@@ -566,7 +566,13 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and args.command == "predict" and not any(a.startswith("-") for a in extra):
+            # files after an option (`predict gender --format json FILE`): argparse takes the positional
+            # inputs only before the first option; the rest are inputs too, in their order
+            args.inputs = list(args.inputs) + extra
+        elif extra:
+            parser.parse_args(argv)  # argparse's own message and exit status for what is not an option here
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if args.command is None:

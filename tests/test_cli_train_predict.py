@@ -277,6 +277,18 @@ def test_predict_usage_errors(trained, tree, tmp_path):
     assert code == 2 and "no audio files" in err
     code, _, err = _run(["predict", "--model", path, tree, "--format", "xml"])
     assert code == 2
+    code, _, err = _run(["predict", "--model", path, tree, "--no-such-option"])
+    assert code == 2 and "unrecognized arguments: --no-such-option" in err
+
+
+def test_predict_options_between_the_inputs(trained, tree):
+    # argparse took the positional inputs only before the first option: "unrecognized arguments: FILE"
+    path, _, _ = trained
+    low, high = sorted((tree / "low").iterdir()), sorted((tree / "high").iterdir())
+    code, out, err = _run(["predict", "--model", path, low[0], "--format", "json", low[1], "-q", high[0]])
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["path"] for r in rows] == [str(low[0]), str(low[1]), str(high[0])]
 
 
 class _PathModel(ClassifierMixin, BaseEstimator):
