@@ -160,6 +160,21 @@ def resample(y, orig_sr, target_sr, *, quality="HQ"):
     )
 
 
+def _downmix(y):
+    """Mono from ``(n_samples, n_channels)``: the mean of the channels, or the loudest one where they cancel.
+
+    Channels in opposite phase (a balanced line wired the wrong way round) average to silence; the mean is then
+    40 dB or more below the loudest channel, whose speech is used instead.
+    """
+    if y.shape[1] == 1:
+        return y[:, 0]
+    mixed = y.mean(axis=1)
+    peaks = np.abs(y).max(axis=0)
+    if np.abs(mixed).max(initial=0.0) < 0.01 * peaks.max(initial=0.0):
+        return np.ascontiguousarray(y[:, int(np.argmax(peaks))])
+    return mixed
+
+
 def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None):
     """Decode an audio file to a mono float32 waveform at ``sample_rate``.
 
@@ -171,7 +186,9 @@ def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None)
         Target rate. The file is resampled with soxr when its rate differs.
         ``None`` keeps the native rate.
     mono : bool, default=True
-        Down-mix multi-channel audio by averaging the channels.
+        Down-mix multi-channel audio by averaging the channels (or keep the
+        loudest channel when the others cancel it: channels in opposite
+        phase average to silence).
     offset : float, default=0.0
         Start reading at this many seconds.
     duration : float or None, default=None
@@ -213,7 +230,7 @@ def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None)
     if y.shape[0] == 0:
         raise AudioError(path, "contains no audio samples")
     if mono:
-        y = y.mean(axis=1) if y.shape[1] > 1 else y[:, 0]
+        y = _downmix(y)
     if not np.isfinite(y).all():
         raise AudioError(path, "decoded audio contains NaN or infinite values")
     if sample_rate is not None and int(sr) != int(sample_rate):
@@ -259,7 +276,7 @@ def check_waveform(y, source="<waveform>"):
     except (TypeError, ValueError):
         raise AudioError(source, "is neither a file path nor a numeric waveform") from None
     if y.ndim == 2 and min(y.shape) <= 8:  # (n, channels) or (channels, n): down-mix
-        y = y.mean(axis=1) if y.shape[0] >= y.shape[1] else y.mean(axis=0)
+        y = _downmix(y if y.shape[0] >= y.shape[1] else y.T)
     if y.ndim != 1:
         raise AudioError(source, f"waveform must be 1-D (mono), got shape {y.shape}")
     if y.size == 0:

@@ -48,6 +48,16 @@ def test_stereo_downmixed(tmp_path):
     assert y2.shape == (1600, 2)
 
 
+def test_stereo_in_opposite_phase_keeps_its_speech(tmp_path):
+    # right = -left (a balanced line wired the wrong way round): the mean is silence ("audio is silent" before)
+    y = _tone(16000)
+    sf.write(tmp_path / "s.wav", np.stack([y, -y], axis=1), 16000, subtype="FLOAT")
+    np.testing.assert_allclose(load_audio(tmp_path / "s.wav")[0], y, atol=1e-7)
+    sf.write(tmp_path / "q.wav", np.stack([y, -0.5 * y], axis=1), 16000, subtype="FLOAT")  # partly: the mean
+    np.testing.assert_allclose(load_audio(tmp_path / "q.wav")[0], 0.25 * y, atol=1e-7)
+    np.testing.assert_allclose(check_waveform(np.stack([y, -y])), y, atol=1e-7)  # in memory, (channels, n)
+
+
 def test_offset_and_duration(tmp_path):
     sf.write(tmp_path / "a.wav", np.arange(16000, dtype=np.float32) / 16000, 16000, subtype="FLOAT")
     y, _ = load_audio(tmp_path / "a.wav", offset=0.5, duration=0.25)
