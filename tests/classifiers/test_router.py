@@ -60,9 +60,11 @@ def test_degraded_wide_band_speech_stays_wide_band(voices):
 
 
 class _GroupsProbe(ClassifierMixin, BaseEstimator):
-    def fit(self, X, y, groups=None):
+    """Keeps the groups and sample weights its fit was given."""
+
+    def fit(self, X, y, groups=None, sample_weight=None):
         self.classes_ = np.unique(y)
-        self.groups_ = groups
+        self.groups_, self.sample_weight_ = groups, sample_weight
         return self
 
     def predict(self, X):
@@ -77,29 +79,19 @@ def test_fit_passes_groups_to_models_that_take_them():
     assert router.narrowband_.groups_ is None
 
 
-class _WeightProbe(ClassifierMixin, BaseEstimator):
-    def fit(self, X, y, sample_weight=None):
-        self.classes_ = np.unique(y)
-        self.sample_weight_ = sample_weight
-        return self
-
-    def predict(self, X):
-        return np.full(len(X), self.classes_[0])
-
-
 def test_metadata_routing():
     import sklearn
 
     X, y, w = np.random.RandomState(0).standard_normal((6, 20)), [0, 1, 0, 1, 0, 1], np.arange(1.0, 7.0)
-    router = BandwidthRouter(_WeightProbe(), _WeightProbe()).fit(X, y, sample_weight=w)  # routing off: to both
+    router = BandwidthRouter(_GroupsProbe(), _GroupsProbe()).fit(X, y, sample_weight=w)  # routing off: to both
     np.testing.assert_array_equal(router.narrowband_.sample_weight_, w)
     with sklearn.config_context(enable_metadata_routing=True):
-        router = BandwidthRouter(_WeightProbe().set_fit_request(sample_weight=True),
-                                 _WeightProbe().set_fit_request(sample_weight=False)).fit(X, y, sample_weight=w)
+        router = BandwidthRouter(_GroupsProbe().set_fit_request(sample_weight=True),
+                                 _GroupsProbe().set_fit_request(sample_weight=False)).fit(X, y, sample_weight=w)
         np.testing.assert_array_equal(router.wideband_.sample_weight_, w)
         assert router.narrowband_.sample_weight_ is None
         with pytest.raises(Exception, match="sample_weight"):
-            BandwidthRouter(_WeightProbe(), _WeightProbe()).fit(X, y, sample_weight=w)
+            BandwidthRouter(_GroupsProbe(), _GroupsProbe()).fit(X, y, sample_weight=w)
 
 
 def test_open_set_methods_are_routed(voices):
