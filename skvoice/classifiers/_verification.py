@@ -881,7 +881,11 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         trials = np.column_stack([np.concatenate(c) for c in columns])
         is_target = np.concatenate(is_target)
         if is_target.all() or not is_target.any():
-            raise ValueError("ScoreFusion needs both target and non-target trials to learn its weights.")
+            hint = ""
+            if groups is not None and not is_target.any():
+                hint = (" Every speaker's recordings fell in one fold: groups keep copies of one recording together "
+                        "(e.g. AugmentedTrainer's degraded copies), they are not the speakers.")
+            raise ValueError("ScoreFusion needs both target and non-target trials to learn its weights." + hint)
         self.scale_ = trials.std(axis=0)
         self.scale_[self.scale_ == 0] = 1.0
         lr = LogisticRegression(C=self.C, class_weight="balanced").fit(trials / self.scale_, is_target)
