@@ -30,9 +30,11 @@ def gender_classifier():
 
     Returns
     -------
-    model : sklearn.pipeline.Pipeline
-        Fitted; ``predict(paths)`` returns one label per recording and
-        ``predict_proba`` the probability of each class in ``classes_``.
+    model : skvoice.augment.AugmentedTrainer
+        Fitted (its ``estimator_`` is the fitted embedding + logistic
+        regression pipeline); ``predict(paths)`` returns one label per
+        recording and ``predict_proba`` the probability of each class in
+        ``classes_``.
 
     Raises
     ------
