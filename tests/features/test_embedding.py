@@ -207,7 +207,8 @@ def test_parallel_jobs_give_the_same_result(tmp_path):
 def bad_inputs(tmp_path, voices):
     corrupt = tmp_path / "corrupt.flac"
     corrupt.write_bytes(b"fLaC\x00\x00\x00\x22 not really")
-    noise = (0.01 * np.random.RandomState(0).randn(32000)).astype(np.float32)  # webrtcvad finds no speech in it
+    # webrtcvad finds no speech in a 100 Hz hum (white noise brought to -25 dBFS is flagged as speech)
+    noise = (0.1 * np.sin(2 * np.pi * 100 * np.arange(32000) / 16000)).astype(np.float32)
     return [voices.waveforms[0], np.zeros(16000, dtype=np.float32), np.full(100, 0.3, dtype=np.float32),
             str(corrupt), noise, voices.waveforms[2], np.array([0.1, np.nan] * 400, dtype=np.float32)]
 
@@ -241,7 +242,7 @@ def test_bad_audio_warn_or_skip(bad_inputs, on_error, output):
     assert sum(issubclass(w.category, SkippedRecordingsWarning) for w in caught) == (on_error == "warn")
     assert [f["index"] for f in emb.failures_] == [1, 2, 3, 6]
     assert "corrupt.flac" in emb.failures_[2]["source"]
-    assert emb.no_speech_ == [4]  # noise without speech: embedded whole, not a failure
+    assert emb.no_speech_ == [4]  # a hum without speech: embedded whole, not a failure
     good = SpeakerEmbedding(output=output).fit_transform([bad_inputs[0], bad_inputs[5]])
     if output == "recording":
         assert np.isnan(out[[1, 2, 3, 6]]).all() and np.isfinite(out[4]).all()
