@@ -41,6 +41,7 @@ BENCHMARKS = {
     "robustness": ("bench_robustness.py", "accuracy under degraded conditions, with/without fit-time augmentation"),
     "speaker": ("bench_speaker.py", "speaker ID/verification on 151 speakers: GE2E back ends, GMM-UBM, fusion"),
     "scale": ("bench_scale.py", "enrolment/scoring cost vs speakers: 10, 151 real, 1k-5k simulated embeddings"),
+    "recipe": ("bench_recipe.py", "speaker_id_pipeline, robust vs clean build, on 151 readers' 2-s chunks"),
 }
 
 
