@@ -73,10 +73,10 @@ def gender_pipeline(n_jobs=None, random_state=None):
 
     Measured (2-core CPU, real LibriSpeech, speakers never seen in training:
     trained on 100 train-clean-100 readers, tested on the other 51; see
-    ``benchmarks/results/robustness_recipes.json``): 1.000 clean; 0.980
+    ``benchmarks/results/robustness_recipes.json``): 1.000 clean; 1.000
     telephone (G.711); 0.980 / 0.980 white noise at 10 / 5 dB; 0.980 pink and
     0.980 babble at 10 dB; 1.000 MP3 32 kbit/s; 1.000 reverberation (RT60
-    0.6 s); 1.000 with 5 s of silence padding and at -40 dB level. With 51
+    0.6 s); 0.980 with 5 s of silence padding; 1.000 at -40 dB level. With 51
     test speakers one error is about 0.02.
 
     Parameters
@@ -153,9 +153,9 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     on clean test-other utterances of 10 readers and tested on their other
     utterances (two folds, 60 test predictions; one error is 0.017), the
     robust recipe gives 1.000 clean, 1.000 telephone (G.711), 1.000 / 1.000
-    white, 1.000 / 0.950 pink and 1.000 / 1.000 babble noise at 20 / 10 dB
-    SNR, 1.000 MP3 32 kbit/s, 0.983 reverberation (RT60 0.6 s), 1.000 with 5 s
-    silence padding and at -40 dB level; fit 66-86 s per fold (30 recordings
+    white, 1.000 / 0.967 pink and 1.000 / 1.000 babble noise at 20 / 10 dB
+    SNR, 1.000 MP3 32 kbit/s, 1.000 reverberation (RT60 0.6 s), 1.000 with 5 s
+    silence padding and at -40 dB level; fit 64-84 s per fold (30 recordings
     and 120 copies). In earlier runs on the same data (other noise draws),
     telephone speech fell to 0.950 without the narrow-band fusion (0.933 and
     0.900 with other seeds of the copies), and the clean recipe (no noise
