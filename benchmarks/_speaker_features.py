@@ -67,12 +67,35 @@ def load_chunks(root, subsets=("train-clean-100", "test-other")):
 
 
 def _key(meta):
-    import skvoice
-
-    h = hashlib.sha1(skvoice.__version__.encode())  # a release may change the features (0.2.2: GE2E level)
+    h = hashlib.sha1()
     for k in ("speaker", "utterance", "position"):
         h.update("|".join(map(str, meta[k])).encode())
     return h.hexdigest()[:12]
+
+
+def _extractor(name):
+    from skvoice.features import MFCCExtractor, SpeakerEmbedding
+
+    if name == MFCC_VARIANT:
+        return MFCCExtractor(n_mfcc=20, deltas=True, n_jobs=1)
+    return SpeakerEmbedding(output="windows", n_jobs=1, on_error="warn", **GE2E_VARIANTS[name])
+
+
+def _fingerprint(name):
+    """A hash of what the variant's extractor gives for a fixed 3-s test signal.
+
+    Part of the cache key, so that a change in the front end or the model (a new level normalisation,
+    another resampler...) computes the features afresh instead of reusing stale ones: the skvoice
+    version alone missed a change made within one release.
+    """
+    t = np.arange(3 * RATE) / RATE
+    probe = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+             + 0.01 * np.random.RandomState(0).standard_normal(len(t))).astype(np.float32)
+    out = _extractor(name).fit_transform([probe, 0.3 * probe])
+    h = hashlib.sha1()
+    for a in out:
+        h.update(np.round(np.asarray(a, dtype=np.float64), 4).tobytes())
+    return h.hexdigest()[:8]
 
 
 def cached_features(cache_dir, waves, meta, variants, log=print):
@@ -80,23 +103,17 @@ def cached_features(cache_dir, waves, meta, variants, log=print):
 
     Also returns the extraction time per variant (seconds, only for variants computed in this run).
     """
-    from skvoice.features import MFCCExtractor, SpeakerEmbedding
-
     os.makedirs(cache_dir, exist_ok=True)
     key = _key(meta)
     out, seconds = {}, {}
     for name in variants:
-        path = os.path.join(cache_dir, f"{name}_{key}.pkl")
+        path = os.path.join(cache_dir, f"{name}_{key}_{_fingerprint(name)}.pkl")
         if os.path.isfile(path):
             with open(path, "rb") as fh:
                 out[name] = pickle.load(fh)
             continue
         t0 = time.perf_counter()
-        if name == MFCC_VARIANT:
-            feats = MFCCExtractor(n_mfcc=20, deltas=True, n_jobs=1).fit_transform(waves)
-        else:
-            emb = SpeakerEmbedding(output="windows", n_jobs=1, on_error="warn", **GE2E_VARIANTS[name])
-            feats = emb.fit_transform(waves)
+        feats = _extractor(name).fit_transform(waves)
         seconds[name] = time.perf_counter() - t0
         log(f"[speaker] {name}: {len(waves)} chunks in {seconds[name]:.0f} s")
         with open(path + ".tmp", "wb") as fh:
