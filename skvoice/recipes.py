@@ -161,13 +161,14 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     0.900 with other seeds of the copies), and the clean recipe (no noise
     reduction, telephone band or copies) gave 0.667 telephone, 0.633 white
     and 0.767 pink noise at 10 dB. In matched clean conditions the robust
-    recipe costs accuracy: on 2-s chunks of 150 train-clean-100 readers
-    ("later" split of :func:`skvoice.datasets.chunk_split`, 538 enrolment /
-    351 test chunks, 52,650 trials) it identifies 0.940 with EER 1.10 % and minDCF(0.01)
-    0.152 (every chunk is wide-band; fit 789 s with two other jobs running,
-    scoring 24 s), where ``robust=False`` gives 0.994, EER 0.26 % and minDCF
-    0.046 (fit 45 s, scoring 17 s). Use ``robust=False`` when enrolment and
-    test audio are both clean.
+    recipe costs accuracy: on 2-s chunks of the 151 train-clean-100 readers
+    (the first 60 % of each utterance's chunks enrol, the later ones test:
+    539 enrolment / 351 test chunks, 53,001 trials; ``benchmarks/bench_recipe.py``,
+    ``benchmarks/results/recipe.json``) it identifies 0.949 with EER 1.43 %
+    and minDCF(0.01) 0.144 (every chunk is wide-band; fit 592 s, scoring
+    16 s), where ``robust=False`` gives 0.994, EER 0.31 % and minDCF 0.065
+    (fit 34 s, scoring 14 s). Use ``robust=False`` when enrolment and test
+    audio are both clean.
 
     Parameters
     ----------
