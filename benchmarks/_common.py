@@ -138,6 +138,14 @@ def librispeech_root():
     return None
 
 
+def real_librispeech_root(name):
+    """``librispeech_root()`` for a benchmark that has no synthetic fallback; None (after saying so) without it."""
+    root = librispeech_root()
+    if root is None:
+        print(f"bench_{name} needs real LibriSpeech: set SKVOICE_LIBRISPEECH", file=sys.stderr)
+    return root
+
+
 def load_corpus(subsets=SUBSETS, *, synthetic_speakers=40, synthetic_utterances=6, synthetic_duration=10.0):
     """Real LibriSpeech subsets from ``$SKVOICE_LIBRISPEECH``; falls back to synthetic ``make_voices`` WAVs.
 

@@ -49,9 +49,8 @@ def main(argv=None):
     p.add_argument("--n-jobs", type=int, default=2)
     args = p.parse_args(argv)
     started = C.now_iso()
-    root = C.librispeech_root()
+    root = C.real_librispeech_root(NAME)
     if root is None:
-        print("bench_recipe needs real LibriSpeech: set SKVOICE_LIBRISPEECH", file=sys.stderr)
         return 2
     warnings.filterwarnings("ignore", category=UserWarning)
     waves, meta = F.load_chunks(root, subsets=("train-clean-100",))

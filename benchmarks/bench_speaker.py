@@ -210,9 +210,8 @@ def main(argv=None):
                    help="folder caching chunk features between runs")
     args = p.parse_args(argv)
     started = C.now_iso()
-    root = C.librispeech_root()
+    root = C.real_librispeech_root(NAME)
     if root is None:
-        print("bench_speaker needs real LibriSpeech: set SKVOICE_LIBRISPEECH", file=sys.stderr)
         return 2
     warnings.filterwarnings("ignore", category=UserWarning)
     from sklearn.exceptions import ConvergenceWarning
