@@ -213,7 +213,11 @@ def pca_kmeans(X, y=None, *, n_components=47, n_clusters=None, level="frames", p
     else:
         from ..features import StatsPooling
 
-        data = StatsPooling(stats=pooling).fit_transform(recs)  # raises on recordings without frames
+        empty = [i for i, r in enumerate(recs) if len(r) == 0]
+        if empty:  # StatsPooling would give them a row of NaN, which PCA cannot place
+            raise ValueError(f"pca_kmeans(level='recordings'): recording(s) {empty[:20]} have 0 frames; remove them "
+                             "(skipped or failed audio?) or cluster frames (level='frames').")
+        data = StatsPooling(stats=pooling).fit_transform(recs)
         owner = np.arange(n_recordings)
     n_samples, n_features = data.shape
     if n_samples < n_clusters:

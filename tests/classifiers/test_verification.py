@@ -342,9 +342,10 @@ def test_test_other_held_out_utterances(librispeech_root):
     acc = (ver.classes_[scores.argmax(1)] == speaker[~enrol]).mean()
     raw = SpeakerVerifier(normalization=None, calibration=None, center=False).fit(emb[enrol], speaker[enrol])
     assert acc >= 0.95  # measured: 0.984 (63 test chunks)
-    # measured: 0.35 % after centring + AS-norm + calibration, 1.2 % for raw cosine
-    assert eer(scores, ver.classes_, speaker[~enrol]) < eer(raw.speaker_scores(emb[~enrol]), raw.classes_,
-                                                           speaker[~enrol])
+    # measured: 0.35 % after centring + AS-norm + calibration; raw cosine 1.2 % on the embeddings of 0.2.1, 0.35 %
+    # since they are level-normalised (the chunks' level differences no longer spread the raw scores)
+    assert eer(scores, ver.classes_, speaker[~enrol]) <= eer(raw.speaker_scores(emb[~enrol]), raw.classes_,
+                                                            speaker[~enrol])
     assert eer(scores, ver.classes_, speaker[~enrol]) < 0.03
     # the calibrated equal-prior threshold accepts most genuine chunks
     assert (ver.verify(emb[~enrol], speaker[~enrol]) > 0).mean() > 0.8
