@@ -572,7 +572,6 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
         from ._ragged import (
             check_recording_targets,
             frame_owner,
-            is_per_sample,
             require_frames,
             stack_frames,
             subsample_frames,
@@ -587,12 +586,9 @@ class FrameClassifier(VersionedPickleMixin, ScorePredictMixin, ClassifierMixin, 
         frames, lengths = stack_frames(recordings)
         y_frames = np.repeat(y, lengths)
         keep = subsample_frames(lengths, self.max_frames, random_state)
-        params = dict(params or {})
         n_frames = len(frames)
-        frame_params = take_params(params, len(recordings), frame_owner(lengths))  # per recording -> per frame
-        for name, value in params.items():
-            if not is_per_sample(value, len(recordings)) and is_per_sample(value, n_frames):
-                frame_params[name] = value  # already one entry per frame
+        # per recording -> per frame; per-frame arrays (and scalars) pass through as they are
+        frame_params = take_params(params or {}, len(recordings), frame_owner(lengths))
         if keep is not None:
             frames, y_frames = frames[keep], y_frames[keep]
             frame_params = take_params(frame_params, n_frames, keep)

@@ -865,11 +865,12 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
                 continue
             fold_scores, fold_classes = [], None
             for (Xj, est), p in zip(inputs, params):
-                fitted = clone(est).fit(_take(Xj, train), y[train], **take_params(p, len(y), train))
+                X_train = _take(Xj, train)
+                fitted = clone(est).fit(X_train, y[train], **take_params(p, len(y), train))
                 fold_classes = np.asarray(fitted.classes_)
                 if not np.array_equal(fold_classes, np.unique(y[train])):
                     raise ValueError("a fused estimator's classes_ differ from the speakers it was fitted on.")
-                enrol_stats = self._enrol_stats(fitted, _take(Xj, train), y[train], fold_classes)
+                enrol_stats = self._enrol_stats(fitted, X_train, y[train], fold_classes)
                 fold_scores.append(self._normalise(_class_scores(fitted, _take(Xj, test)), enrol_stats))
             target = fold_classes[None, :] == y[test][:, None]
             for j, s in enumerate(fold_scores):

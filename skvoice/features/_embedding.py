@@ -116,7 +116,7 @@ def mel_partials(wav, rate=1.3, min_coverage=0.75):
     return np.stack([mel[s:s + PARTIAL_FRAMES] for s in starts])
 
 
-def _prepare(item, index, *, input_rate, vad, rate, min_coverage, level="raise"):
+def _prepare(item, index, *, input_rate, vad, rate, min_coverage, level):
     """Worker: decode, normalise, VAD-trim and cut one recording into mel partials; returns ``(mels, found)``.
 
     ``found`` is False when the detector kept less than one analysis window: the whole recording is used.
