@@ -103,11 +103,14 @@ as_frame : bool, default=False
     Series target instead of arrays.""",
 }
 
-# the whole ``Parameters`` section of a method of BandwidthRouter (its input goes on to its models)
-PARAGRAPHS["parameters_X_routed"] = """Parameters
+# the whole ``Parameters`` section of a method of BandwidthRouter: one that measures the bandwidth, and one whose
+# input then goes on to the models
+_X_BANDWIDTH = """Parameters
 ----------
 X : sequence of paths or waveforms, or 2-D array (one waveform per row)
-    Audio: its bandwidth is measured, and each recording is passed on to
+    Audio: its bandwidth is measured"""
+PARAGRAPHS["parameters_X_bandwidth"] = _X_BANDWIDTH + "."
+PARAGRAPHS["parameters_X_routed"] = _X_BANDWIDTH + """, and each recording is passed on to
     the model of its channel."""
 # the whole ``Parameters`` section of a method whose only argument is frame features (``predict_proba``...)
 PARAGRAPHS["parameters_X_frames"] = "Parameters\n----------\n" + PARAGRAPHS["X_frames"]

@@ -83,6 +83,18 @@ def _both_have(method):
     return check
 
 
+def _routed_method(method, summary, returns):
+    """``BandwidthRouter.<method>``: ``method`` of the model of each recording's channel, available when both
+    models have it. ``returns`` is the docstring's ``Returns`` section (or a :data:`PARAGRAPHS` placeholder)."""
+    def routed(self, X):
+        return self._route(method, X)
+
+    routed.__name__ = method
+    routed.__qualname__ = f"BandwidthRouter.{method}"
+    routed.__doc__ = f"{summary}\n\n        %(parameters_X_routed)s\n\n        {returns}\n        "
+    return available_if(_both_have(method))(routed)
+
+
 @fill_doc
 class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Score wide-band recordings with one model and narrow-band (telephone) recordings with another.
@@ -222,10 +234,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     def high_band_ratio(self, X):
         """:func:`high_band_ratio` of every recording, in dB.
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or 2-D array (one waveform per row)
-            Audio.
+        %(parameters_X_bandwidth)s
 
         Returns
         -------
@@ -239,10 +248,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     def is_narrowband(self, X):
         """Which recordings go to the ``narrowband`` model.
 
-        Parameters
-        ----------
-        X : sequence of paths or waveforms, or 2-D array (one waveform per row)
-            Audio.
+        %(parameters_X_bandwidth)s
 
         Returns
         -------
@@ -278,41 +284,14 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         """
         return self._route("predict", X)
 
-    @available_if(_both_have("decision_function"))
-    def decision_function(self, X):
-        """Scores of each recording by the model of its channel, columns in ``classes_`` order.
-
-        %(parameters_X_routed)s
-
-        Returns
-        -------
-        scores : ndarray of shape (n_recordings, n_classes) or (n_recordings,)
-        """
-        return self._route("decision_function", X)
-
-    @available_if(_both_have("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of each recording by the model of its channel.
-
-        %(parameters_X_routed)s
-
-        Returns
-        -------
-        proba : ndarray of shape (n_recordings, n_classes)
-        """
-        return self._route("predict_proba", X)
-
-    @available_if(_both_have("speaker_scores"))
-    def speaker_scores(self, X):
-        """Scores of every recording against every enrolled speaker, by the model of its channel.
-
-        %(parameters_X_routed)s
-
-        Returns
-        -------
-        scores : ndarray of shape (n_recordings, n_classes)
-        """
-        return self._route("speaker_scores", X)
+    decision_function = _routed_method(
+        "decision_function", "Scores of each recording by the model of its channel.", "%(returns_decision_function)s")
+    predict_proba = _routed_method(
+        "predict_proba", "Class probabilities of each recording by the model of its channel.", "%(returns_proba)s")
+    speaker_scores = _routed_method(
+        "speaker_scores", "Scores of every recording against every enrolled speaker, by the model of its channel.",
+        "Returns\n        -------\n        scores : ndarray of shape (n_recordings, n_classes)\n"
+        "            Columns follow ``classes_``.")
 
     @available_if(_both_have("verify"))
     def verify(self, X, claimed):
