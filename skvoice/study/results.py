@@ -36,6 +36,18 @@ def _drop_none(d):
     return {k: v for k, v in d.items() if v is not None}
 
 
+class _Outcome:
+    """A result of a step that may not have run: ``status`` is OK, SKIPPED or FAILED, ``reason`` says why."""
+
+    @property
+    def ok(self):
+        return self.status == OK
+
+    def _not_run(self):
+        """The ``results.json`` form of a step that did not run."""
+        return {"status": self.status, "reason": self.reason}
+
+
 # ------------------------------------------------------------------------------------------------ supervised
 @dataclasses.dataclass
 class MetricSummary:
@@ -100,7 +112,7 @@ class ProtocolResult:
 
 
 @dataclasses.dataclass
-class ModelResult:
+class ModelResult(_Outcome):
     """One model of a task: its protocols' results, or why it did not run (``status`` skipped/failed)."""
 
     key: str
@@ -117,10 +129,6 @@ class ModelResult:
     predict_all_seconds: float | None = None  # zero-shot models predict every recording once
     model: str | None = None                  # zero-shot models: which pretrained model
     traceback: str | None = None
-
-    @property
-    def ok(self):
-        return self.status == OK
 
     def accuracy(self, protocol, level=RECORDING):
         """Accuracy summary for ``protocol`` at ``level`` (None when the model did not run it)."""
@@ -224,7 +232,7 @@ class OutlierResult:
 
 
 @dataclasses.dataclass
-class PCAResult:
+class PCAResult(_Outcome):
     """Components needed for a share of the variance, per recording, on one feature set."""
 
     status: str
@@ -240,13 +248,9 @@ class PCAResult:
     histogram: dict[str, int] | None = None
     figure: str | None = None
 
-    @property
-    def ok(self):
-        return self.status == OK
-
     def to_dict(self):
         out = dataclasses.asdict(self)
-        return out if self.ok else {"status": self.status, "reason": self.reason}
+        return out if self.ok else self._not_run()
 
 
 @dataclasses.dataclass
@@ -266,20 +270,16 @@ class KMeansLevel:
 
 
 @dataclasses.dataclass
-class KMeansResult:
+class KMeansResult(_Outcome):
     status: str
     reason: str | None = None
     levels: dict[str, KMeansLevel] = dataclasses.field(default_factory=dict)
     figure: str | None = None
 
-    @property
-    def ok(self):
-        return self.status == OK
-
     def to_dict(self):
         if not self.ok:
-            return {"status": self.status, "reason": self.reason}
-        return {"status": self.status, "reason": self.reason,
+            return self._not_run()
+        return {**self._not_run(),
                 "levels": {k: v.to_dict() for k, v in self.levels.items()}, "figure": self.figure}
 
 
