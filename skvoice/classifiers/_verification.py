@@ -24,7 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from .._persistence import VersionedPickleMixin
-from .._ragged import num_samples, take_params
+from .._ragged import num_samples, take_params, take_rows
 from .._routing import fit_router, route_fit_params
 from .._sklearn_compat import Interval, StrOptions
 from ._docs import fill_doc
@@ -852,6 +852,10 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             if len(np.unique(np.column_stack([g_idx, y_idx]), axis=0)) != g_idx.max() + 1:
                 raise ValueError("every group must hold recordings of one speaker only.")
         folds = speaker_folds(y_idx, self.cv, self.random_state, groups=groups)
+        if groups is not None and len(np.unique(np.column_stack([y_idx, folds]), axis=0)) == len(self.classes_):
+            raise ValueError("ScoreFusion needs both target and non-target trials to learn its weights. Every "
+                             "speaker's recordings fell in one fold: groups keep copies of one recording together "
+                             "(e.g. AugmentedTrainer's degraded copies), they are not the speakers.")
         systems = [clone(est) for _, est in self.estimators]
         routed = route_fit_params(self, fit_params, names)
         params = [routed[name] for name in names]
@@ -865,13 +869,13 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
                 continue
             fold_scores, fold_classes = [], None
             for (Xj, est), p in zip(inputs, params):
-                X_train = _take(Xj, train)
+                X_train = take_rows(Xj, train)
                 fitted = clone(est).fit(X_train, y[train], **take_params(p, len(y), train))
                 fold_classes = np.asarray(fitted.classes_)
                 if not np.array_equal(fold_classes, np.unique(y[train])):
                     raise ValueError("a fused estimator's classes_ differ from the speakers it was fitted on.")
                 enrol_stats = self._enrol_stats(fitted, X_train, y[train], fold_classes)
-                fold_scores.append(self._normalise(_class_scores(fitted, _take(Xj, test)), enrol_stats))
+                fold_scores.append(self._normalise(_class_scores(fitted, take_rows(Xj, test)), enrol_stats))
             target = fold_classes[None, :] == y[test][:, None]
             for j, s in enumerate(fold_scores):
                 columns[j].append(s.ravel())
@@ -882,11 +886,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         trials = np.column_stack([np.concatenate(c) for c in columns])
         is_target = np.concatenate(is_target)
         if is_target.all() or not is_target.any():
-            hint = ""
-            if groups is not None and not is_target.any():
-                hint = (" Every speaker's recordings fell in one fold: groups keep copies of one recording together "
-                        "(e.g. AugmentedTrainer's degraded copies), they are not the speakers.")
-            raise ValueError("ScoreFusion needs both target and non-target trials to learn its weights." + hint)
+            raise ValueError("ScoreFusion needs both target and non-target trials to learn its weights.")
         self.scale_ = trials.std(axis=0)
         self.scale_[self.scale_ == 0] = 1.0
         lr = LogisticRegression(C=self.C, class_weight="balanced").fit(trials / self.scale_, is_target)
@@ -975,9 +975,3 @@ def _is_numeric_2d(X):
     return arr if arr.ndim == 2 and arr.dtype.kind in "iufb" else None
 
 
-def _take(X, idx):
-    if hasattr(X, "iloc"):
-        return X.iloc[idx]
-    if isinstance(X, np.ndarray):
-        return X[idx]
-    return [X[i] for i in idx]
