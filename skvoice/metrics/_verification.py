@@ -52,7 +52,7 @@ def _check_trials(y_true, y_score, pos_label=None, sample_weight=None, *, allow_
                          "trials with skvoice.metrics.trial_scores.")
     if pos_label is None:
         known = ({0, 1}, {-1, 1}, {0}, {1}, {-1})
-        if y_true.dtype.kind not in "biuf" or not any(set(labels.tolist()) <= k for k in known):
+        if y_true.dtype.kind not in "biufO" or not any(set(labels.tolist()) <= k for k in known):
             raise ValueError(f"y_true takes the values {labels.tolist()}: pass pos_label= to say which one marks "
                              "a target trial (labels {0, 1}, {-1, 1} or booleans need no pos_label).")
         pos_label = 1
@@ -81,7 +81,9 @@ def _operating_points(is_target, score, weight):
     score, is_target, weight = score[order], is_target[order], weight[order]
     tar = np.cumsum(weight * is_target)
     non = np.cumsum(weight * ~is_target)
-    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]  # last trial of each run of equal scores
+    # last trial of each run of equal scores (compared, not subtracted: inf - inf is NaN, which split runs of
+    # tied infinite scores into impossible operating points)
+    last = np.r_[np.flatnonzero(score[1:] != score[:-1]), len(score) - 1]
     p_miss = np.r_[1.0, 1.0 - tar[last] / tar[-1]]
     p_fa = np.r_[0.0, non[last] / non[-1]]
     thresholds = np.r_[np.inf, score[last]]
@@ -348,7 +350,9 @@ def actual_dcf(y_true, y_score, *, threshold=None, p_target=0.01, c_miss=1, c_fa
         Trial scores. With ``threshold=None`` they are read as natural-log
         likelihood ratios.
     threshold : float, default=None
-        Accept a trial when ``score >= threshold``. ``None`` uses the Bayes
+        Accept a trial when ``score >= threshold``; ``inf`` rejects every
+        trial (as in the thresholds :func:`min_dcf` and
+        :func:`detection_operating_points` return). ``None`` uses the Bayes
         threshold for log-likelihood ratios,
         ``log(c_fa * (1 - p_target) / (c_miss * p_target))``
         (:func:`bayes_threshold`; 4.595 for ``p_target=0.01``).
@@ -384,7 +388,7 @@ def actual_dcf(y_true, y_score, *, threshold=None, p_target=0.01, c_miss=1, c_fa
         threshold = np.log(w_fa / w_miss)
     elif np.isnan(threshold):
         raise ValueError(f"threshold must be a real number or None, got {threshold!r}.")
-    accept = score >= threshold
+    accept = score >= threshold if threshold < np.inf else np.zeros(len(score), dtype=bool)
     p_miss = weight[is_target & ~accept].sum() / weight[is_target].sum()
     p_fa = weight[~is_target & accept].sum() / weight[~is_target].sum()
     dcf = w_miss * p_miss + w_fa * p_fa
