@@ -7,7 +7,9 @@ of a valid type, e.g. the names inside a list.
 
 from __future__ import annotations
 
-__all__ = ["check_names"]
+import numpy as np
+
+__all__ = ["check_names", "check_speaker_label_types"]
 
 
 def check_names(values, allowed, *, param, what):
@@ -37,3 +39,29 @@ def check_names(values, allowed, *, param, what):
     if len(set(names)) != len(names):
         raise ValueError(f"{param} has duplicates: {names}.")
     return names
+
+
+def check_speaker_label_types(y, classes, *, what):
+    """Raise when no label of ``y`` is among ``classes`` because one holds strings and the other numbers.
+
+    ``"101"`` and ``101`` are different labels to numpy, so speaker IDs read
+    as text from a protocol file never match a model's integer ``classes_``:
+    every trial would silently be a non-target.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_items,)
+        The test items' speakers.
+    classes : ndarray of shape (n_classes,)
+        The enrolled speakers.
+    what : str
+        What ``classes`` are called, for the message.
+    """
+    def kinds(values):
+        return {isinstance(v, (str, bytes)) for v in np.asarray(values, dtype=object).ravel().tolist()}
+
+    if len(y) and len(classes) and kinds(y) != kinds(classes) and not np.isin(
+            np.asarray(y, dtype=object), np.asarray(classes, dtype=object)).any():
+        example_y, example_c = np.asarray(y, dtype=object)[0], np.asarray(classes, dtype=object)[0]
+        raise ValueError(f"No test label is one of the {what}: the test labels and the {what} are of different "
+                         f"types (e.g. {example_y!r} and {example_c!r}). Convert one to the type of the other.")

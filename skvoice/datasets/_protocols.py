@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
 from .._sklearn_compat import Interval, RealNotInt, StrOptions, validate_params
+from .._validation import check_speaker_label_types
 
 __all__ = ["chunk_recordings", "load_chunks", "chunk_split", "verification_trials"]
 
@@ -491,6 +492,7 @@ def verification_trials(enrolled, y_test, *, n_nontarget=None, random_state=None
     y_test = column_or_1d(np.asarray(y_test, dtype=object))
     if len(classes) == 0:
         raise ValueError("No enrolled speaker given.")
+    check_speaker_label_types(y_test, classes, what="enrolled speakers")
     is_target = y_test[:, None] == classes[None, :]
     if n_nontarget is None or n_nontarget >= len(classes):
         keep = np.ones_like(is_target)

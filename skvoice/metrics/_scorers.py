@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import column_or_1d
 
 from .._sklearn_compat import validate_params
+from .._validation import check_speaker_label_types
 from ._verification import actual_dcf, cllr, equal_error_rate, min_cllr, min_dcf
 
 __all__ = ["trial_scores", "make_verification_scorer", "eer_scorer", "min_dcf_scorer"]
@@ -71,6 +73,7 @@ def trial_scores(scores, y_true, classes, *, trials=None):
         raise ValueError(f"scores has {scores.shape[0]} rows but y_true has {len(y_true)} labels.")
     if len(np.unique(classes)) != len(classes):
         raise ValueError("classes must not contain duplicates.")
+    check_speaker_label_types(y_true, classes, what="classes")
     if scores.ndim == 1:
         if trials is not None:
             raise ValueError("trials= needs a 2-D score matrix (one column per enrolled class).")
@@ -97,6 +100,15 @@ def trial_scores(scores, y_true, classes, *, trials=None):
     return y_true[rows] == classes[cols], scores[rows, cols]
 
 
+def _response(estimator, name):
+    """``estimator.<name>``, also for a Pipeline whose last step has it (a Pipeline has no ``speaker_scores``)."""
+    method = getattr(estimator, name, None)
+    if method is None and isinstance(estimator, Pipeline) and hasattr(estimator[-1], name):
+        head, last = estimator[:-1], getattr(estimator[-1], name)
+        return lambda X: last(head.transform(X))
+    return method
+
+
 class _VerificationScorer:
     """Callable ``scorer(estimator, X, y)`` evaluating all (test item x enrolled class) trials."""
 
@@ -109,7 +121,7 @@ class _VerificationScorer:
     def _scores(self, estimator, X):
         methods = (self._response_method,) if isinstance(self._response_method, str) else self._response_method
         for name in methods:
-            method = getattr(estimator, name, None)
+            method = _response(estimator, name)
             if method is not None:
                 break
         else:
@@ -144,7 +156,7 @@ class _VerificationScorer:
 @validate_params({"greater_is_better": ["boolean"], "response_method": [str, tuple, list]},
                  prefer_skip_nested_validation=True)
 def make_verification_scorer(metric="eer", *, greater_is_better=False,
-                             response_method=("decision_function", "predict_proba"), **kwargs):
+                             response_method=("speaker_scores", "decision_function", "predict_proba"), **kwargs):
     """A scorer that evaluates a classifier as a speaker-verification system.
 
     The returned callable ``scorer(estimator, X, y)`` computes the estimator's
@@ -164,10 +176,13 @@ def make_verification_scorer(metric="eer", *, greater_is_better=False,
         Whether ``metric`` is a score (higher is better) or a loss. Losses
         are negated so that larger is always better, as scikit-learn's
         ``neg_*`` scorers do: an EER of 4 % is reported as -0.04.
-    response_method : str or tuple of str, default=("decision_function", "predict_proba")
+    response_method : str or tuple of str, default=("speaker_scores", "decision_function", "predict_proba")
         The estimator method giving the scores; the first one the estimator
-        has is used. Binary ``predict_proba`` output is reduced to the
-        probability of ``classes_[1]``.
+        has is used. ``speaker_scores`` (skvoice's speaker models) scores
+        every item against every enrolled speaker, also when there are two.
+        With two classes, the other methods give one trial per item, "is it
+        ``classes_[1]``?": a 1-D ``decision_function`` as it is, binary
+        ``predict_proba`` reduced to the probability of ``classes_[1]``.
     **kwargs
         Passed to ``metric`` (e.g. ``p_target=0.05`` for ``"min_dcf"``).
 
