@@ -603,6 +603,9 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
 
 
 # ----------------------------------------------------------------------------------------------- ScoreFusion
+_MIN_PROBA = 1e-6
+
+
 def _class_scores(estimator, X):
     """``(n, n_classes)`` scores of a fitted classifier: speaker_scores, decision_function or log-probabilities."""
     if hasattr(estimator, "speaker_scores"):
@@ -612,7 +615,9 @@ def _class_scores(estimator, X):
         if d.ndim == 1:
             d = np.column_stack([-d / 2, d / 2])
         return d
-    return np.asarray(estimator.predict_log_proba(X), dtype=float)
+    # a probability of 0 (trees, k-NN) is read as _MIN_PROBA: a -inf score has no place in the fusion's weighted
+    # sum, nor in the standard deviation that scales it
+    return np.maximum(np.asarray(estimator.predict_log_proba(X), dtype=float), np.log(_MIN_PROBA))
 
 
 def _stateless_steps(estimator, fit_params):
@@ -679,9 +684,9 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
 
     Every system is a classifier over the same speakers that scores a
     recording against every class (``speaker_scores``, ``decision_function``
-    or ``predict_log_proba``). To learn the fusion weights, each system is
-    refitted on ``cv - 1`` folds of every speaker's recordings and scores the
-    held-out fold; every (recording, enrolled speaker) pair is one trial,
+    or ``predict_log_proba``, where a probability of 0 counts as 1e-6). To
+    learn the fusion weights, each system is refitted on ``cv - 1`` folds of
+    every speaker's recordings and scores the held-out fold; every (recording, enrolled speaker) pair is one trial,
     target when it is the recording's speaker. A prior-balanced logistic
     regression on the systems' trial scores gives the weights and offset, so
     the fused score is a calibrated log-likelihood ratio. The systems are
