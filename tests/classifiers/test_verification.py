@@ -448,3 +448,16 @@ def test_fusion_shares_stateless_leading_steps():
     np.testing.assert_allclose(fused.speaker_scores(X[:5]), ScoreFusion(
         [(n, SpeakerVerifier(random_state=0)) for n in ("a", "b")], cv=3, random_state=0).fit(
         X * 2.0, y).speaker_scores(X[:5] * 2.0), rtol=1e-6)
+
+
+def test_fusion_of_a_system_with_zero_probabilities():
+    # a forest's predict_log_proba is -inf where no tree voted: it used to make the fusion's trial scale NaN and
+    # fit failed with "Input X contains NaN" on data without NaN
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = blobs(n_spk=5, n_rec=8, dim=4, noise=0.8)
+    forest = RandomForestClassifier(10, random_state=0)
+    assert np.isneginf(forest.fit(X, y).predict_log_proba(X + 0.5)).any()
+    fusion = ScoreFusion([("lr", LogisticRegression()), ("rf", forest)], random_state=0).fit(X, y)
+    assert np.isfinite(fusion.weights_).all() and np.isfinite(fusion.speaker_scores(X + 0.5)).all()
+    assert (fusion.predict(X) == y).mean() > 0.8  # chance: 0.2

@@ -443,3 +443,78 @@ def test_public_names_are_exported():
         assert hasattr(metrics, name), name
     public = {n for n in dir(metrics) if not n.startswith("_") and callable(getattr(metrics, n))}
     assert public <= set(metrics.__all__)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# found by a bug hunt: infinite ties, the "reject all" threshold, two enrolled speakers, label types
+
+
+@pytest.mark.parametrize("y, s", [([1, 0, 1, 0], [1.0, 0.0, -np.inf, -np.inf]),
+                                  ([1, 1, 0, 0], [np.inf, np.inf, 0.0, -1.0]),
+                                  ([1, 0, 0, 1, 0], [1.0, 2.0, -np.inf, -np.inf, -np.inf])])
+def test_tied_infinite_scores_are_one_operating_point(y, s):
+    # inf - inf is NaN: runs of tied infinite scores were split into operating points no threshold can reach,
+    # which made the EER and minDCF too low and dependent on the order of the trials
+    finite = np.clip(s, -1e300, 1e300)  # same order, same ties
+    p_fa, p_miss, _ = detection_operating_points(y, s)
+    p_fa_f, p_miss_f, _ = detection_operating_points(y, finite)
+    np.testing.assert_array_equal(p_fa, p_fa_f)
+    np.testing.assert_array_equal(p_miss, p_miss_f)
+    for method in ("rocch", "linear"):
+        assert equal_error_rate(y, s, method=method) == equal_error_rate(y, finite, method=method)
+    order = np.arange(len(y))[::-1]
+    assert min_dcf(y, s, p_target=0.5) == min_dcf(np.array(y)[order], np.array(s)[order], p_target=0.5)
+    assert min_dcf(y, s, p_target=0.5) == min_dcf(y, finite, p_target=0.5)
+
+
+def test_threshold_inf_rejects_every_trial():
+    # min_dcf's "reject all" threshold is inf; actual_dcf accepted the +inf trials at it
+    y, s = [0, 1, 0], [np.inf, 0.0, -1.0]
+    value, threshold = min_dcf(y, s, p_target=0.01, return_threshold=True)
+    assert threshold == np.inf
+    assert actual_dcf(y, s, threshold=threshold, p_target=0.01) == pytest.approx(value)
+
+
+def test_scorer_scores_two_enrolled_speakers_against_both():
+    # with two speakers decision_function is 1-D; speaker_scores scores every item against both speakers
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skvoice.classifiers import SpeakerVerifier
+
+    X, y = make_blobs(120, centers=4, cluster_std=4.0, random_state=0)
+    enrolled = y < 2
+    for model in (SpeakerVerifier(random_state=0), make_pipeline(StandardScaler(), SpeakerVerifier(random_state=0))):
+        model.fit(X[enrolled], y[enrolled])
+        t, s = trial_scores(_speaker_scores(model, X), y, model.classes_)
+        assert len(t) == 2 * len(y)
+        for metric, func in (("cllr", cllr), ("eer", equal_error_rate)):
+            scorer = make_verification_scorer(metric)
+            assert scorer(model, X, y) == pytest.approx(-func(t, s))
+
+
+def _speaker_scores(model, X):
+    return model.speaker_scores(X) if hasattr(model, "speaker_scores") else model[-1].speaker_scores(
+        model[:-1].transform(X))
+
+
+def test_object_dtype_zero_one_labels_need_no_pos_label():
+    s = [0.9, 0.2, 0.4, 0.7]
+    expected = equal_error_rate([1, 0, 0, 1], s)
+    assert equal_error_rate(np.array([1, 0, 0, 1], dtype=object), s) == expected
+    assert equal_error_rate(np.array([True, False, False, True], dtype=object), s) == expected
+    with pytest.raises(ValueError, match="pos_label"):
+        equal_error_rate(np.array(["1", "0", "0", "1"], dtype=object), s)
+
+
+def test_speaker_labels_of_another_type_are_refused():
+    from skvoice.datasets import verification_trials
+
+    classes, y_test = np.array([101, 102, 103]), np.array(["101", "102"])
+    with pytest.raises(ValueError, match="different types"):
+        trial_scores(np.eye(2, 3), y_test, classes)
+    with pytest.raises(ValueError, match="different types"):
+        verification_trials(classes, y_test)
+    # unenrolled test speakers of the same type are fine: all their trials are non-targets
+    t, _ = trial_scores(np.eye(2, 3), np.array([7, 8]), classes)
+    assert not t.any()
