@@ -38,6 +38,8 @@ def _denoise(item, index, *, sample_rate, stationary, prop_decrease, n_fft, nois
     """Worker: decode one recording and gate its noise; returns the float32 waveform (same length)."""
     # shorter than one STFT window: there is no spectrum to gate
     y = read_for_model(item, index, input_rate=sample_rate, model_rate=sample_rate, min_samples=n_fft)
+    if prop_decrease == 0:  # no attenuation: noisereduce's smoothed mask would still filter the edges
+        return np.ascontiguousarray(y, dtype=np.float32)
     y_noise = quiet_blocks(y, n_fft, noise_quantile) if stationary and noise_quantile < 1.0 else None
     out = _reduce_noise()(y=y, sr=sample_rate, stationary=stationary, y_noise=y_noise, prop_decrease=prop_decrease,
                           n_fft=n_fft, n_jobs=1)

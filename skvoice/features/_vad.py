@@ -30,7 +30,8 @@ def _energy_mask(y, sr, threshold):
     """Frames whose log energy rises ``threshold`` dB (default 9) above the recording's noise floor.
 
     The floor is the 10th percentile of the frame energies, the speech level
-    the 90th. When they are less than ``threshold`` apart the recording has no
+    the 90th; the cut is at ``floor + min(threshold, (level - floor) / 2)``.
+    When they are less than ``threshold`` apart the recording has no
     pauses to learn a floor from: every frame counts as speech (so stationary
     noise without pauses is "speech" to this detector). Frames more than
     45 dB below the loudest one never are.
@@ -145,7 +146,12 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None):
         Its sample rate.
     method : {"energy", "webrtc", "silero"}, default="silero"
         ``"energy"``: frames ``threshold`` dB (default 9) above the
-        recording's noise floor (10th percentile of frame energies).
+        recording's noise floor (10th percentile of frame energies), or
+        half-way from the floor to the speech level (90th percentile) when
+        that is nearer, so that speech only a little louder than ``threshold``
+        is kept. When the speech level is less than ``threshold`` dB above
+        the floor, the recording has no pauses to learn a floor from and
+        every frame counts as speech.
         ``"webrtc"``: Google's WebRTC GMM detector on 30 ms windows,
         aggressiveness ``threshold`` (0-3, default 3). ``"silero"``: the Silero
         neural detector (ONNX model shipped in the ``silero-vad`` wheel) on
@@ -272,7 +278,8 @@ class VoiceActivityDetector(StatelessAudioTransformer):
         leading and trailing non-speech.
     threshold : float or None, default=None
         Detector sensitivity (Silero probability, WebRTC aggressiveness 0-3,
-        or dB above the noise floor); ``None`` uses the detector's default.
+        or dB above the noise floor, at most half-way to the speech level:
+        see :func:`speech_mask`); ``None`` uses the detector's default.
     padding : float, default=0.1
         Seconds of context kept on each side of a speech region.
     min_pause : float, default=0.3

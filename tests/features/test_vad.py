@@ -249,3 +249,19 @@ VAD_EXPECTED_FAILURES.update({
                          expected_failed_checks=lambda est: VAD_EXPECTED_FAILURES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_energy_threshold_is_db_above_the_floor_at_most_half_way_to_the_speech_level():
+    # pauses at -60 dBFS, a murmur 15 dB above them, speech 40 dB above them (then 25 dB above them)
+    sr = 16000
+    rng = np.random.RandomState(0)
+
+    def noise(db):
+        return rng.standard_normal(sr) * 10 ** (db / 20)
+
+    for speech_db, threshold, murmur_kept in [(-20, 20.0, False), (-20, 10.0, True), (-35, 20.0, True)]:
+        y = np.concatenate([noise(-60), noise(-45), noise(speech_db)]).astype(np.float32)
+        mask = speech_mask(y, sr, "energy", threshold=threshold)
+        murmur = mask[110:190].mean()  # frames well inside the murmur second
+        assert mask[210:290].all() and not mask[10:90].any()
+        assert murmur == (1.0 if murmur_kept else 0.0), (speech_db, threshold, murmur)
