@@ -57,7 +57,7 @@ def read_speakers(path):
     speakers : pandas.DataFrame indexed by speaker id (str)
     """
     rows = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:  # -sig: a byte-order mark left by an editor
         for lineno, line in enumerate(fh, 1):
             line = line.strip()
             if not line or line.startswith(";"):
@@ -75,6 +75,11 @@ def read_speakers(path):
     if not rows:
         raise ValueError(f"{path}: no speaker lines found; is this LibriSpeech's SPEAKERS.TXT?")
     return pd.DataFrame(rows, columns=["speaker", "gender", "subset", "minutes", "name"]).set_index("speaker")
+
+
+def _visible(folder):
+    """The entries of ``folder`` that are not hidden (macOS leaves ``._<name>.flac`` companions on FAT/exFAT)."""
+    return [name for name in os.listdir(folder) if not name.startswith(".")]
 
 
 def _read_transcripts(chapter_dir):
@@ -146,7 +151,8 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
         raise FileNotFoundError(f"{spk_file} not found: {root!r} does not look like a LibriSpeech root "
                                 "(it must hold SPEAKERS.TXT and subset folders such as dev-clean/).")
     spk_table = read_speakers(spk_file)
-    subsets = [subset] if isinstance(subset, str) else list(subset)
+    # a subset named twice would list its files twice (the same file on both sides of a CV split)
+    subsets = [subset] if isinstance(subset, str) else list(dict.fromkeys(subset))
     if not subsets:
         raise ValueError("subset must name at least one subset.")
     available = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
@@ -157,18 +163,18 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
         if not os.path.isdir(sub_dir):
             raise FileNotFoundError(f"Subset {sub!r} not found under {root!r}; available: {available}. "
                                     "Download it with skvoice.datasets.fetch_librispeech(subset=...).")
-        for spk in sorted(os.listdir(sub_dir), key=lambda s: (len(s), s)):
+        for spk in sorted(_visible(sub_dir), key=lambda s: (len(s), s)):
             spk_dir = os.path.join(sub_dir, spk)
             if not os.path.isdir(spk_dir) or (wanted is not None and spk not in wanted):
                 continue
             if spk not in spk_table.index:
                 unknown.add(spk)
-            for chapter in sorted(os.listdir(spk_dir)):
+            for chapter in sorted(_visible(spk_dir)):
                 ch_dir = os.path.join(spk_dir, chapter)
                 if not os.path.isdir(ch_dir):
                     continue
                 texts = _read_transcripts(ch_dir)
-                for fn in sorted(os.listdir(ch_dir)):
+                for fn in sorted(_visible(ch_dir)):
                     if fn.endswith(".flac"):
                         uid = fn[:-5]
                         rows.append((os.path.join(ch_dir, fn), sub, spk, chapter, uid, texts.get(uid)))
@@ -201,9 +207,17 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
         return filenames, y
     return Bunch(frame=frame, filenames=filenames, speaker=frame["speaker"].to_numpy(dtype=object),
                  gender=frame["gender"].to_numpy(dtype=object), target=y,
-                 target_names=np.unique(y.astype(str)), speakers=spk_table.loc[
+                 target_names=np.unique(y[pd.notna(y)].astype(str)), speakers=spk_table.loc[
                      spk_table.index.intersection(frame["speaker"].unique())],
                  DESCR=_DESCR, root=root)
+
+
+def _id_order(ids):
+    """Speaker ids sorted: numerically when they are all digits (LibriSpeech's), else as strings."""
+    ids = list(ids)
+    if all(str(i).isdigit() for i in ids):
+        return sorted(ids, key=lambda i: int(str(i)))
+    return sorted(ids, key=str)
 
 
 @validate_params({"frame": [pd.DataFrame], "n_female": [Interval(Integral, 0, None, closed="left")],
@@ -246,7 +260,7 @@ def select_speakers(frame, n_female, n_male, *, random_state=None, min_utterance
     rng = None if random_state is None else check_random_state(random_state)
     chosen = []
     for sex, n in (("F", n_female), ("M", n_male)):
-        pool = list(eligible[eligible == sex].index)
+        pool = _id_order(eligible[eligible == sex].index)
         if len(pool) < n:
             raise ValueError(f"Asked for {n} {'female' if sex == 'F' else 'male'} speakers with at least "
                              f"{min_utterances} utterance(s), but only {len(pool)} are available.")

@@ -112,3 +112,47 @@ def test_make_voices_sex_cues():
     female = [f for f, g in zip(f0, v.gender) if g == "F"]
     male = [f for f, g in zip(f0, v.gender) if g == "M"]
     assert min(female) > max(male)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# found by a bug hunt
+
+
+def test_a_subset_named_twice_is_loaded_once(tree):
+    # every file used to be listed twice: the same file on both sides of a cross-validation split
+    once = load_librispeech(tree, "test-other", with_duration=False).frame
+    twice = load_librispeech(tree, ["test-other", "test-other"], with_duration=False).frame
+    pd.testing.assert_frame_equal(once, twice)
+
+
+def test_hidden_files_and_folders_are_not_utterances(tree):
+    # macOS leaves "._<name>.flac" AppleDouble companions (not audio) when copying to FAT / exFAT
+    chapter = tree / "test-other" / "33" / "5"
+    (chapter / "._33-5-0000.flac").write_bytes(b"\x00\x05\x16\x07 not audio")
+    (tree / "test-other" / ".Trashes").mkdir()
+    data = load_librispeech(tree, "test-other")  # with durations: read every file
+    assert data.frame.utterance_id.tolist() == ["33-5-0000"]
+
+
+def test_speakers_file_with_a_byte_order_mark(tree):
+    path = tree / "SPEAKERS.TXT"
+    plain = read_speakers(path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as a Windows editor saves it
+    pd.testing.assert_frame_equal(read_speakers(path), plain)
+
+
+def test_target_names_leave_out_unknown_sex(tree):
+    with pytest.warns(UserWarning, match="not in SPEAKERS.TXT"):
+        data = load_librispeech(tree, "dev-clean", with_duration=False)  # speaker 44 has no sex
+    assert data.target_names.tolist() == ["F", "M"]
+
+
+def test_select_speakers_without_random_state_takes_the_first_ids_whatever_the_row_order():
+    frame = pd.DataFrame({"speaker": ["40", "7", "100", "26", "9", "300"], "gender": list("FFFMMM")})
+    first = select_speakers(frame, 2, 2)
+    assert sorted(first.speaker, key=int) == ["7", "9", "26", "40"]
+    shuffled = frame.iloc[::-1].reset_index(drop=True)
+    assert set(select_speakers(shuffled, 2, 2).speaker) == set(first.speaker)
+    # with a seed, the choice does not depend on the row order either
+    assert set(select_speakers(shuffled, 2, 2, random_state=0).speaker) == set(
+        select_speakers(frame, 2, 2, random_state=0).speaker)
