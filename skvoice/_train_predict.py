@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._audio import AudioError, check_not_silent, load_audio
-from .datasets._folder import AUDIO_EXTENSIONS
+from .datasets._folder import AUDIO_EXTENSIONS, find_audio_files
 
 __all__ = ["TrainingData", "load_training_data", "screen_files", "choose_cv", "cross_validate_model",
            "collect_audio_files", "predict_rows", "has_score", "write_rows", "MIN_SECONDS"]
@@ -166,10 +166,6 @@ def cross_validate_model(make_model, X, y, groups, cv, progress=None):
 
 
 # ---------------------------------------------------------------------------------------------------------- predict
-def _is_audio_name(name):
-    return not name.startswith(".") and name.lower().endswith(AUDIO_EXTENSIONS)
-
-
 def collect_audio_files(inputs):
     """Expand files and folders (searched recursively for audio files) into ``(paths, notes)``.
 
@@ -180,13 +176,10 @@ def collect_audio_files(inputs):
     for item in inputs:
         item = os.fspath(item)
         if os.path.isdir(item):
-            found = []
-            for dirpath, dirnames, filenames in os.walk(item):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                found += [os.path.join(dirpath, f) for f in filenames if _is_audio_name(f)]
+            found = find_audio_files(item)
             if not found:
                 notes.append(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {item}")
-            paths += sorted(found)
+            paths += found
         else:
             paths.append(item)
     return paths, notes

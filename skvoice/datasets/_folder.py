@@ -40,10 +40,26 @@ def _label_files(label_dir, exts, recursive):
     if not recursive:
         return sorted(os.path.join(label_dir, f) for f in os.listdir(label_dir)
                       if _is_audio(f, exts) and os.path.isfile(os.path.join(label_dir, f)))
-    found = []
-    for dirpath, dirnames, filenames in os.walk(label_dir):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        found += [os.path.join(dirpath, f) for f in filenames if _is_audio(f, exts)]
+    return find_audio_files(label_dir, exts)
+
+
+def find_audio_files(folder, extensions=AUDIO_EXTENSIONS):
+    """The audio files below ``folder`` (sorted), hidden files and folders left out.
+
+    Linked sub-folders are followed (a dataset is often assembled from
+    speaker folders linked in from elsewhere); a link back to a folder already
+    searched is not followed again.
+    """
+    found, seen = [], {os.path.realpath(folder)}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        keep = []
+        for d in sorted(dirnames):
+            real = os.path.realpath(os.path.join(dirpath, d))
+            if not d.startswith(".") and real not in seen:
+                seen.add(real)
+                keep.append(d)
+        dirnames[:] = keep
+        found += [os.path.join(dirpath, f) for f in filenames if _is_audio(f, extensions)]
     return sorted(found)
 
 

@@ -146,3 +146,20 @@ def test_end_to_end_cross_val_score(tmp_path):
     assert scores.shape == (4,) and scores.mean() >= 0.9, scores
     shuffled = cross_val_score(model, data.filenames, rng.permutation(data.target), cv=4)
     assert shuffled.mean() < scores.mean()  # the score comes from the labels, not from the pipeline alone
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="needs POSIX symbolic links")
+def test_linked_sub_folders_are_searched_once(tree, tmp_path):
+    # speaker folders linked in from elsewhere were silently left out (os.walk does not follow links by default)
+    from skvoice._train_predict import collect_audio_files
+
+    elsewhere = tmp_path / "elsewhere" / "speaker_b"
+    elsewhere.mkdir(parents=True)
+    sf.write(elsewhere / "b1.wav", _tone(0.5), SR)
+    os.symlink(elsewhere, tree / "dog" / "speaker_b")
+    os.symlink(tree / "dog", tree / "dog" / "session2" / "loop")  # a link back up: not searched again
+    data = load_folder(tree, durations=False)
+    names = sorted(os.path.basename(p) for p in data.filenames)
+    assert names == ["D2.WAV", "b1.wav", "c1.wav", "c2.wav", "d1.flac", "d3.ogg"]
+    paths, notes = collect_audio_files([tree / "dog"])
+    assert sorted(os.path.basename(p) for p in paths) == ["D2.WAV", "b1.wav", "d1.flac", "d3.ogg"] and not notes
