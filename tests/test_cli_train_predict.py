@@ -545,3 +545,22 @@ def test_train_and_predict_on_the_bundled_librispeech_sample(tmp_path):
     truth = [sex[os.path.basename(r["path"]).split("-")[0]] for r in rows]
     accuracy = np.mean([r["label"] == t for r, t in zip(rows, truth)])
     assert len(rows) == 60 and accuracy >= 0.75  # 10 unseen readers of test-other
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_saved_model_files_get_the_permissions_open_gives(tmp_path):
+    # they were private (0600, from tempfile.mkstemp): a model saved to a shared folder could not be read by others
+    from sklearn.dummy import DummyClassifier
+
+    model = DummyClassifier().fit([[0], [1]], [0, 1])
+    old = os.umask(0o022)
+    try:
+        for name in ("m.skops", "m.joblib"):
+            path = save_model(model, tmp_path / name)
+            assert os.stat(path).st_mode & 0o777 == 0o644, name
+        os.chmod(tmp_path / "m.skops", 0o640)  # overwriting keeps the file's own permissions
+        save_model(model, tmp_path / "m.skops")
+        assert os.stat(tmp_path / "m.skops").st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+    assert sorted(os.listdir(tmp_path)) == ["m.joblib", "m.skops"]
