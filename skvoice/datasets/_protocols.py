@@ -115,8 +115,9 @@ def chunk_recordings(recordings, *, chunk_seconds=2.0, min_seconds=None, sample_
         - the label columns.
 
         ``chunks.attrs`` holds ``chunk_seconds``, ``min_seconds``,
-        ``n_recordings`` and ``unchunked`` (positions of the recordings that
-        gave no chunk).
+        ``n_recordings``, ``unchunked`` (positions of the recordings that
+        gave no chunk) and ``sample_rate`` (the rate of the in-memory
+        waveforms, None when every chunk is of a file).
 
     Warns
     -----
@@ -197,7 +198,8 @@ def chunk_recordings(recordings, *, chunk_seconds=2.0, min_seconds=None, sample_
     for name, values in label_out.items():
         chunks[name] = pd.Series(values, dtype=object) if len(values) else pd.Series([], dtype=object)
     chunks.attrs = {"chunk_seconds": chunk_seconds, "min_seconds": min_seconds, "n_recordings": len(items),
-                    "unchunked": unchunked}
+                    "unchunked": unchunked,
+                    "sample_rate": None if all(path is not None for path in columns["path"]) else int(sample_rate)}
     return chunks
 
 
@@ -249,8 +251,9 @@ def load_chunks(chunks, recordings=None, *, sample_rate=16000, n_jobs=None, verb
         ``chunks.iloc[train]``).
     recordings : sequence, default=None
         The recordings the table was made from. Needed for in-memory
-        waveforms (assumed at ``sample_rate``); files are read from the
-        ``path`` column when it is None.
+        waveforms (which must be at ``sample_rate``, the rate they were
+        chunked at); files are read from the ``path`` column when it is
+        None.
     sample_rate : int, default=16000
         Output rate. Files at another rate are resampled over the span
         decoded for the wanted chunks, so the first few hundred samples of
@@ -304,6 +307,7 @@ def load_chunks(chunks, recordings=None, *, sample_rate=16000, n_jobs=None, verb
                              "load_chunks(chunks, recordings).")
         items = {int(r): p for r, p in zip(rec, paths)}
     files, file_rows = [], []
+    made_at = chunks.attrs.get("sample_rate")
     for r, idx in _group_rows(rec):
         item = items[int(r)]
         if isinstance(item, (str, os.PathLike)):
@@ -311,6 +315,13 @@ def load_chunks(chunks, recordings=None, *, sample_rate=16000, n_jobs=None, verb
             file_rows.append(idx)
         else:
             y = check_waveform(item, source=f"<waveform {int(r)}>")
+            if made_at is not None and made_at != sample_rate:
+                raise ValueError(f"These chunks were cut from waveforms at {made_at} Hz: load them with "
+                                 f"load_chunks(..., sample_rate={made_at}), not {sample_rate}.")
+            if stop[idx].max() * sample_rate > len(y) + 1:
+                raise ValueError(f"A chunk of recording {int(r)} ends at {stop[idx].max():g} s, but its waveform "
+                                 f"holds {len(y) / sample_rate:g} s at sample_rate={sample_rate}: were the chunks "
+                                 "made from other recordings, or at another sample_rate?")
             for i in idx:
                 out[i] = _cut(y, start[i], stop[i], sample_rate)
     if files:
@@ -400,8 +411,10 @@ def chunk_split(chunks, *, protocol="later", train_size=None, test_size=None, st
         if not np.isclose(train_size + test_size, 1.0):
             raise ValueError(f"train_size={train_size} and test_size={test_size} must add up to 1 "
                              "(give only one of them).")
-    if test_size is None:
-        test_size = 1.0 - train_size if train_size is not None else (0.4 if protocol == "later" else 0.2)
+    # the side given is the one rounded ("round(fraction * n)"): the complement's rounding differs at halves
+    if train_size is None and test_size is None:
+        train_size, test_size = (0.6, None) if protocol == "later" else (None, 0.2)
+    fraction, test_side = (train_size, False) if train_size is not None else (test_size, True)
     if protocol == "later":
         _check_chunk_table(chunks, ["recording", "chunk"])
         unit = chunks["recording"].to_numpy()
@@ -424,7 +437,8 @@ def chunk_split(chunks, *, protocol="later", train_size=None, test_size=None, st
         if n < 2:
             single += 1
             continue
-        n_test = min(max(_rounded(test_size * n), 1), n - 1)
+        n_side = _rounded(fraction * n)
+        n_test = min(max(n_side if test_side else n - n_side, 1), n - 1)
         if protocol == "later":
             order = rows[np.argsort(chunk_pos[rows], kind="stable")]
             is_test[order[n - n_test:]] = True

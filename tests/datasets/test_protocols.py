@@ -316,3 +316,32 @@ def test_load_chunks_on_librispeech_matches_full_decoding(librispeech_root):
         full = sf.read(row["path"], dtype="float32")[0]
         a = int(round(row["start"] * SR))
         np.testing.assert_array_equal(x, full[a:a + 2 * SR])
+
+
+def test_load_chunks_refuses_waveforms_at_another_rate_than_they_were_chunked_at():
+    # they were cut at the wrong places without a word: "2-s" chunks of 4 s, and empty last chunks
+    sr = 8000
+    wave = np.arange(sr * 7, dtype="float32") / sr
+    chunks = chunk_recordings([wave], chunk_seconds=2.0, sample_rate=sr)
+    assert chunks.attrs["sample_rate"] == sr
+    with pytest.raises(ValueError, match="at 8000 Hz.*sample_rate=8000"):
+        load_chunks(chunks, [wave])
+    bare = chunks.copy()
+    bare.attrs = {}  # a table that lost its attrs (e.g. read back from CSV): the lengths disagree
+    with pytest.raises(ValueError, match="ends at 6 s"):
+        load_chunks(bare, [wave])
+    X = load_chunks(chunks, [wave], sample_rate=sr)
+    assert [len(x) for x in X] == [2 * sr] * 3 and X[2][0] == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("protocol", ["later", "random"])
+def test_chunk_split_rounds_the_fraction_it_was_given(protocol):
+    # train_size=0.5 of 3/5/7 chunks gave 1/2/3 training chunks (the test share was rounded), not round(0.5 n)
+    waves = [np.zeros(16000 * 2 * n, dtype="float32") for n in (3, 5, 7)]
+    chunks = chunk_recordings(waves, labels={"speaker": ["a", "b", "c"]})
+    for train_size, expected in [(0.5, [2, 3, 4]), (0.7, [2, 4, 5])]:
+        train, test = chunk_split(chunks, protocol=protocol, train_size=train_size, random_state=0)
+        assert np.bincount(chunks.recording.iloc[train], minlength=3).tolist() == expected
+        train, test = chunk_split(chunks, protocol=protocol, test_size=1 - train_size, random_state=0)
+        assert np.bincount(chunks.recording.iloc[test], minlength=3).tolist() == [
+            int(np.floor((1 - train_size) * n + 0.5)) for n in (3, 5, 7)]
