@@ -366,6 +366,14 @@ class _CSVWriter:
         pass
 
 
+def _has_surrogates(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class _BufferedWriter:
     def __init__(self, fh, columns, kind):
         self.fh, self.columns, self.kind, self.rows = fh, columns, kind, []
@@ -375,7 +383,12 @@ class _BufferedWriter:
 
     def close(self):
         if self.kind == "json":
-            self.fh.write(json.dumps(self.rows, indent=2, ensure_ascii=False) + "\n")
+            text = json.dumps(self.rows, indent=2, ensure_ascii=False)
+            if _has_surrogates(text):
+                # a file name that is not UTF-8 (its bytes decoded with surrogateescape): written raw, they would
+                # make the JSON invalid UTF-8; escaped (\udce9), json.load gives back the name os.fsencode reads
+                text = json.dumps(self.rows, indent=2, ensure_ascii=True)
+            self.fh.write(text + "\n")
             return
         cells = [[_fmt_score(r[c]) if c == "score" else ("" if r[c] is None else str(r[c])) for c in self.columns]
                  for r in self.rows]

@@ -11,6 +11,7 @@ data or model files (with instructions); 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -591,6 +592,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("skvoice: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of the output went away (`skvoice predict ... | head`): stop quietly, as other command-line
+        # tools do, with the status of a process ended by SIGPIPE; stdout goes to devnull so that the flush at
+        # exit does not raise again
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -261,6 +261,24 @@ def test_predict_file_name_that_is_not_utf8(trained, tree, tmp_path):
     assert code == 0, err
     raw = out.read_bytes()
     assert b"caf\xe9" in raw and b",low," in raw  # the name as its bytes on disk, and a label (not an error)
+    # JSON must stay valid UTF-8: the byte is escaped, and json.load gives back the name os.fsencode reads
+    out = tmp_path / "labels.json"
+    code, _, err = _run(["predict", "--model", trained[0], "--format", "json", "--output", out, folder])
+    assert code == 0, err
+    (row,) = json.loads(out.read_bytes().decode("utf-8"))
+    assert os.fsencode(row["path"]).endswith(b"/caf\xe9" + os.fsencode(src.suffix)) and row["label"] == "low"
+
+
+def test_closed_output_pipe_ends_quietly(monkeypatch):
+    # `skvoice predict ... | head` ended with a BrokenPipeError traceback and status 1
+    from skvoice import cli
+
+    def closed_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_cmd_predict", closed_pipe)
+    code, out, err = _run(["predict", "gender", "x.wav"])
+    assert code == 141 and "Traceback" not in err
 
 
 def test_predict_usage_errors(trained, tree, tmp_path):

@@ -172,14 +172,14 @@ def load_folder(root, *, extensions=AUDIO_EXTENSIONS, recursive=True, durations=
     if os.path.isfile(os.path.join(root, "SPEAKERS.TXT")):
         warnings.warn(f"{root!r} holds SPEAKERS.TXT and looks like a LibriSpeech root: load_folder labels each "
                       "recording by its top-level folder (the subset name here). Use "
-                      "skvoice.datasets.load_librispeech for speaker and sex labels.", UserWarning, stacklevel=2)
+                      "skvoice.datasets.load_librispeech for speaker and sex labels.", UserWarning, stacklevel=3)
 
     entries = sorted(e for e in os.listdir(root) if not e.startswith("."))
     label_dirs = [e for e in entries if os.path.isdir(os.path.join(root, e))]
     loose = [e for e in entries if _is_audio(e, exts) and os.path.isfile(os.path.join(root, e))]
     if loose:
         warnings.warn(f"{len(loose)} audio file(s) lie directly in {root!r} and have no label folder; they are "
-                      f"ignored: {loose[:5]}{' ...' if len(loose) > 5 else ''}", UserWarning, stacklevel=2)
+                      f"ignored: {loose[:5]}{' ...' if len(loose) > 5 else ''}", UserWarning, stacklevel=3)
 
     paths, labels, empty = [], [], []
     for label in label_dirs:
@@ -215,7 +215,7 @@ def load_folder(root, *, extensions=AUDIO_EXTENSIONS, recursive=True, durations=
             more = f" (and {len(skipped) - 20} more)" if len(skipped) > 20 else ""
             warnings.warn(f"load_folder: {len(skipped)} of {len(paths)} file(s) could not be read and were left "
                           f"out: {listed}{more}. They are listed in the result's `skipped`.",
-                          SkippedRecordingsWarning, stacklevel=2)
+                          SkippedRecordingsWarning, stacklevel=3)
         if not keep.any():
             raise ValueError(f"None of the {len(paths)} audio file(s) under {root!r} could be read; first: "
                              f"{skipped[0][0]}: {skipped[0][1]}.")
@@ -225,7 +225,7 @@ def load_folder(root, *, extensions=AUDIO_EXTENSIONS, recursive=True, durations=
         empty += [lab for lab in label_dirs if lab not in set(labels) and lab not in empty]
     if empty:
         warnings.warn(f"{len(empty)} label folder(s) under {root!r} hold no readable audio file and are left out: "
-                      f"{sorted(empty)}", UserWarning, stacklevel=2)
+                      f"{sorted(empty)}", UserWarning, stacklevel=3)
 
     target_names, target = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
     frame = pd.DataFrame({"path": paths, "label": labels, "target": target.astype(np.int64), "duration": duration})

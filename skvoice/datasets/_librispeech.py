@@ -180,7 +180,7 @@ def load_librispeech(root=None, subset="dev-clean", *, speakers=None, max_per_sp
                         rows.append((os.path.join(ch_dir, fn), sub, spk, chapter, uid, texts.get(uid)))
     if unknown:
         warnings.warn(f"{len(unknown)} speaker(s) are not in SPEAKERS.TXT, their gender is unknown: "
-                      f"{sorted(unknown)[:10]}", UserWarning, stacklevel=2)
+                      f"{sorted(unknown)[:10]}", UserWarning, stacklevel=3)
     frame = pd.DataFrame(rows, columns=["path", "subset", "speaker", "chapter", "utterance_id", "transcript"])
     if frame.empty:
         raise ValueError(f"No .flac utterances found in subset(s) {subsets} under {root!r}"

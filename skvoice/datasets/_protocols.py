@@ -191,7 +191,7 @@ def chunk_recordings(recordings, *, chunk_seconds=2.0, min_seconds=None, sample_
         shortest = chunk_seconds if min_seconds is None else min_seconds
         warnings.warn(f"{len(unchunked)} of {len(items)} recording(s) are shorter than {shortest:g} s and gave no "
                       f"chunk (positions {unchunked[:10]}{' ...' if len(unchunked) > 10 else ''}).",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
     chunks = pd.DataFrame(columns)
     chunks = chunks.astype({"recording": np.int64, "chunk": np.int64, "n_chunks": np.int64,
                             "relative_position": np.float64, "start": np.float64, "stop": np.float64})
@@ -446,7 +446,7 @@ def chunk_split(chunks, *, protocol="later", train_size=None, test_size=None, st
             is_test[rng.permutation(rows)[:n_test]] = True
     if single:
         warnings.warn(f"{single} {what}(s) have a single chunk and cannot be split: they are in train only.",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 

@@ -142,9 +142,10 @@ def test_speakers_file_with_a_byte_order_mark(tree):
 
 
 def test_target_names_leave_out_unknown_sex(tree):
-    with pytest.warns(UserWarning, match="not in SPEAKERS.TXT"):
+    with pytest.warns(UserWarning, match="not in SPEAKERS.TXT") as record:
         data = load_librispeech(tree, "dev-clean", with_duration=False)  # speaker 44 has no sex
     assert data.target_names.tolist() == ["F", "M"]
+    assert record[0].filename == __file__  # the warning points at the caller, not into validate_params
 
 
 def test_select_speakers_without_random_state_takes_the_first_ids_whatever_the_row_order():

@@ -345,3 +345,24 @@ def test_chunk_split_rounds_the_fraction_it_was_given(protocol):
         train, test = chunk_split(chunks, protocol=protocol, test_size=1 - train_size, random_state=0)
         assert np.bincount(chunks.recording.iloc[test], minlength=3).tolist() == [
             int(np.floor((1 - train_size) * n + 0.5)) for n in (3, 5, 7)]
+
+
+def test_dataset_warnings_point_at_the_caller(tmp_path):
+    # stacklevel=2 stopped in scikit-learn's validate_params wrapper, so module filters did not match
+    chunks = chunk_recordings([np.zeros(16000 * 6, "float32"), np.zeros(16000 * 2, "float32")],
+                              labels={"speaker": ["a", "b"]})
+    with pytest.warns(UserWarning, match="single chunk") as record:
+        chunk_split(chunks)
+    assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="shorter than") as record:
+        chunk_recordings([np.zeros(100, "float32"), np.zeros(16000 * 2, "float32")])
+    assert record[0].filename == __file__
+    from skvoice.datasets import load_folder
+
+    (tmp_path / "empty_label").mkdir()
+    sf.write(tmp_path / "loose.wav", np.zeros(1600, "float32"), 16000)
+    (tmp_path / "a").mkdir()
+    sf.write(tmp_path / "a" / "x.wav", 0.1 * np.ones(1600, "float32"), 16000)
+    with pytest.warns(UserWarning) as record:
+        load_folder(tmp_path, durations=False)
+    assert record and all(w.filename == __file__ for w in record)
