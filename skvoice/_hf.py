@@ -247,6 +247,15 @@ class ChunkedModelMixin(TorchModelMixin):
         # never hold the network
         return cached_audio_model(self._model_loader, self.model, self._torch_device())
 
+    def _inference_input(self, X, fitted):
+        """The checks before inference (fitted: ``fitted`` is an attribute ``fit`` sets; valid parameters; audio
+        input); returns ``(items, loaded model)``."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, fitted)
+        self._validate_params()
+        return self._check_audio(X), self._get_model()
+
     def _fit_model(self):
         """Load the model, check ``chunk_seconds`` against it, set ``architecture_`` and ``model_sample_rate_``."""
         loaded = self._get_model()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from .._base import AudioClassifier
 from .._hf import CHUNKED_MODEL_CONSTRAINTS, ChunkedModelMixin, audio_model, cached_audio_model
@@ -428,10 +428,7 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         proba : ndarray of shape (n_recordings, n_model_labels)
             NaN rows for recordings that failed (``on_error`` "warn"/"skip").
         """
-        check_is_fitted(self, "classes_")
-        self._validate_params()
-        items = self._check_audio(X)
-        loaded = self._get_model()
+        items, loaded = self._inference_input(X, "classes_")
         geometric = self.aggregate == "geometric"
 
         def forward(inputs):

@@ -153,12 +153,7 @@ class XVectorEmbedding(ChunkedModelMixin, AudioTransformer):
             float32 unit vectors; NaN rows for failed recordings
             (``on_error`` "warn"/"skip").
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "n_features_out_")
-        self._validate_params()
-        items = self._check_audio(X)
-        loaded = self._get_model()
+        items, loaded = self._inference_input(X, "n_features_out_")
 
         def forward(inputs):
             return loaded.network(**inputs).embeddings.float().cpu().numpy()
