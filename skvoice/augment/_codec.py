@@ -98,7 +98,8 @@ def codec_roundtrip(y, sample_rate=16000, *, codec="mp3", bitrate=32, quality=0.
     ----------
     %(y_sample_rate)s
         Rates the codec does not support are resampled
-        (soxr) to the next supported one and back.
+        (soxr) to the next supported one and back. Samples outside
+        [-1, 1] are clipped, as in a file written for the encoder.
     codec : {"mp3", "opus", "vorbis"}, default="mp3"
         ``"mp3"``: MPEG-1/2/2.5 Layer III, constant bit rate (LAME);
         ``"opus"``: Ogg Opus (variable bit rate around ``bitrate``);
@@ -136,6 +137,11 @@ def codec_roundtrip(y, sample_rate=16000, *, codec="mp3", bitrate=32, quality=0.
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {CODECS}, got {codec!r}.")
     x = np.asarray(y, dtype=np.float32)
+    if not np.isfinite(x).all():  # LAME aborts the interpreter on NaN / inf (an assert in its C code)
+        raise ValueError("codec_roundtrip: the waveform has NaN or infinite samples.")
+    # a file written for the encoder holds samples in [-1, 1]: clip, as writing the file would (LAME also aborts
+    # on samples far outside it, and Opus and Vorbis returned near-silence)
+    x = np.clip(x, -1.0, 1.0)
     n = len(x)
     rate = _codec_rate(codec, int(sample_rate))
     xr = resample(x, sample_rate, rate)

@@ -219,6 +219,37 @@ def test_codec_errors():
         codec_roundtrip(x, SR, codec="aac")
 
 
+@pytest.mark.parametrize("codec", ["mp3", "opus", "vorbis"])
+def test_codec_non_finite_and_loud_input(codec):
+    # LAME aborted the interpreter (an assert in C) on a NaN sample or on samples of ~4e5, and Opus / Vorbis gave
+    # near-silence for loud input: run in a child process, so that a regression fails this test, not the run
+    import subprocess
+    import sys
+
+    if codec not in available_codecs():
+        pytest.skip(f"this libsndfile cannot encode {codec}")
+    script = f"""
+import numpy as np
+from skvoice.augment import codec_roundtrip
+t = np.arange(16000) / 16000.0
+y = (0.5 * np.sin(2 * np.pi * 440 * t)).astype("float32")
+try:
+    codec_roundtrip(np.where(t == t[100], np.nan, y), 16000, codec={codec!r})
+    print("no error")
+except ValueError as exc:
+    print("ValueError", exc)
+loud = codec_roundtrip(y * 1e6, 16000, codec={codec!r})
+clipped = codec_roundtrip(np.clip(y * 1e6, -1, 1), 16000, codec={codec!r})
+print("equal", bool(np.array_equal(loud, clipped)), "peak", float(np.abs(loud).max()))
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
+    first, second = run.stdout.strip().splitlines()
+    assert first.startswith("ValueError") and "NaN" in first
+    equal, peak = second.split()[1], float(second.split()[3])
+    assert equal == "True" and peak > 0.5  # clipped like a file written for the encoder, not silence
+
+
 # ------------------------------------------------------------------------------------------------ reverb
 @pytest.mark.parametrize("rt60", [0.3, 0.6, 1.2])
 def test_statistical_rir_rt60(rt60):
