@@ -12,7 +12,7 @@ from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from .._audio import is_path_like
+from .._audio import is_path_like, pcm_to_float
 from .._base import set_audio_input_tags
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input, take_params, take_rows
@@ -45,6 +45,17 @@ def _delegate(name, note=" on the input unchanged."):
 def _rows(part):
     """The recordings of a recording set (list, object array, Series) or the rows of a 2-D array."""
     return list(part)
+
+
+def _seeded(augmenter, rng):
+    """``augmenter`` with its ``random_state`` drawn from ``rng``; for one without its own (a Pipeline of
+    degradations), each of its estimators' ``random_state``, so that copies differ and the seed reproduces them."""
+    own = augmenter.get_params(deep=False)
+    if "random_state" in own:  # skvoice's degradations (Degrade, RandomChoice) seed their steps from their own
+        keys = ["random_state"]
+    else:
+        keys = sorted(k for k in augmenter.get_params(deep=True) if k.endswith("__random_state"))
+    return augmenter.set_params(**{k: int(rng.randint(np.iinfo(np.int32).max)) for k in keys}) if keys else augmenter
 
 
 class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
@@ -85,7 +96,10 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
     random_state : int, RandomState or None, default=None
         Seeds the copies: copy ``k`` uses the augmenter with
         ``random_state`` set to the ``k``-th draw from this seed (the
-        augmenter's own ``random_state`` is overridden).
+        augmenter's own ``random_state`` is overridden). An augmenter
+        without a ``random_state`` of its own (a
+        :class:`~sklearn.pipeline.Pipeline` of degradations) gets a draw for
+        each of its steps' ``random_state``.
 
     Attributes
     ----------
@@ -196,9 +210,7 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         parts = [items] if self.keep_clean else []
         for _ in range(self.n_copies):
-            augmenter = clone(self.augmenter)
-            if "random_state" in augmenter.get_params(deep=False):
-                augmenter.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+            augmenter = _seeded(clone(self.augmenter), rng)
             copy = augmenter.fit_transform(X)
             if sklearn_num_samples(copy) != n:
                 raise ValueError(f"the augmenter returned {sklearn_num_samples(copy)} recordings for {n}; it must "
@@ -234,7 +246,9 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         length (so plain scikit-learn estimators can be wrapped too), else a 1-D object array."""
         items = [item for part in parts for item in _rows(part)]
         if all(not is_path_like(it) and np.ndim(it) == 1 for it in items) and len({len(it) for it in items}) == 1:
-            arrays = [np.asarray(it) for it in items]
+            # integer PCM scaled like the degraded copies (float in [-1, 1)): cast unscaled, the clean rows were
+            # 32768 times louder than their copies
+            arrays = [pcm_to_float(np.asarray(it)) for it in items]
             if all(np.issubdtype(a.dtype, np.number) for a in arrays):
                 return np.vstack(arrays).astype(np.result_type(*arrays), copy=False)
         return as_recording_set(items)

@@ -240,3 +240,31 @@ class StatsPoolingPassthrough(BaseEstimator):
 
     def transform(self, X):
         return X
+
+
+def test_integer_pcm_clean_rows_are_scaled_like_their_copies(voices):
+    # a list of int16 waveforms: the clean rows were cast to float unscaled, 32768 times louder than their copies
+    pcm = [np.round(w * 32767).astype(np.int16) for w in voices.waveforms[:4]]
+    trainer = AugmentedTrainer(Probe(), Gain(0.0), n_copies=1, random_state=0).fit(pcm, voices.speaker[:4])
+    _, X, _, _, _ = LOG["probe"][0]
+    for clean, copy in zip(X[:4], X[4:]):
+        assert np.abs(clean).max() < 1.0
+        np.testing.assert_allclose(clean, copy, atol=1e-6)  # a 0 dB gain changes nothing
+    assert trainer.estimator_ is not None
+
+
+def test_a_pipeline_augmenter_is_seeded_step_by_step(voices):
+    # a Pipeline has no random_state of its own: its steps kept theirs (None: not reproducible; an int: every
+    # copy the same)
+    X, y = voices.waveforms[:4], voices.speaker[:4]
+
+    def copies(augmenter):
+        AugmentedTrainer(Probe(), augmenter, n_copies=2, keep_clean=False, random_state=0).fit(X, y)
+        return LOG.pop("probe")[0][1]
+
+    unseeded = make_pipeline(AddNoise("white", snr_db=10), Gain((-6.0, 6.0)))
+    first, again = copies(unseeded), copies(unseeded)
+    assert _same(first, again)  # reproducible from the trainer's seed
+    seeded = make_pipeline(AddNoise("white", snr_db=10, random_state=1), Gain((-6.0, 6.0), random_state=1))
+    out = copies(seeded)
+    assert not any(np.array_equal(a, b) for a, b in zip(out[:4], out[4:]))  # the two copies differ
