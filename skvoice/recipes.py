@@ -13,7 +13,7 @@ from __future__ import annotations
 __all__ = ["gender_pipeline", "speaker_id_pipeline", "training_augmenter"]
 
 
-def training_augmenter(random_state=None, *, band_limit=False):
+def training_augmenter(random_state=None, *, band_limit=False, n_jobs=None):
     """The multi-condition training degradations the recipes use at fit time.
 
     Reverberation (statistical RIRs, RT60 0.2-1.0 s), brown or violet noise at
@@ -34,6 +34,8 @@ def training_augmenter(random_state=None, *, band_limit=False):
         bandwidth). :func:`speaker_id_pipeline` uses it;
         :func:`gender_pipeline` does not (it holds up on telephone speech
         without it).
+    n_jobs : int or None, default=None
+        Parallel jobs over recordings (the copies do not depend on it).
 
     Returns
     -------
@@ -57,7 +59,7 @@ def training_augmenter(random_state=None, *, band_limit=False):
     ]
     if band_limit:
         steps.append(RandomChoice([None, BandLimit(low=(100.0, 500.0), high=(2800.0, 5500.0))], p=[0.6, 0.4]))
-    return Degrade(steps + [Gain(gain_db=(-30.0, 0.0))], random_state=random_state)
+    return Degrade(steps + [Gain(gain_db=(-30.0, 0.0))], random_state=random_state, n_jobs=n_jobs)
 
 
 def gender_pipeline(n_jobs=None, random_state=None):
@@ -110,7 +112,7 @@ def gender_pipeline(n_jobs=None, random_state=None):
         ("embedding", SpeakerEmbedding(n_jobs=n_jobs)),
         ("classifier", LogisticRegression(C=1.0, max_iter=2000, random_state=random_state)),
     ])
-    return AugmentedTrainer(pipe, training_augmenter(), n_copies=1, random_state=random_state)
+    return AugmentedTrainer(pipe, training_augmenter(n_jobs=n_jobs), n_copies=1, random_state=random_state)
 
 
 def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust=True):
@@ -249,5 +251,5 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
         model = ScoreFusion([("ge2e", ge2e(cosine())), ("plda", ge2e(plda())), ("gmm", gmm((20.0, None)))],
                             cv=2, random_state=random_state)
         n_copies = 0 if n_copies is None else n_copies
-    return AugmentedTrainer(model, training_augmenter(random_state, band_limit=True), n_copies=n_copies,
+    return AugmentedTrainer(model, training_augmenter(random_state, band_limit=True, n_jobs=n_jobs), n_copies=n_copies,
                             random_state=random_state)

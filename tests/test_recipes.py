@@ -15,6 +15,17 @@ def test_recipes_are_fresh_unfitted_estimators():
     assert type(training_augmenter()).__name__ == "Degrade"
 
 
+def test_n_jobs_reaches_every_parallel_step():
+    # the degradations ran on one core whatever n_jobs said ("decoding, degradation and ...")
+    models = gender_pipeline(n_jobs=2), speaker_id_pipeline(n_jobs=2), speaker_id_pipeline(n_jobs=2, robust=False)
+    for model in models:
+        params = model.get_params(deep=True)
+        # skvoice's steps (LogisticRegression's n_jobs only concerns its deprecated one-vs-rest mode)
+        jobs = {k: v for k, v in params.items() if k.endswith("__n_jobs")
+                and type(params[k.rsplit("__", 1)[0]]).__module__.startswith("skvoice")}
+        assert "augmenter__n_jobs" in jobs and set(jobs.values()) == {2}, jobs
+
+
 @pytest.fixture
 def held_out_utterances(librispeech_root):
     """test-other's 10 readers: utterances 1, 3, 5 of each to enrol, 2, 4, 6 to test (bench_robustness's fold 0)."""
