@@ -71,16 +71,27 @@ def _image_rir(rt60, sample_rate, rng, room_dim, distance):
 
     h = simulate(absorption, max_order)
     # Sabine's formula assumes a diffuse field; a shoebox with uniform absorption decays more slowly than it
-    # predicts (by up to ~30 %). One correction step re-simulates the same room and positions with the rt60
-    # scaled by the measured error, which brings T20 within a few per cent of the request.
-    measured = estimate_rt60(h, sample_rate)
-    if abs(measured / rt60 - 1.0) > 0.05:
+    # predicts (by up to ~30 %). Correction steps re-simulate the same room and positions with the rt60 scaled by
+    # the measured error, which brings T20 within a few per cent of the request, usually in one step. The step is
+    # bounded: for short rt60s Sabine's absorption is near 1, the first room is almost anechoic, and an unbounded
+    # step (by its tiny measured T20) overshot to responses up to 12 times too long. The closest response is kept.
+    target, best, best_error = rt60, h, abs(estimate_rt60(h, sample_rate) / rt60 - 1.0)
+    for _ in range(_RT60_STEPS):
+        if best_error <= 0.05:
+            break
+        target *= float(np.clip(rt60 / max(estimate_rt60(h, sample_rate), 1e-3), 0.7, 1.4))
         try:
-            absorption, max_order = pra.inverse_sabine(rt60 * rt60 / measured, room_dim)
+            absorption, max_order = pra.inverse_sabine(target, room_dim)
         except ValueError:
-            return h
+            break
         h = simulate(absorption, max_order)
-    return h
+        error = abs(estimate_rt60(h, sample_rate) / rt60 - 1.0)
+        if error < best_error:
+            best, best_error = h, error
+    return best
+
+
+_RT60_STEPS = 4  # correction steps of the image method's rt60 at most
 
 
 def simulate_rir(rt60=0.6, sample_rate=16000, *, method="image", room_dim=None, distance=1.5, drr_db=0.0,
