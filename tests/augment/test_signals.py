@@ -260,6 +260,16 @@ def test_statistical_rir_rt60(rt60):
         assert abs(estimate_rt60(h, SR, decay_db=30) - rt60) / rt60 < 0.1
 
 
+@pytest.mark.parametrize("drr_db", [-30.0, -15.0, 0.0, 10.0])
+def test_statistical_rir_keeps_the_direct_sound_first_at_any_drr(drr_db):
+    # at a low DRR a tail tap can be stronger than the direct sound: the response was cut there (the direct
+    # sound and 19 ms of reverberation lost, the DRR 13 dB too high)
+    for seed in range(5):
+        h = simulate_rir(0.5, SR, method="statistical", drr_db=drr_db, random_state=seed).astype(np.float64)
+        assert len(h) == int(np.ceil(1.2 * 0.5 * SR)) + 1 and h[0] == 1.0
+        assert 10 * np.log10(1.0 / np.sum(h[1:] ** 2)) == pytest.approx(drr_db, abs=0.01)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("rt60", [0.12, 0.15, 0.3, 0.6])
 def test_image_source_rir_rt60(rt60):
