@@ -164,7 +164,8 @@ class BandLimit(BaseDegradation):
     ----------
     low : float, (float, float) or None, default=(100.0, 500.0)
         Lower band edge in Hz, or a range drawn uniformly per recording;
-        0 or None: low-pass only (a range may include 0).
+        0 or None: low-pass only (a range may include 0; edges below
+        20 Hz are low-passes too, see :func:`band_limit`).
     high : float or (float, float), default=(2800.0, 5500.0)
         Upper band edge in Hz, or a range drawn uniformly per recording;
         below the Nyquist frequency ``sample_rate / 2`` and above ``low``
