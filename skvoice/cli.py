@@ -244,8 +244,16 @@ def build_parser():
 
 
 def _cmd_reproduce(args, argv):
+    from ._hub import ModelNotAvailableError, model_source_kind
     from .study import DataError, Progress, ReproduceConfig, format_summary, run_reproduce, write_report
 
+    for option, model in (("--hubert", args.hubert), ("--wav2vec", args.wav2vec)):
+        try:  # a model the user named must exist (a typo used to make its rows "skipped", and the run exit 0)
+            if model:
+                model_source_kind(model)
+        except ModelNotAvailableError as exc:
+            print(f"skvoice reproduce: {option}: {exc}", file=sys.stderr)
+            return 2
     config = ReproduceConfig(data=args.data, gender_subset=args.gender_subset, speaker_subset=args.speaker_subset,
                              out=args.out, quick=args.quick, models=args.models, wav2vec=args.wav2vec,
                              hubert=args.hubert, synthetic=args.synthetic, n_jobs=args.n_jobs, seed=args.seed,
@@ -259,7 +267,7 @@ def _cmd_reproduce(args, argv):
     print(format_summary(results, report_path=md))
     failed = results.failed_models()
     if failed:
-        print(f"skvoice reproduce: {len(failed)} model(s) failed: {', '.join(failed)} (details in "
+        print(f"skvoice reproduce: {len(failed)} part(s) failed: {', '.join(failed)} (details in "
               f"{os.path.join(results.out_dir, 'results.json')})", file=sys.stderr)
         return 1
     return 0

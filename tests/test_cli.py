@@ -116,6 +116,15 @@ def test_missing_data_root_exits_2_with_instructions(capsys, tmp_path):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("option", ["--hubert", "--wav2vec"])
+def test_a_named_model_path_that_does_not_exist_exits_2(capsys, tmp_path, option):
+    # a typo used to turn the model's rows into "skipped" and the run exited 0
+    missing = tmp_path / "hubertt"
+    assert main(["reproduce", "--synthetic", option, str(missing), "--out", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert option in err and "does not exist" in err and not (tmp_path / "out").exists()
+
+
 def test_root_without_speakers_txt(capsys, tmp_path):
     (tmp_path / "dev-clean").mkdir()
     assert main(["reproduce", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "-q"]) == 2
@@ -247,7 +256,7 @@ def test_failing_model_is_reported_and_exit_code_1(capsys, monkeypatch, tmp_path
                  "-q"])
     captured = capsys.readouterr()
     assert code == 1
-    assert "1 model(s) failed: gender/gb" in captured.err
+    assert "1 part(s) failed: gender/gb" in captured.err
     results = json.loads((out / "results.json").read_text())
     gb = results["gender"]["models"]["gb"]
     assert gb["status"] == "failed" and "boom in the frame classifier" in gb["reason"]

@@ -47,6 +47,26 @@ class Corpus:
         """The labels of ``task``: sex for ``"gender"``, speaker id otherwise."""
         return self.gender if task == "gender" else self.speaker
 
+    def leave_out(self, positions, note):
+        """Remove the recordings at ``positions`` (e.g. files that cannot be decoded) before any protocol is
+        drawn: labels, durations, cached features and the description follow, and ``note`` is added to it."""
+        from .._ragged import take_rows
+
+        keep = np.setdiff1d(np.arange(len(self.X)), np.asarray(positions, dtype=int))
+        if len(keep) == 0:
+            raise DataError(f"no usable recording left: {note}")
+        self.X, self.speaker, self.gender, self.duration = (np.asarray(a)[keep] for a in (
+            self.X, self.speaker, self.gender, self.duration))
+        self.features = {name: take_rows(values, keep) for name, values in self.features.items()}
+        d = self.description  # updated in place: the run's DataInfo holds this object
+        new = describe(self.speaker, self.gender, self.duration, source=d.source, root=d.root, subset=d.subset,
+                       selection=d.selection, notes=[*d.notes, note])
+        files = d.files
+        for field in dataclasses.fields(new):
+            setattr(d, field.name, getattr(new, field.name))
+        if files is not None and len(files) == len(keep) + len(np.unique(positions)):
+            d.files = [files[i] for i in keep]
+
 
 @dataclasses.dataclass
 class Corpora:

@@ -195,16 +195,18 @@ def cross_validate_model(spec, X, y, protocol, *, labels, pos_label, predictions
 def score_fixed_predictions(predictions, y, protocol, *, labels, pos_label):
     """Score predictions made once for every recording (a zero-shot model) on each test part of ``protocol``.
 
-    Recordings the model could not predict (``None``) are left out of the scores.
+    Recordings the model could not predict (``None``) are left out of the scores, and counted in
+    ``unscored_per_split`` (the report says so).
     """
     predictions = np.asarray(predictions, dtype=object)
-    per_split, y_true, y_pred = [], [], []
+    per_split, y_true, y_pred, unscored = [], [], [], []
     for _, test in protocol.splits:
         pred = predictions[test]
         ok = np.array([p is not None for p in pred], dtype=bool)
+        unscored.append(int((~ok).sum()))
         per_split.append(score_predictions(y[test][ok], pred[ok], labels, pos_label))
         y_true.append(y[test][ok])
         y_pred.append(pred[ok])
     metrics = {RECORDING: {m: MetricSummary.from_values([s[m] for s in per_split]) for m in METRICS}}
-    result = ProtocolResult(n_splits=len(protocol.splits), metrics=metrics)
+    result = ProtocolResult(n_splits=len(protocol.splits), metrics=metrics, unscored_per_split=unscored)
     return Evaluation(result, [s["accuracy"] for s in per_split], np.concatenate(y_true), np.concatenate(y_pred))

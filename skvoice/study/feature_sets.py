@@ -70,8 +70,12 @@ def feature_extractor(name, config, corpus):
     return make(config, corpus)
 
 
-def get_features(corpus, name, config, progress, task):
-    """Extract (once) and return the features ``name`` of ``corpus``; raises :class:`Skipped` with the reason."""
+def get_features(corpus, name, config, progress, task, *, leave_out_unreadable=False):
+    """Extract (once) and return the features ``name`` of ``corpus``; raises :class:`Skipped` with the reason.
+
+    With ``leave_out_unreadable`` (the first extraction of a corpus, before its protocols are drawn),
+    recordings that cannot be decoded are removed from the corpus with a note instead of failing the run.
+    """
     if name == "audio":
         return corpus.X
     if name in corpus.features:
@@ -80,6 +84,8 @@ def get_features(corpus, name, config, progress, task):
         raise Skipped(corpus.feature_errors[name])
     try:
         est = feature_extractor(name, config, corpus)
+        if leave_out_unreadable:
+            est.set_params(on_error="skip")
         with progress.step(f"features: {name} ({task})",
                            f"{task}: {FEATURE_LABELS[name]} of {len(corpus.X)} recordings"):
             feats = est.fit_transform(corpus.X)
@@ -92,4 +98,11 @@ def get_features(corpus, name, config, progress, task):
         progress.drop()
         raise Skipped(corpus.feature_errors[name]) from exc
     corpus.features[name] = feats
-    return feats
+    failed = sorted(f["index"] for f in getattr(est, "failures_", [])) if leave_out_unreadable else []
+    if failed:
+        sources = [str(corpus.X[i]) if isinstance(corpus.X[i], str) else f"<recording {i}>" for i in failed]
+        note = (f"{len(failed)} recording(s) could not be decoded and were left out: "
+                f"{', '.join(sources[:5])}{' ...' if len(failed) > 5 else ''}")
+        progress.log(f"{task}: {note}")
+        corpus.leave_out(failed, note)
+    return corpus.features[name]

@@ -353,9 +353,13 @@ def _gender_models(results):
                      "—" if not frames else f"{int(np.mean(frames))}",
                      "—" if not epochs else f"{min(epochs)}–{max(epochs)}"])
     figures = [(m.label, m.confusion_figure) for m in results.gender.models.values() if m.confusion_figure]
+    unscored = [f"\n- **{m.label}** could not predict {sum(p.unscored_per_split)} of the test recordings of the "
+                f"{key} protocol ({', '.join(map(str, p.unscored_per_split))} per split): its scores leave them out."
+                for m in results.gender.models.values() if m.ok
+                for key, p in m.protocols.items() if any(p.unscored_per_split)]
     return (["\n#### Models\n",
              markdown_table(["Classifier", "Features", "Pipeline", "Time (s)", "Fit time (s)",
-                             "Training frames / fold", "Epochs run"], rows)]
+                             "Training frames / fold", "Epochs run"], rows)] + unscored
             + _figures("\nConfusion matrices (speaker-disjoint protocol, out-of-fold predictions per recording):\n",
                        figures))
 

@@ -93,6 +93,7 @@ class ProtocolResult:
     train_frames_per_split: list[int] = dataclasses.field(default_factory=list)
     epochs_per_split: list[int] = dataclasses.field(default_factory=list)
     seconds: float | None = None
+    unscored_per_split: list[int] = dataclasses.field(default_factory=list)  # test recordings without a prediction
 
     def metric(self, name, level=RECORDING):
         """The :class:`MetricSummary` of ``name`` at ``level``, or None when not measured."""
@@ -108,6 +109,8 @@ class ProtocolResult:
             out["epochs_per_split"] = list(self.epochs_per_split)
         if self.seconds is not None:
             out["seconds"] = self.seconds
+        if any(self.unscored_per_split):
+            out["unscored_per_split"] = list(self.unscored_per_split)
         return out
 
 
@@ -317,9 +320,11 @@ class StudyResults:
         return {t.task: t for t in (self.gender, self.speaker) if t is not None}
 
     def failed_models(self):
-        """``"task/key"`` of every model whose evaluation raised."""
-        return [f"{name}/{key}" for name, task in self.tasks().items() for key, m in task.models.items()
-                if m.status == FAILED]
+        """``"task/key"`` of every model whose evaluation raised, then the failed parts of the added steps
+        (those whose result has a ``failures()`` method)."""
+        failed = [f"{name}/{key}" for name, task in self.tasks().items() for key, m in task.models.items()
+                  if m.status == FAILED]
+        return failed + [part for res in self.extras.values() for part in getattr(res, "failures", list)()]
 
     def to_dict(self):
         """The ``results.json`` layout."""

@@ -35,9 +35,13 @@ class RobustnessResult:
     speaker_split: str = ""
     seconds: float = 0.0
     skipped: str | None = None
+    failed: bool = False
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    def failures(self):
+        return ["robustness"] if self.failed else []
 
 
 def _gender_split(corpus, seed):
@@ -103,7 +107,7 @@ def _robustness(context, results):
                              "utterances (every other utterance held out)")
     except Exception as exc:
         progress.log(f"robustness step failed: {short_error(exc)}")
-        res.skipped = f"failed: {short_error(exc)}"
+        res.skipped, res.failed = f"failed: {short_error(exc)}", True
     res.seconds = round(time.perf_counter() - t0, 1)
     return res
 

@@ -158,7 +158,9 @@ def run_model(spec, corpus, protocols, ctx, *, task, labels, pos_label):
 
 # ------------------------------------------------------------------------------------------------ the tasks
 def _count_frames(ctx, corpus, task):
-    mfcc = ctx.features(corpus, "mfcc", task)
+    # the corpus's first extraction, before its protocols are drawn: a file that cannot be decoded is left out
+    # (with a note in the report) instead of ending the whole run
+    mfcc = get_features(corpus, "mfcc", ctx.config, ctx.progress, task, leave_out_unreadable=True)
     corpus.description.n_frames = int(sum(len(r) for r in mfcc))
     return mfcc
 

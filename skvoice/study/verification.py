@@ -51,9 +51,13 @@ class VerificationResult:
     subsets: list
     rows: list = dataclasses.field(default_factory=list)
     skipped: str | None = None
+    failed: dict = dataclasses.field(default_factory=dict)  # protocol -> why it failed
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    def failures(self):
+        return [f"speaker_verification/{protocol}" for protocol in self.failed]
 
 
 def _corpus_table(context):
@@ -109,6 +113,7 @@ def _speaker_verification(context, results):
                 t2 = time.perf_counter()
         except Exception as exc:  # a failing step is reported, the rest of the report still renders
             progress.log(f"speaker verification ({protocol}) failed: {short_error(exc)}")
+            result.failed[protocol] = short_error(exc)
             continue
         classes = np.asarray(model.classes_)
         y_test = speakers[test]
@@ -144,4 +149,5 @@ def _render(results):
             "\nThe study: 40 dev-clean speakers, random split of 2-s wav2vec2 chunks: GMM 0.804, dense net 0.747 "
             "identification; no verification figures.",
             "\n![DET curves](speaker_verification_det.png)\n"]
+    out += [f"- Protocol `{protocol}` failed: {reason}" for protocol, reason in res.failed.items()]
     return out

@@ -124,5 +124,6 @@ def test_zero_shot_scores_skip_missing_predictions():
     protocol = Protocol("p", ProtocolInfo("p", 2), [(np.arange(3, 6), np.arange(3)), (np.arange(3), np.arange(3, 6))])
     ev = score_fixed_predictions(pred, y, protocol, labels=["F", "M"], pos_label="M")
     assert ev.split_accuracy == [1.0, 2 / 3]  # the None prediction is left out of split 1
+    assert ev.result.unscored_per_split == [1, 0] and ev.result.to_dict()["unscored_per_split"] == [1, 0]
     assert ev.result.metric("accuracy").mean == pytest.approx(5 / 6)
     assert list(ev.y_true) == ["F", "M", "M", "F", "M"] and list(ev.y_pred) == ["F", "M", "F", "F", "M"]

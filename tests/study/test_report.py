@@ -250,6 +250,24 @@ def test_results_json_layout(results, tmp_path):
     assert (tmp_path / "report.md").read_text() == render_markdown(results)
 
 
+def test_unscored_recordings_and_failed_step_parts_are_reported(results):
+    # a zero-shot model's unpredicted recordings were silently left out of its scores; a failed verification
+    # protocol left an empty table and exit status 0
+    from skvoice.study.report import SECTIONS
+    from skvoice.study.robustness import RobustnessResult
+    from skvoice.study.verification import VerificationResult
+
+    results.gender.models["gb"].protocols["speaker_disjoint"].unscored_per_split = [0, 2, 1]
+    assert "**Gradient Boosting** could not predict 3 of the test recordings of the speaker_disjoint protocol " \
+           "(0, 2, 1 per split)" in render_markdown(results)
+    results.extras["speaker_verification"] = VerificationResult("sys", 10, 2, ["dev-clean"],
+                                                                failed={"later": "ValueError: boom"})
+    results.extras["robustness"] = RobustnessResult(["clean"], skipped="failed: X", failed=True)
+    render = {s.name: s.render for s in SECTIONS}
+    assert "- Protocol `later` failed: ValueError: boom" in render["speaker_verification"](results)
+    assert results.failed_models() == ["speaker/gmm-ubm", "speaker_verification/later", "robustness"]
+
+
 def test_summary_and_failed_models(results):
     rows = summary_rows(results)
     assert ("gender", "Gradient Boosting", "mfcc", "speaker-disjoint", "per recording", "0.900 ± 0.082",

@@ -88,3 +88,23 @@ def test_recipe_steps_skip_synthetic_runs_and_keep_the_counter_exact(module, nam
     assert result.skipped and "synthetic" in result.skipped
     assert progress.total == progress.done == 3
     assert "skipped" in stream.getvalue()
+
+
+def test_a_recording_that_cannot_be_decoded_is_left_out_with_a_note(tmp_path):
+    # one truncated file ended the whole run (before any report was written)
+    from skvoice.study.feature_sets import get_features
+
+    corpus = synthetic_corpus(Budget(synthetic_speakers=4, synthetic_utterances=2, synthetic_duration=1.0), 0)
+    bad = tmp_path / "truncated.flac"
+    bad.write_bytes(b"fLaC\x00\x00\x00\x22" + bytes(40))
+    corpus.X = corpus.X.astype(object)
+    corpus.X[3] = str(bad)
+    n, speakers = len(corpus.X), list(corpus.speaker)
+    info = Corpora(gender=corpus, speaker=corpus, source="tiny", origin="a test").info()  # taken before
+    stream = io.StringIO()
+    mfcc = get_features(corpus, "mfcc", ReproduceConfig(n_jobs=1), Progress(stream=stream), "gender",
+                        leave_out_unreadable=True)
+    assert len(corpus.X) == len(mfcc) == len(corpus.speaker) == len(corpus.gender) == n - 1
+    assert list(corpus.speaker) == speakers[:3] + speakers[4:] and all(len(m) for m in mfcc)
+    assert info.gender.n_recordings == n - 1 and "could not be decoded" in info.gender.notes[-1]
+    assert str(bad) in info.gender.notes[-1] and "could not be decoded" in stream.getvalue()
