@@ -74,6 +74,21 @@ def _models_arg(text):
     return tuple(dict.fromkeys(keys))
 
 
+def _steps_arg(text):
+    from .study.run import EXTRA_STEPS
+
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    if keys == ["all"]:
+        return None
+    if keys == ["none"]:
+        return ()
+    bad = [k for k in keys if k not in EXTRA_STEPS]
+    if bad or not keys:
+        raise argparse.ArgumentTypeError(
+            f"unknown step(s) {', '.join(bad) or '(none given)'}; choose from: all, none, {', '.join(EXTRA_STEPS)}")
+    return tuple(dict.fromkeys(keys))
+
+
 def _int_arg(name, text):
     """``int(text)``, or the argparse error saying that option ``name`` takes an integer."""
     try:
@@ -144,6 +159,9 @@ _REPRODUCE_OPTIONS = (
     ("--models", "LIST", "comma-separated models to run (default: all): gb, dense, cnn, hubert, best (gender); "
                          "gmm, gmm-ubm, speaker-net (speaker ID); embedding (both tasks)",
      {"type": _models_arg, "default": "all"}),
+    ("--steps", "LIST", "comma-separated steps to run after the study's experiments (default: all): "
+                        "speaker_verification, robustness (the recommended recipes, most of a --quick run's "
+                        "time); none for none", {"type": _steps_arg, "default": "all"}),
     ("--wav2vec", "MODEL", "wav2vec2 encoder for the speaker task's 2-s chunk features: a save_pretrained folder, "
                            "a fairseq .pt checkpoint, or a hub id in the local cache (skipped when not given)"),
     ("--hubert", "MODEL", "HuBERT/wav2vec2 gender classifier folder (default: the study's model if it is in the "
@@ -255,7 +273,8 @@ def _cmd_reproduce(args, argv):
             print(f"skvoice reproduce: {option}: {exc}", file=sys.stderr)
             return 2
     config = ReproduceConfig(data=args.data, gender_subset=args.gender_subset, speaker_subset=args.speaker_subset,
-                             out=args.out, quick=args.quick, models=args.models, wav2vec=args.wav2vec,
+                             out=args.out, quick=args.quick, models=args.models, steps=args.steps,
+                             wav2vec=args.wav2vec,
                              hubert=args.hubert, synthetic=args.synthetic, n_jobs=args.n_jobs, seed=args.seed,
                              download=args.download and not args.no_download, argv=list(argv))
     try:

@@ -52,7 +52,29 @@ def test_no_command_and_bad_arguments(capsys, tmp_path):
     assert "unknown model(s) nope" in err and "gmm-ubm" in err
     assert main(["reproduce", "--n-jobs", "0"]) == 2
     assert "--n-jobs" in capsys.readouterr().err
+    assert main(["reproduce", "--synthetic", "--steps", "robustness,nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown step(s) nope" in err and "speaker_verification" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_steps_option_selects_the_added_steps(monkeypatch):
+    # the recipe steps ran whatever --models said: most of a --quick run's time
+    from skvoice.cli import build_parser
+    from skvoice.study import run
+    from skvoice.study.config import ReproduceConfig
+
+    parse = build_parser().parse_args
+    assert parse(["reproduce"]).steps is None
+    assert parse(["reproduce", "--steps", "none"]).steps == ()
+    assert parse(["reproduce", "--steps", "robustness"]).steps == ("robustness",)
+    calls = []
+    monkeypatch.setattr(run, "EXTRA_STEPS", {"a": (lambda ctx, res: calls.append("a"), 1),
+                                             "b": (lambda ctx, res: calls.append("b"), 2)})
+    config = ReproduceConfig(steps=("b",))
+    assert [name for name in run.EXTRA_STEPS if config.runs_step(name)] == ["b"]
+    assert config.to_dict()["steps"] == ["b"] and "steps" not in ReproduceConfig().to_dict()
+    assert run._plan_size(config, [], [], True) == run._plan_size(ReproduceConfig(steps=()), [], [], True) + 2
 
 
 def test_shared_options_of_every_command(capsys):

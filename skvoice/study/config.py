@@ -80,6 +80,7 @@ class ReproduceConfig:
     download: bool = False  # True: fetch dev-clean when no data is given (else the bundled sample is used)
     argv: list | None = None
     data_source: str | None = None  # a registered data source; None: synthetic or librispeech from the flags
+    steps: tuple | None = None  # added steps to run (names of skvoice.study.run.EXTRA_STEPS); None: all
 
     @property
     def source(self):
@@ -96,6 +97,11 @@ class ReproduceConfig:
         """The options as written to ``results.json`` (tuples as lists, without ``argv``)."""
         out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()
                if k != "argv"}
-        if self.data_source is None:  # results.json of the built-in sources keeps its layout
-            out.pop("data_source")
+        for key in ("data_source", "steps"):  # results.json of runs that do not set them keeps its layout
+            if out[key] is None:
+                out.pop(key)
         return out
+
+    def runs_step(self, name):
+        """Whether the added step ``name`` runs (``steps`` is None or names it)."""
+        return self.steps is None or name in self.steps

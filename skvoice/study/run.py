@@ -89,7 +89,7 @@ def _plan_size(config, g_specs, s_specs, shared_corpus):
     n = 3 + (0 if shared_corpus else 1)  # load data, gender MFCC, outliers, speaker MFCC
     n += len(g_feats) + len(s_feats | {"wav2vec"})  # wav2vec is always tried (for PCA / k-means)
     n += sum(_spec_steps(s, 2) for s in g_specs) + sum(_spec_steps(s, 1) for s in s_specs)
-    n += sum(n_steps for _, n_steps in EXTRA_STEPS.values())
+    n += sum(n_steps for name, (_, n_steps) in EXTRA_STEPS.items() if config.runs_step(name))
     return n + 2 * (1 + (1 if config.wav2vec else 0))  # PCA and k-means per feature set
 
 
@@ -254,7 +254,8 @@ def run_reproduce(config, progress=None):
     run_speaker(ctx, s_specs, results)
     run_unsupervised(ctx, results)
     for name, (step, _) in EXTRA_STEPS.items():
-        results.extras[name] = step(ctx, results)
+        if config.runs_step(name):
+            results.extras[name] = step(ctx, results)
 
     results.timings = {k: round(v, 3) for k, v in progress.timings.items()}
     results.total_seconds = time.perf_counter() - t_start
