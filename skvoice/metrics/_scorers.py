@@ -105,7 +105,7 @@ def _response(estimator, name):
     method = getattr(estimator, name, None)
     if method is None and isinstance(estimator, Pipeline) and hasattr(estimator[-1], name):
         head, last = estimator[:-1], getattr(estimator[-1], name)
-        return lambda X: last(head.transform(X))
+        return lambda X: last(head.transform(X) if len(head.steps) else X)
     return method
 
 

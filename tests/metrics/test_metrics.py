@@ -484,7 +484,8 @@ def test_scorer_scores_two_enrolled_speakers_against_both():
 
     X, y = make_blobs(120, centers=4, cluster_std=4.0, random_state=0)
     enrolled = y < 2
-    for model in (SpeakerVerifier(random_state=0), make_pipeline(StandardScaler(), SpeakerVerifier(random_state=0))):
+    for model in (SpeakerVerifier(random_state=0), make_pipeline(StandardScaler(), SpeakerVerifier(random_state=0)),
+                  make_pipeline(SpeakerVerifier(random_state=0))):
         model.fit(X[enrolled], y[enrolled])
         t, s = trial_scores(_speaker_scores(model, X), y, model.classes_)
         assert len(t) == 2 * len(y)
@@ -494,8 +495,9 @@ def test_scorer_scores_two_enrolled_speakers_against_both():
 
 
 def _speaker_scores(model, X):
-    return model.speaker_scores(X) if hasattr(model, "speaker_scores") else model[-1].speaker_scores(
-        model[:-1].transform(X))
+    if hasattr(model, "speaker_scores"):
+        return model.speaker_scores(X)
+    return model[-1].speaker_scores(model[:-1].transform(X) if len(model) > 1 else X)
 
 
 def test_object_dtype_zero_one_labels_need_no_pos_label():
