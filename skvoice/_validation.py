@@ -57,11 +57,18 @@ def check_speaker_label_types(y, classes, *, what):
     what : str
         What ``classes`` are called, for the message.
     """
-    def kinds(values):
-        return {isinstance(v, (str, bytes)) for v in np.asarray(values, dtype=object).ravel().tolist()}
+    y_values = np.asarray(y, dtype=object).ravel().tolist()
+    class_values = np.asarray(classes, dtype=object).ravel().tolist()
 
-    if len(y) and len(classes) and kinds(y) != kinds(classes) and not np.isin(
-            np.asarray(y, dtype=object), np.asarray(classes, dtype=object)).any():
-        example_y, example_c = np.asarray(y, dtype=object)[0], np.asarray(classes, dtype=object)[0]
-        raise ValueError(f"No test label is one of the {what}: the test labels and the {what} are of different "
-                         f"types (e.g. {example_y!r} and {example_c!r}). Convert one to the type of the other.")
+    def kinds(values):
+        return {isinstance(v, (str, bytes)) for v in values}
+
+    if not (y_values and class_values) or kinds(y_values) == kinds(class_values):
+        return
+    try:
+        if set(y_values) & set(class_values):
+            return
+    except TypeError:  # unhashable labels: nothing to say about them here
+        return
+    raise ValueError(f"No test label is one of the {what}: the test labels and the {what} are of different "
+                     f"types (e.g. {y_values[0]!r} and {class_values[0]!r}). Convert one to the type of the other.")
