@@ -55,8 +55,9 @@ class Corpus:
         keep = np.setdiff1d(np.arange(len(self.X)), np.asarray(positions, dtype=int))
         if len(keep) == 0:
             raise DataError(f"no usable recording left: {note}")
-        self.X, self.speaker, self.gender, self.duration = (np.asarray(a)[keep] for a in (
-            self.X, self.speaker, self.gender, self.duration))
+        self.X, self.speaker, self.gender, self.duration = (
+            (a if isinstance(a, np.ndarray) else np.asarray(a, dtype=object))[keep]
+            for a in (self.X, self.speaker, self.gender, self.duration))
         self.features = {name: take_rows(values, keep) for name, values in self.features.items()}
         d = self.description  # updated in place: the run's DataInfo holds this object
         new = describe(self.speaker, self.gender, self.duration, source=d.source, root=d.root, subset=d.subset,
