@@ -39,6 +39,11 @@ def _cpu_model():
 
 
 def _version(mod):
+    if mod == "skvoice":
+        # the imported code's version: an editable install's metadata keeps the version it was installed at
+        import skvoice
+
+        return skvoice.__version__
     try:
         from importlib.metadata import version
 

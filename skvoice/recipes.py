@@ -158,11 +158,7 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     white, 1.000 / 0.967 pink and 1.000 / 1.000 babble noise at 20 / 10 dB
     SNR, 1.000 MP3 32 kbit/s, 1.000 reverberation (RT60 0.6 s), 1.000 with 5 s
     silence padding and at -40 dB level; fit 64-84 s per fold (30 recordings
-    and 120 copies). In earlier runs on the same data (other noise draws),
-    telephone speech fell to 0.950 without the narrow-band fusion (0.933 and
-    0.900 with other seeds of the copies), and the clean recipe (no noise
-    reduction, telephone band or copies) gave 0.667 telephone, 0.633 white
-    and 0.767 pink noise at 10 dB. In matched clean conditions the robust
+    and 120 copies). In matched clean conditions the robust
     recipe costs accuracy: on 2-s chunks of the 151 train-clean-100 readers
     (the first 60 % of each utterance's chunks enrol, the later ones test:
     539 enrolment / 351 test chunks, 53,001 trials; ``benchmarks/bench_recipe.py``,

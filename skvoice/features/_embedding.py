@@ -286,7 +286,9 @@ class SpeakerEmbedding(TorchModelMixin, AudioTransformer):
     The encoder (1.4 M parameters) is loaded on first use and shared between
     instances; it is not pickled: ``pickle``/``joblib.dump`` store only the
     parameters. Measured on LibriSpeech (16 kHz FLAC, VAD on, one torch
-    thread, a busy 2-core machine): 100-150x faster than real time.
+    thread, 2-core machine): about 200 times faster than real time when the
+    machine is busy, 350 times when it is idle
+    (``benchmarks/results/sample.json`` and ``vad.json``).
 
     Examples
     --------

@@ -43,12 +43,16 @@ def load_average():
 
 def machine_info():
     """The :class:`MachineInfo` of this process, now."""
+    from .. import __version__
+
     versions = {}
     for pkg in PACKAGES:
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
+    if "skvoice" in versions:  # the running code's version: an editable install's metadata keeps the one it was
+        versions["skvoice"] = __version__  # installed at
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
