@@ -154,6 +154,20 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
         frames, lengths = self._test_frames(X)
         return split_frames(self.estimator_.predict(frames), lengths)
 
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`: ``-inf`` for a class no frame voted for (``voting="hard"``).
+
+        It makes the classifier usable where log-probabilities are the
+        scores, e.g. as a system of :class:`ScoreFusion` (which reads a
+        probability of 0 as 1e-6).
+
+        %(parameters_X_frames)s
+
+        %(returns_log_proba)s
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
     def _recording_proba(self, frames, lengths):
         if self.voting == "soft":
             return segment_mean(self.estimator_.predict_proba(frames), lengths)

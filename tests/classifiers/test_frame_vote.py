@@ -178,3 +178,20 @@ def test_metadata_routing():
             FrameVoteClassifier(LogisticRegression()).fit(X, y, sample_weight=w)
     assert np.allclose(FrameVoteClassifier(LogisticRegression()).fit(X, y, sample_weight=w).estimator_.coef_,
                        routed.estimator_.coef_)
+
+
+@pytest.mark.parametrize("voting", ["hard", "soft"])
+def test_predict_log_proba_makes_it_a_fusion_system(voting):
+    # without predict_log_proba a frame-vote classifier could not be a ScoreFusion system
+    from skvoice.classifiers import GMMSpeakerClassifier, ScoreFusion
+
+    rng = np.random.RandomState(0)
+    centres = rng.normal(0, 2.0, size=(4, 3))
+    X = as_recording_set([rng.normal(centres[i % 4], 1.0, size=(rng.randint(20, 40), 3)) for i in range(32)])
+    y = np.array([f"spk{i % 4}" for i in range(32)], dtype=object)
+    vote = FrameVoteClassifier(LogisticRegression(), voting=voting).fit(X, y)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(vote.predict_log_proba(X), np.log(vote.predict_proba(X)))
+    fusion = ScoreFusion([("vote", FrameVoteClassifier(LogisticRegression(), voting=voting)),
+                          ("gmm", GMMSpeakerClassifier(n_components=2, random_state=0))], random_state=0).fit(X, y)
+    assert np.isfinite(fusion.weights_).all() and (fusion.predict(X) == y).mean() > 0.9
