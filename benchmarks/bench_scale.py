@@ -6,18 +6,18 @@ the MFCC GMM-UBM (``GMMSpeakerClassifier(ubm=True, n_components=32)``) are
 enrolled and scored on:
 
 - real speech: the 10 test-other speakers (held-out utterances: 4 enrol, 2
-  test each) and the 151 train-clean-100 readers (2-s chunks, "later"
+  test each) and the 150 train-clean-100 readers (2-s chunks, "later"
   protocol: the first 60 % of each recording's chunks enrol, the rest test).
   GE2E embeddings (``SpeakerEmbedding(vad=False)``) and MFCC frames are
   computed once and reused; their extraction time is reported separately;
-- simulated speakers: 150 (a check of the simulation against the real 151) and
+- simulated speakers: 150 (a check of the simulation against the real 150) and
   1,000 / 2,000 / 5,000 speakers of synthetic 256-d unit-norm embeddings, 5
   enrolment + 3 test vectors per speaker: speaker centres drawn from the
   between-speaker covariance and within-speaker noise from the within-speaker
-  covariance, both estimated on the real 151-speaker GE2E embeddings, then
+  covariance, both estimated on the real 150-speaker GE2E embeddings, then
   projected back on the sphere; the within-speaker noise is then scaled so
   that cosine scoring of 150 simulated speakers has the EER measured on the
-  real 151 (Gaussian vectors with the real covariances are far easier than
+  real 150 (Gaussian vectors with the real covariances are far easier than
   the heavy-tailed real ones). Within/between cosine statistics of real and
   simulated vectors are reported side by side.
 
@@ -120,7 +120,7 @@ def measure(name, X_enrol, y_enrol, X_test, y_test, seed=0):
 
 # --------------------------------------------------------------------------------------------- real data
 def real_sets(root, quick, log):
-    """GE2E embeddings and MFCC frames of the 10- and 151-speaker protocols (computed once)."""
+    """GE2E embeddings and MFCC frames of the 10- and 150-speaker protocols (computed once)."""
     from skvoice.datasets import chunk_recordings, chunk_split, load_chunks, load_librispeech
     from skvoice.features import MFCCExtractor, SpeakerEmbedding
 
@@ -132,7 +132,8 @@ def real_sets(root, quick, log):
     rank = np.zeros(len(spk10), int)
     for s in np.unique(spk10):
         rank[spk10 == s] = np.arange((spk10 == s).sum())
-    # 151 speakers: train-clean-100 2-s chunks, later protocol
+    # 150 speakers: train-clean-100 2-s chunks, later protocol (of its 151 readers, 1447's only utterance is
+    # 1.6 s long and gives no 2-s chunk)
     train = load_librispeech(root, "train-clean-100")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -168,7 +169,7 @@ def real_sets(root, quick, log):
         "real 10 (test-other, held-out utterances)": dict(
             emb=(E10[enrol10], spk10[enrol10], E10[test10], spk10[test10]),
             mfcc=(_subset(M10, enrol10), spk10[enrol10], _subset(M10, test10), spk10[test10])),
-        "real 151 (train-clean-100, later 2-s chunks)": dict(
+        "real 150 (train-clean-100, later 2-s chunks)": dict(
             emb=(E150[tr], spk150[tr], E150[te], spk150[te]),
             mfcc=(_subset(M150, tr), spk150[tr], _subset(M150, te), spk150[te])),
     }
@@ -199,7 +200,7 @@ def cosine_stats(E, y, max_pairs=200_000, seed=0):
 def fit_generator(E, y, floor=0.01):
     """Two-covariance Gaussian model of real embeddings: global mean, between- and within-speaker covariances.
 
-    The between-speaker covariance of 151 speakers has rank <= 150; its
+    The between-speaker covariance of 150 speakers has rank <= 149; its
     eigenvalues are floored at ``floor`` times their mean so that thousands of
     simulated speakers are not confined to a 150-d subspace.
     """
@@ -221,7 +222,7 @@ def fit_generator(E, y, floor=0.01):
 def simulate(gen, n_speakers, n_enrol=5, n_test=3, seed=0):
     """Unit-norm embeddings: x = normalise(m + B^1/2 z_s + W^1/2 e), z_s, e ~ N(0, I).
 
-    ``gen`` comes from :func:`fit_generator` (the real 151-speaker GE2E
+    ``gen`` comes from :func:`fit_generator` (the real 150-speaker GE2E
     embeddings): the speaker centres and the within-speaker noise have the
     real covariances (anisotropic), and the vectors are put back on the sphere.
     """
@@ -319,7 +320,7 @@ def main(argv=None):
 
     sets, timing, E150, spk150 = real_sets(root, args.quick, log)
     within, between = cosine_stats(E150, spk150)
-    log(f"[scale] real 151-speaker GE2E cosines: within {within:.3f}, between {between:.3f}")
+    log(f"[scale] real 150-speaker GE2E cosines: within {within:.3f}, between {between:.3f}")
     gen = fit_generator(E150, spk150)
     rows = []
     for data, s in sets.items():
@@ -329,10 +330,10 @@ def main(argv=None):
             rows.append(r)
             log(f"[scale] {data} {name}: fit {r['fit_s']:.2f} s, {r['score_ms_per_item']:.3f} ms/item, "
                 f"acc {r['accuracy']:.3f}, EER {r['eer_pct']:.2f} %")
-    real_eer = next(r["eer_pct"] for r in rows if r["data"].startswith("real 151") and r["system"] == "cosine")
+    real_eer = next(r["eer_pct"] for r in rows if r["data"].startswith("real 150") and r["system"] == "cosine")
     g, g_eer, eer_one = calibrate_noise(gen, real_eer)
     log(f"[scale] simulated 150: cosine EER {eer_one:.3f} % with the real covariances; within-speaker noise "
-        f"x{g:.3f} gives {g_eer:.3f} % (real 151: {real_eer:.3f} %)")
+        f"x{g:.3f} gives {g_eer:.3f} % (real 150: {real_eer:.3f} %)")
     gen["W_root"] = gen["W_root"] * g
     sim_stats = {"noise_scale": g, "cosine_eer_pct_at_scale_1": eer_one, "cosine_eer_pct_at_scale": g_eer,
                  "target_real_cosine_eer_pct": real_eer}
@@ -359,8 +360,8 @@ def main(argv=None):
                          "score_peak_mb", "accuracy", "eer_pct"], title="Enrolment and scoring cost vs speakers")
     growth = []
     for name in SYSTEMS:
-        sub = [r for r in rows if r["system"] == name and not r["data"].startswith("real 151")]
-        lo = 10 if SYSTEMS[name] is None else 150  # GMM-UBM: real 10 -> 151 only
+        sub = [r for r in rows if r["system"] == name and not r["data"].startswith("real 150")]
+        lo = 10 if SYSTEMS[name] is None else 150  # GMM-UBM: real 10 -> 150 only
         if SYSTEMS[name] is None:
             sub = [r for r in rows if r["system"] == name]
         growth.append({"system": name, "sizes": ",".join(str(r["n_speakers"]) for r in sub),
@@ -370,7 +371,7 @@ def main(argv=None):
                            [{**r, "peak": max(r["fit_peak_mb"], r["score_peak_mb"])} for r in sub], "peak", lo)})
     C.print_table(growth, ["system", "sizes", "fit_slope", "score_per_item_slope", "peak_mem_slope"],
                   title="log-log slope of cost vs n_speakers (embeddings: simulated 150 -> largest; "
-                        "GMM-UBM: real 10 -> 151; 1 = linear)")
+                        "GMM-UBM: real 10 -> 150; 1 = linear)")
     notes = [
         "Embeddings (GE2E, vad=False) and MFCC 20+deltas are computed once; their time is in feature_timing.",
         "Calibration off (monotone global map: no effect on accuracy or EER).",
@@ -378,13 +379,13 @@ def main(argv=None):
         "fit and per-item scoring grow with the number of enrolment vectors on top of the number of models.",
         "GMM-UBM is not run on simulated speakers: scoring one item costs frames x components x speakers "
         "Gaussian evaluations (200 frames x 32 x 5000 = 32 M per 2-s item) and there is no frame-level "
-        "simulation with realistic speaker structure; its real 10 -> 151 slope is reported instead.",
+        "simulation with realistic speaker structure; its real 10 -> 150 slope is reported instead.",
         "Simulated embeddings: x = normalise(m + B^1/2 z + W^1/2 e) with the between (B) and within (W) "
-        "speaker covariances of the real 151-speaker GE2E embeddings (B's eigenvalues floored at 1 % of their "
+        "speaker covariances of the real 150-speaker GE2E embeddings (B's eigenvalues floored at 1 % of their "
         "mean); Gaussian, so PLDA's model is exactly right for them. With the real W the simulated speakers are "
         "far easier than the real ones (real embeddings are heavy-tailed), so W is scaled by the factor "
-        "(simulated_cosine.noise_scale) at which simulated-150 cosine scoring has the real-151 cosine EER. "
-        "Compare 'simulated 150' with 'real 151'. "
+        "(simulated_cosine.noise_scale) at which simulated-150 cosine scoring has the real-150 cosine EER. "
+        "Compare 'simulated 150' with 'real 150'. "
         "Real within-speaker variation here is chunk-to-chunk within ONE utterance (train-clean-100 has one "
         "per speaker), so both are optimistic about cross-session conditions.",
         "Slopes of embedding back ends: over the simulated runs (150 -> largest size, same generator).",
@@ -393,13 +394,13 @@ def main(argv=None):
     ] + [f"skipped: {s}" for s in skipped] + [x for x in [gmm_extrapolation(rows, sizes)] if x]
     bench_rows = [r for r in rows if r["n_speakers"] >= 150]
     worst_fit = max(r["fit_s"] for r in bench_rows)
-    real151 = {r["system"]: r for r in rows if r["data"].startswith("real 151")}
+    real150 = {r["system"]: r for r in rows if r["data"].startswith("real 150")}
     checks = [C.check("max fit time of any system at the largest size (s)", worst_fit, "<=", 120),
-              C.check("151 real speakers, cosine+asnorm10 identification accuracy",
-                      real151["cosine+asnorm10"]["accuracy"], ">=", 0.9)]
+              C.check("150 real speakers, cosine+asnorm10 identification accuracy",
+                      real150["cosine+asnorm10"]["accuracy"], ">=", 0.9)]
     C.print_checks(checks)
     data = {"real": list(sets), "simulated_sizes": sizes, "feature_timing": timing,
-            "real_151_cosine": {"within": within, "between": between}, "simulated_cosine": sim_stats}
+            "real_150_cosine": {"within": within, "between": between}, "simulated_cosine": sim_stats}
     report = C.make_report("scale", quick=args.quick, data=data, results={"rows": rows, "growth": growth},
                            checks=checks, notes=notes, started=started)
     C.write_json(report, args.json or C.default_json_path("scale", args.quick))
