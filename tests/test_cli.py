@@ -344,16 +344,18 @@ def test_reproduce_synthetic_all_models_with_local_pretrained(capsys, tmp_path):
 
 
 @pytest.mark.slow
-def test_missing_local_hubert_is_skipped_not_failed(capsys, tmp_path):
+def test_hub_hubert_not_available_offline_is_skipped_not_failed(capsys, tmp_path, monkeypatch):
+    # a hub id that is not in the local cache, offline: skipped (a local path that does not exist is a usage
+    # error, see test_a_named_model_path_that_does_not_exist_exits_2)
     pytest.importorskip("transformers")
-    missing = tmp_path / "no-such-model"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     out = tmp_path / "report"
     code = main(["reproduce", "--synthetic", "--quick", "--out", str(out), "--models", "hubert", "--hubert",
-                 str(missing), "--n-jobs", "1", "-q"])
+                 "nobody/no-such-hubert-model", "--n-jobs", "1", "-q"])
     assert code == 0, capsys.readouterr().err
     results = json.loads((out / "results.json").read_text())
     hub = results["gender"]["models"]["hubert"]
-    assert hub["status"] == "skipped" and str(missing) in hub["reason"]
+    assert hub["status"] == "skipped" and "nobody/no-such-hubert-model" in hub["reason"]
     assert "Hugging Face Model" in (out / "report.md").read_text()
 
 
