@@ -1,4 +1,5 @@
-"""Metadata routing for skvoice's meta-estimators (``sklearn.set_config(enable_metadata_routing=True)``).
+"""Metadata routing for skvoice's meta-estimators (``sklearn.set_config(enable_metadata_routing=True)``), and
+the methods of a Pipeline's last step.
 
 With routing off, a meta-estimator passes its ``**fit_params`` to every
 wrapped estimator (the behaviour of skvoice 0.2). With routing on, each wrapped
@@ -13,7 +14,19 @@ from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, proces
 
 from ._sklearn_compat import routing_enabled
 
-__all__ = ["fit_router", "route_fit_params"]
+__all__ = ["fit_router", "route_fit_params", "final_step_method"]
+
+
+def final_step_method(estimator, name):
+    """``estimator.<name>``, or for a fitted Pipeline whose last step has it, that method after the other steps'
+    ``transform`` (a Pipeline has no ``speaker_scores``); None when neither has it."""
+    from sklearn.pipeline import Pipeline
+
+    method = getattr(estimator, name, None)
+    if method is None and isinstance(estimator, Pipeline) and hasattr(estimator[-1], name):
+        head, last = estimator[:-1], getattr(estimator[-1], name)
+        return lambda X: last(head.transform(X) if len(head.steps) else X)
+    return method
 
 
 def fit_router(owner, children):

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
 )
 from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
 from sklearn.utils.metadata_routing import _routing_enabled
+from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_sample_weight,
@@ -40,6 +41,7 @@ __all__ = [
     "sklearn_num_samples",
     "output_container",
     "supported_outputs",
+    "BaseComposition",
 ]
 
 check_feature_names_in = _check_feature_names_in
@@ -48,6 +50,7 @@ safe_indexing = _safe_indexing
 is_arraylike_not_scalar = _is_arraylike_not_scalar
 routing_enabled = _routing_enabled  # sklearn.set_config(enable_metadata_routing=True)
 sklearn_num_samples = _num_samples  # raises TypeError for objects without a length
+BaseComposition = _BaseComposition  # get_params / set_params of named sub-estimators (name__param)
 
 
 def supported_outputs():

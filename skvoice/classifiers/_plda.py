@@ -14,6 +14,8 @@ recordings per speaker they are as good as EM and much cheaper.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -85,6 +87,13 @@ class EmbeddingBackend:
         return limit if self.n_components is None else min(self.n_components, limit)
 
     def fit(self, X, idx, n_classes):
+        try:
+            return self._fit(X, idx, n_classes)
+        except np.linalg.LinAlgError as exc:  # reg=0 with fewer recordings than dimensions
+            raise ValueError(f"The within-speaker covariance of {len(X)} recordings in {np.shape(X)[1]} dimensions "
+                             f"is singular (reg={self.reg}): use reg > 0.") from exc
+
+    def _fit(self, X, idx, n_classes):
         X = np.asarray(X, dtype=np.float64)
         if self.scoring == "plda" or self.center:
             self.mean_ = X.mean(axis=0)
@@ -107,6 +116,12 @@ class EmbeddingBackend:
                     between = (counts[present, None] * diff).T @ diff / counts.sum()
                     vals, vecs = linalg.eigh(between, within)
                     k = self._rank(Z.shape[1], int(present.sum()))
+                    if k < 2:  # length-normalised, one direction is only a sign: every score +1 or -1
+                        warnings.warn(f"projection='lda' keeps {k} direction here ({int(present.sum())} speakers, "
+                                      f"n_components={self.n_components}), and cosine scoring of one-dimensional "
+                                      "vectors keeps only their sign: the projection is not used.", UserWarning,
+                                      stacklevel=4)
+                        return self
                     self.transform_ = vecs[:, np.argsort(vals)[::-1][:k]]
             return self
         # PLDA: PCA-whiten, length-normalise, then the two-covariance model

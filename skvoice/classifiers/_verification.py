@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 from scipy import sparse
 from scipy.special import log_softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
@@ -25,8 +25,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 
 from .._persistence import VersionedPickleMixin
 from .._ragged import num_samples, take_params, take_rows
-from .._routing import fit_router, route_fit_params
-from .._sklearn_compat import Interval, StrOptions
+from .._routing import final_step_method, fit_router, route_fit_params
+from .._sklearn_compat import BaseComposition, Interval, StrOptions
 from ._docs import fill_doc
 from ._plda import EmbeddingBackend
 
@@ -125,6 +125,7 @@ class _TrialScorer:
         S_e = backend.score(Z_cohort, self.models).T  # each model against every cohort recording
         self.enrol_mean, self.enrol_std = _cohort_stats(S_e, cohort_owner, n_models, k,
                                                         rows_owner=np.arange(n_models))
+        self.std_floor = _std_floor(self.enrol_std)
 
     def raw(self, Z):
         return self.backend.score(Z, self.models)
@@ -135,9 +136,20 @@ class _TrialScorer:
             return S
         C = self.backend.score(Z, self.cohort_models)
         t_mean, t_std = _cohort_stats(C, self.cohort_owner, S.shape[1], self.top_k)
-        eps = 1e-12
-        return 0.5 * ((S - self.enrol_mean) / np.maximum(self.enrol_std, eps)
-                      + (S - t_mean) / np.maximum(t_std, eps))
+        floor = getattr(self, "std_floor", 1e-12)  # models pickled by 0.2.2 and earlier
+        return 0.5 * ((S - self.enrol_mean) / np.maximum(self.enrol_std, floor)
+                      + (S - t_mean) / np.maximum(t_std, floor))
+
+
+def _std_floor(stds):
+    """The smallest cohort standard deviation a score is divided by: a tenth of the enrolment side's median.
+
+    A cohort whose scores tie (probabilities clipped at a floor, a one-dimensional projection) has a spread of 0;
+    divided by a tiny floor, the normalised scores reached 1e12 and the calibration weights 1e-14.
+    """
+    positive = np.asarray(stds, dtype=float)
+    positive = positive[np.isfinite(positive) & (positive > 0)]
+    return max(1e-12, 0.1 * float(np.median(positive))) if positive.size else 1.0
 
 
 def _check_not_frames(X, estimator):
@@ -197,7 +209,10 @@ class _OpenSetMixin:
         unknown = self.unknown_label
         same_kind = (isinstance(unknown, numbers.Number) and labels.dtype.kind in "iuf") or \
                     (isinstance(unknown, str) and labels.dtype.kind == "U")
-        out = labels.astype(np.result_type(labels.dtype, np.asarray(unknown).dtype) if same_kind else object)
+        dtype = np.result_type(labels.dtype, np.asarray(unknown).dtype) if same_kind else object
+        if labels.dtype.kind in "iu" and np.dtype(dtype).kind == "f":  # uint64 ids and -1 would meet in float64,
+            dtype = object                                               # which cannot hold every 64-bit id
+        out = labels.astype(dtype)
         out[rejected] = unknown
         return out
 
@@ -550,7 +565,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
 
     def _cross_fitted_trials(self, dev_X, dev_idx, n_dev):
         folds = speaker_folds(dev_idx, self.cv, self.random_state)
-        targets, nontargets = [], []
+        targets, nontargets, small_cohort = [], [], False
         for f in range(self.cv):
             train, test = folds != f, folds == f
             if not test.any():
@@ -562,6 +577,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
             if self.normalization_ is not None:
                 left = train.sum() - np.bincount(tr_idx, minlength=n_tr)
                 if left.min() < 2:
+                    small_cohort = True
                     continue
             scorer = self._scorer(dev_X[train], tr_idx, n_tr, dev_X[train], tr_idx, n_tr, dev_X[train], tr_idx)
             scores = scorer(scorer.backend.prepare(dev_X[test]))
@@ -570,6 +586,11 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
             t, n = _trial_arrays(scores, true)
             targets.append(t)
             nontargets.append(n)
+        if not targets and small_cohort:
+            raise ValueError(f"Score calibration found no cross-fitting fold whose cohort is large enough for "
+                             f"normalization={self.normalization!r} (every speaker needs two recordings of other "
+                             "speakers in the fold's training part): pass normalization=None or calibration=None, "
+                             "or use more recordings.")
         if not targets:
             return np.empty(0), np.empty(0)
         return np.concatenate(targets), np.concatenate(nontargets)
@@ -607,17 +628,26 @@ _MIN_PROBA = 1e-6
 
 
 def _class_scores(estimator, X):
-    """``(n, n_classes)`` scores of a fitted classifier: speaker_scores, decision_function or log-probabilities."""
-    if hasattr(estimator, "speaker_scores"):
-        return np.asarray(estimator.speaker_scores(X), dtype=float)
+    """``(n, n_classes)`` scores of a fitted classifier: speaker_scores (also of a Pipeline's last step),
+    decision_function, or log-probabilities (a probability of 0 read as ``_MIN_PROBA``)."""
+    speaker_scores = final_step_method(estimator, "speaker_scores")
+    if speaker_scores is not None:  # every recording against every speaker, also with two speakers
+        return np.asarray(speaker_scores(X), dtype=float)
     if hasattr(estimator, "decision_function"):
         d = np.asarray(estimator.decision_function(X), dtype=float)
-        if d.ndim == 1:
-            d = np.column_stack([-d / 2, d / 2])
-        return d
+        if d.ndim == 2:
+            return d
+        if not _has_proba(estimator):  # two classes and nothing else: the difference, split evenly
+            return np.column_stack([-d / 2, d / 2])
     # a probability of 0 (trees, k-NN) is read as _MIN_PROBA: a -inf score has no place in the fusion's weighted
     # sum, nor in the standard deviation that scales it
-    return np.maximum(np.asarray(estimator.predict_log_proba(X), dtype=float), np.log(_MIN_PROBA))
+    if hasattr(estimator, "predict_log_proba"):
+        return np.maximum(np.asarray(estimator.predict_log_proba(X), dtype=float), np.log(_MIN_PROBA))
+    return np.log(np.maximum(np.asarray(estimator.predict_proba(X), dtype=float), _MIN_PROBA))
+
+
+def _has_proba(estimator):
+    return hasattr(estimator, "predict_log_proba") or hasattr(estimator, "predict_proba")
 
 
 def _stateless_steps(estimator, fit_params):
@@ -679,7 +709,7 @@ class _SharedFeatures:
 
 
 @fill_doc
-class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComposition):
     """Score-level fusion of speaker recognition systems: a weighted sum learned on cross-fitted trials.
 
     Every system is a classifier over the same speakers that scores a
@@ -790,6 +820,35 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         self.unknown_label = unknown_label
         self.random_state = random_state
 
+    def get_params(self, deep=True):
+        """Parameters of the fusion and, with ``deep``, of each system as ``<name>__<parameter>``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the systems (by name) and their parameters.
+
+        Returns
+        -------
+        params : dict
+        """
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set the fusion's parameters, or a system's as ``<name>__<parameter>`` (or replace it as ``<name>``).
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self : ScoreFusion
+        """
+        self._set_params("estimators", **params)
+        return self
+
     def _check_estimators(self):
         if not self.estimators:
             raise ValueError("ScoreFusion needs a non-empty list of (name, estimator) pairs.")
@@ -798,9 +857,10 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
             if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
                 raise ValueError(f"estimators must be (name, estimator) pairs; got {item!r}.")
             est = item[1]
-            if not any(hasattr(est, m) for m in ("speaker_scores", "decision_function", "predict_log_proba")):
-                raise TypeError(f"Estimator {item[0]!r} has no speaker_scores, decision_function or "
-                                "predict_log_proba method: it cannot be fused.")
+            if not any(hasattr(est, m) for m in ("speaker_scores", "decision_function", "predict_log_proba",
+                                                 "predict_proba")):
+                raise TypeError(f"Estimator {item[0]!r} has no speaker_scores, decision_function, "
+                                "predict_log_proba or predict_proba method: it cannot be fused.")
             if not hasattr(est, "fit"):
                 raise TypeError(f"Estimator {item[0]!r} has no fit method.")
             names.append(item[0])
@@ -935,7 +995,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, MetaEstimatorMixin, Class
         k = self.top_k if self.normalization == "asnorm" else None
         t_mean, t_std = _cohort_stats(S, np.arange(S.shape[1]), S.shape[1], k)
         e_mean, e_std = enrol_stats
-        return 0.5 * ((S - e_mean) / np.maximum(e_std, 1e-12) + (S - t_mean) / np.maximum(t_std, 1e-12))
+        floor = _std_floor(e_std)
+        return 0.5 * ((S - e_mean) / np.maximum(e_std, floor) + (S - t_mean) / np.maximum(t_std, floor))
 
     def speaker_scores(self, X):
         """Fused log-likelihood ratio of every recording against every speaker.

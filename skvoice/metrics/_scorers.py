@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import column_or_1d
 
+from .._routing import final_step_method
 from .._sklearn_compat import validate_params
 from .._validation import check_speaker_label_types
 from ._verification import actual_dcf, cllr, equal_error_rate, min_cllr, min_dcf
@@ -100,15 +100,6 @@ def trial_scores(scores, y_true, classes, *, trials=None):
     return y_true[rows] == classes[cols], scores[rows, cols]
 
 
-def _response(estimator, name):
-    """``estimator.<name>``, also for a Pipeline whose last step has it (a Pipeline has no ``speaker_scores``)."""
-    method = getattr(estimator, name, None)
-    if method is None and isinstance(estimator, Pipeline) and hasattr(estimator[-1], name):
-        head, last = estimator[:-1], getattr(estimator[-1], name)
-        return lambda X: last(head.transform(X) if len(head.steps) else X)
-    return method
-
-
 class _VerificationScorer:
     """Callable ``scorer(estimator, X, y)`` evaluating all (test item x enrolled class) trials."""
 
@@ -121,7 +112,7 @@ class _VerificationScorer:
     def _scores(self, estimator, X):
         methods = (self._response_method,) if isinstance(self._response_method, str) else self._response_method
         for name in methods:
-            method = _response(estimator, name)
+            method = final_step_method(estimator, name)
             if method is not None:
                 break
         else:

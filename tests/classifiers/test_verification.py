@@ -461,3 +461,78 @@ def test_fusion_of_a_system_with_zero_probabilities():
     fusion = ScoreFusion([("lr", LogisticRegression()), ("rf", forest)], random_state=0).fit(X, y)
     assert np.isfinite(fusion.weights_).all() and np.isfinite(fusion.speaker_scores(X + 0.5)).all()
     assert (fusion.predict(X) == y).mean() > 0.8  # chance: 0.2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# found by a bug hunt of the verification API
+
+
+def _speakers(n_spk=6, n_rec=12, dim=8, noise=0.8, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.repeat(np.arange(n_spk), n_rec)
+    return rng.normal(size=(n_spk, dim))[y] + noise * rng.normal(size=(len(y), dim)), y
+
+
+def test_a_cohort_without_spread_does_not_blow_up_the_scores():
+    # a forest's clipped log-probabilities tie, their cohort std is 0, and the 1e-12 floor made LLRs of 1e12
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = _speakers()
+    enrol = np.tile(np.r_[np.ones(6, bool), np.zeros(6, bool)], 6)
+    fusion = ScoreFusion([("rf", RandomForestClassifier(20, random_state=0)), ("lr", LogisticRegression())],
+                         normalization="snorm", random_state=0).fit(X[enrol], y[enrol])
+    assert np.abs(fusion.speaker_scores(X[~enrol])).max() < 100
+    # a one-direction LDA (two speakers) only gave scores of +-1: it is not used, with a warning
+    X2, y2 = _speakers(n_spk=2, n_rec=10)
+    with pytest.warns(UserWarning, match="keeps 1 direction"):
+        lda = SpeakerVerifier(projection="lda", normalization=None, random_state=0).fit(X2, y2)
+    assert len(np.unique(np.round(lda.scorer_.raw(lda.scorer_.backend.prepare(X2)), 6))) > 2
+
+
+def test_two_speaker_fusion_of_pipelines_scores_each_speaker():
+    # a Pipeline has no speaker_scores: the fusion took its 1-D decision_function, made antisymmetric scores
+    # (offset 0) and rejected no stranger
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = _speakers(n_spk=2, n_rec=20)
+    bare = ScoreFusion([("v", SpeakerVerifier(random_state=0))], random_state=0).fit(X, y)
+    piped = ScoreFusion([("v", make_pipeline(FunctionTransformer(), SpeakerVerifier(random_state=0)))],
+                        random_state=0).fit(X, y)
+    np.testing.assert_allclose(piped.speaker_scores(X), bare.speaker_scores(X))
+    assert piped.offset_ == pytest.approx(bare.offset_) and piped.offset_ != 0
+
+
+def test_fusion_systems_are_tunable_and_k_nn_can_be_fused():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = _speakers()
+    fusion = ScoreFusion([("cos", SpeakerVerifier(random_state=0)), ("knn", KNeighborsClassifier(5))],
+                         random_state=0)
+    assert fusion.get_params()["cos__normalization"] == "asnorm"
+    assert fusion.set_params(cos__normalization=None).estimators[0][1].normalization is None
+    search = GridSearchCV(fusion, {"knn__n_neighbors": [3, 7]}, cv=2).fit(X, y)  # k-NN has no predict_log_proba
+    assert search.best_params_["knn__n_neighbors"] in (3, 7)
+
+
+def test_calibration_names_the_cohort_when_every_fold_is_too_small():
+    X, y = _speakers(n_spk=2, n_rec=2)
+    with pytest.raises(ValueError, match="cohort is large enough for normalization='asnorm'"):
+        SpeakerVerifier(random_state=0).fit(X, y)
+    assert SpeakerVerifier(normalization=None, random_state=0).fit(X, y).n_calibration_trials_ == (4, 4)
+
+
+def test_rejection_keeps_64_bit_speaker_ids():
+    X, y = _speakers(n_spk=3, n_rec=6)
+    ids = np.array([2**60 + 1, 2**60 + 2, 2**60 + 3], dtype=np.uint64)[y]
+    model = SpeakerVerifier(threshold=0.0, random_state=0).fit(X, ids)
+    stranger = np.full((1, X.shape[1]), 50.0)
+    pred = model.predict(np.vstack([X[:1], stranger]))
+    assert int(pred[0]) == 2**60 + 1 and pred[1] == -1  # float64 held 2**60 (ids 2**60 + 1..3 all collapsed)
+
+
+def test_reg_zero_with_a_singular_covariance_says_so():
+    X, y = _speakers(n_spk=3, n_rec=5, dim=16)
+    for params in ({"scoring": "plda", "pca_components": 16}, {"projection": "wccn"}):
+        with pytest.raises(ValueError, match="singular.*reg > 0"):
+            SpeakerVerifier(reg=0.0, normalization=None, calibration=None, **params).fit(X, y)
