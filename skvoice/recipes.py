@@ -232,7 +232,7 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
             ("vad", VoiceActivityDetector(n_jobs=n_jobs)),
             ("mfcc", MFCCExtractor(n_mfcc=20, deltas=True, fmin=band[0], fmax=band[1], n_jobs=n_jobs)),
             ("gmm", GMMSpeakerClassifier(n_components=32, ubm=True, n_init=1, max_iter=50,
-                                         random_state=random_state)),
+                                         random_state=random_state, n_jobs=n_jobs)),
         ])
 
     if robust:
