@@ -24,8 +24,17 @@ def final_step_method(estimator, name):
 
     method = getattr(estimator, name, None)
     if method is None and isinstance(estimator, Pipeline) and hasattr(estimator[-1], name):
-        head, last = estimator[:-1], getattr(estimator[-1], name)
-        return lambda X: last(head.transform(X) if len(head.steps) else X)
+        last = getattr(estimator[-1], name)
+
+        def through_the_steps(X):
+            # step by step, as Pipeline.predict does: a sliced Pipeline's transform asks its last step to look
+            # fitted, and stateless steps (ScoreFusion keeps them unfitted) have no fitted attributes
+            for _, step in estimator.steps[:-1]:
+                if step is not None and not isinstance(step, str):
+                    X = step.transform(X)
+            return last(X)
+
+        return through_the_steps
     return method
 
 

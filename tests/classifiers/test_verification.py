@@ -536,3 +536,34 @@ def test_reg_zero_with_a_singular_covariance_says_so():
     for params in ({"scoring": "plda", "pca_components": 16}, {"projection": "wccn"}):
         with pytest.raises(ValueError, match="singular.*reg > 0"):
             SpeakerVerifier(reg=0.0, normalization=None, calibration=None, **params).fit(X, y)
+
+
+class _NoStateLookup:
+    """A user transformer that keeps nothing at fit (like the speaker benchmark's feature lookup)."""
+
+    def __init__(self, table=None):
+        self.table = table
+
+    def get_params(self, deep=True):
+        return {"table": self.table}
+
+    def set_params(self, **params):
+        self.table = params.get("table", self.table)
+        return self
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return self.table[np.asarray(X).ravel().astype(int)]
+
+
+def test_fusion_of_pipelines_with_a_transformer_that_keeps_no_state():
+    # reading speaker_scores through the last step used the sliced Pipeline's transform, which asks its last
+    # step to look fitted: a stateless user transformer failed with NotFittedError (found by bench_speaker)
+    X, y = _speakers(n_spk=4, n_rec=8)
+    index = np.arange(len(y))[:, None]
+    system = make_pipeline(_NoStateLookup(X), SpeakerVerifier(random_state=0))
+    fusion = ScoreFusion([("v", system)], random_state=0).fit(index, y)
+    np.testing.assert_allclose(fusion.speaker_scores(index), ScoreFusion(
+        [("v", SpeakerVerifier(random_state=0))], random_state=0).fit(X, y).speaker_scores(X))
