@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_curve
@@ -538,18 +539,11 @@ def test_reg_zero_with_a_singular_covariance_says_so():
             SpeakerVerifier(reg=0.0, normalization=None, calibration=None, **params).fit(X, y)
 
 
-class _NoStateLookup:
+class _NoStateLookup(TransformerMixin, BaseEstimator):
     """A user transformer that keeps nothing at fit (like the speaker benchmark's feature lookup)."""
 
     def __init__(self, table=None):
         self.table = table
-
-    def get_params(self, deep=True):
-        return {"table": self.table}
-
-    def set_params(self, **params):
-        self.table = params.get("table", self.table)
-        return self
 
     def fit(self, X, y=None):
         return self
