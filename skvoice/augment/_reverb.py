@@ -75,17 +75,19 @@ def _image_rir(rt60, sample_rate, rng, room_dim, distance):
     # the measured error, which brings T20 within a few per cent of the request, usually in one step. The step is
     # bounded: for short rt60s Sabine's absorption is near 1, the first room is almost anechoic, and an unbounded
     # step (by its tiny measured T20) overshot to responses up to 12 times too long. The closest response is kept.
-    target, best, best_error = rt60, h, abs(estimate_rt60(h, sample_rate) / rt60 - 1.0)
+    measured = estimate_rt60(h, sample_rate)
+    target, best, best_error = rt60, h, abs(measured / rt60 - 1.0)
     for _ in range(_RT60_STEPS):
         if best_error <= 0.05:
             break
-        target *= float(np.clip(rt60 / max(estimate_rt60(h, sample_rate), 1e-3), 0.7, 1.4))
+        target *= float(np.clip(rt60 / max(measured, 1e-3), 0.7, 1.4))
         try:
             absorption, max_order = pra.inverse_sabine(target, room_dim)
         except ValueError:
             break
         h = simulate(absorption, max_order)
-        error = abs(estimate_rt60(h, sample_rate) / rt60 - 1.0)
+        measured = estimate_rt60(h, sample_rate)
+        error = abs(measured / rt60 - 1.0)
         if error < best_error:
             best, best_error = h, error
     return best
