@@ -713,11 +713,13 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
     """Score-level fusion of speaker recognition systems: a weighted sum learned on cross-fitted trials.
 
     Every system is a classifier over the same speakers that scores a
-    recording against every class (``speaker_scores``, ``decision_function``
-    or ``predict_log_proba``, where a probability of 0 counts as 1e-6). To
-    learn the fusion weights, each system is refitted on ``cv - 1`` folds of
-    every speaker's recordings and scores the held-out fold; every (recording, enrolled speaker) pair is one trial,
-    target when it is the recording's speaker. A prior-balanced logistic
+    recording against every class: ``speaker_scores`` (also of a
+    ``Pipeline``'s last step), ``decision_function``, or
+    ``predict_log_proba`` (else the log of ``predict_proba``; a probability
+    of 0 counts as 1e-6). To learn the fusion weights, each system is refitted on
+    ``cv - 1`` folds of every speaker's recordings and scores the held-out
+    fold; every (recording, enrolled speaker) pair is one trial, target
+    when it is the recording's speaker. A prior-balanced logistic
     regression on the systems' trial scores gives the weights and offset, so
     the fused score is a calibrated log-likelihood ratio. The systems are
     finally refitted on all the data.

@@ -84,7 +84,7 @@ def _visible(folder):
 
 def _read_transcripts(chapter_dir):
     out = {}
-    for fn in os.listdir(chapter_dir):
+    for fn in _visible(chapter_dir):
         if fn.endswith(".trans.txt"):
             with open(os.path.join(chapter_dir, fn), encoding="utf-8", errors="replace") as fh:
                 for line in fh:
