@@ -292,6 +292,14 @@ def default_json_path(name, quick):
     return os.path.join(RESULTS_DIR, f"{name}{'_quick' if quick else ''}.json")
 
 
+def save_report(report, args, name=None):
+    """Write ``report`` to ``--json`` (default: the benchmark's results file) and say where; returns the path."""
+    path = args.json or default_json_path(name or report["benchmark"], args.quick)
+    write_json(report, path)
+    print(f"[{report['benchmark']}] wrote {path} in {report['elapsed_s']} s", flush=True)
+    return path
+
+
 def arg_parser(name, description):
     p = argparse.ArgumentParser(prog=f"bench_{name}.py", description=description)
     p.add_argument("--quick", action="store_true", help="short version (smaller data, fewer repeats)")

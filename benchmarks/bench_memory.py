@@ -170,9 +170,7 @@ def main(argv=None):
         return None
     report = run(quick=args.quick)
     print_report(report)
-    path = args.json or C.default_json_path(NAME, args.quick)
-    C.write_json(report, path)
-    print(f"[memory] wrote {path}")
+    C.save_report(report, args)
     return report
 
 

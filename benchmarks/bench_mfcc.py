@@ -256,9 +256,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     report = run(quick=args.quick, repeat=args.repeat)
     print_report(report)
-    path = args.json or C.default_json_path(NAME, args.quick)
-    C.write_json(report, path)
-    print(f"[mfcc] wrote {path}")
+    C.save_report(report, args)
     return report
 
 

@@ -79,9 +79,7 @@ def main(argv=None):
     C.print_table(results, ["build", "accuracy", "eer_pct", "min_dcf", "n_target", "n_nontarget", "fit_s",
                             "predict_s"], title="speaker_id_pipeline on 2-s chunks, later split")
     C.print_checks(checks)
-    path = args.json or C.default_json_path(NAME, args.quick)
-    C.write_json(report, path)
-    print(f"[{NAME}] wrote {path} in {report['elapsed_s']} s")
+    C.save_report(report, args)
     return report
 
 

@@ -345,9 +345,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     report = run(quick=args.quick, recipes_only=args.recipes_only)
     print_report(report)
-    path = args.json or C.default_json_path(NAME + ("_recipes" if args.recipes_only else ""), args.quick)
-    C.write_json(report, path)
-    print(f"[{NAME}] wrote {path} in {report['elapsed_s']} s")
+    C.save_report(report, args, NAME + ("_recipes" if args.recipes_only else ""))
     return report
 
 

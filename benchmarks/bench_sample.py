@@ -43,9 +43,7 @@ def main(argv=None):
     started = C.now_iso()
     with threadpool_limits(args.threads):
         report = run(args, started)
-    path = args.json or C.default_json_path("sample", args.quick)
-    C.write_json(report, path)
-    print(f"wrote {path}")
+    C.save_report(report, args)
     return 0
 
 

@@ -403,7 +403,7 @@ def main(argv=None):
             "real_150_cosine": {"within": within, "between": between}, "simulated_cosine": sim_stats}
     report = C.make_report("scale", quick=args.quick, data=data, results={"rows": rows, "growth": growth},
                            checks=checks, notes=notes, started=started)
-    C.write_json(report, args.json or C.default_json_path("scale", args.quick))
+    C.save_report(report, args)
     return 0
 
 

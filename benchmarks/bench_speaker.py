@@ -426,7 +426,7 @@ def main(argv=None):
     report = C.make_report(NAME, quick=args.quick, data={"root": root, "n_chunks": len(waves)},
                            results={"rows": results, "chosen": chosen, "timing": timing, "open_set": open_rows},
                            checks=checks, notes=notes, started=started)
-    C.write_json(report, args.json or C.default_json_path(NAME, args.quick))
+    C.save_report(report, args)
     return 0
 
 

@@ -288,9 +288,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     report = run(quick=args.quick, n_threads=args.threads, study_frames=args.study_frames)
     print_report(report)
-    path = args.json or C.default_json_path(NAME, args.quick)
-    C.write_json(report, path)
-    print(f"[training] wrote {path}")
+    C.save_report(report, args)
     return report
 
 

@@ -118,7 +118,7 @@ def main(argv=None):
                            data={"vad_files": len(files), "embedding_files": 60, "root": root},
                            results={"vad": vrows, "embedding": erows}, checks=checks,
                            notes=["Wall-clock rates depend on the machine's load (see machine_busy / load average)."])
-    C.write_json(report, args.json or C.default_json_path("vad", args.quick))
+    C.save_report(report, args)
     return 0
 
 
