@@ -286,6 +286,18 @@ def check_waveform(y, source="<waveform>"):
     return np.ascontiguousarray(y)
 
 
+def finite_samples(y, caller, name="y", dtype=np.float64):
+    """``y`` as an ndarray of ``dtype``; ValueError naming ``caller`` when a sample is NaN or infinite.
+
+    The degradation functions take waveforms as plain arrays: a NaN would spread through every filter and level
+    (or be cast to a silent integer code by G.711), so they refuse it as the transformers do.
+    """
+    x = np.asarray(y, dtype=dtype)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{caller}: {name} has NaN or infinite samples.")
+    return x
+
+
 def check_not_silent(y, source):
     """Raise :class:`AudioError` when the waveform's peak is below -100 dBFS (nothing to analyse)."""
     peak = float(np.max(np.abs(y))) if len(y) else 0.0

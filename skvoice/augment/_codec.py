@@ -15,7 +15,7 @@ import io
 
 import numpy as np
 
-from .._audio import resample
+from .._audio import finite_samples, resample
 from .._docs import fill_doc
 
 __all__ = ["codec_roundtrip", "CODECS", "available_codecs"]
@@ -136,9 +136,8 @@ def codec_roundtrip(y, sample_rate=16000, *, codec="mp3", bitrate=32, quality=0.
     """
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {CODECS}, got {codec!r}.")
-    x = np.asarray(y, dtype=np.float32)
-    if not np.isfinite(x).all():  # LAME aborts the interpreter on NaN / inf (an assert in its C code)
-        raise ValueError("codec_roundtrip: the waveform has NaN or infinite samples.")
+    # LAME aborts the interpreter on NaN / inf (an assert in its C code)
+    x = finite_samples(y, "codec_roundtrip", dtype=np.float32)
     # a file written for the encoder holds samples in [-1, 1]: clip, as writing the file would (LAME also aborts
     # on samples far outside it, and Opus and Vorbis returned near-silence)
     x = np.clip(x, -1.0, 1.0)

@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 
+from .._audio import finite_samples
 from .._docs import fill_doc
 
 __all__ = ["band_limit"]
@@ -93,7 +94,7 @@ def band_limit(y, sample_rate, low, high, order=6):
     if int(order) != order or order < 1:
         raise ValueError(f"order must be a positive integer, got {order!r}.")
     low, high = check_band(sample_rate, low, high)
-    x = np.asarray(y, dtype=np.float64)
+    x = finite_samples(y, "band_limit")
     if x.ndim != 1:
         raise ValueError(f"y must be a 1-D waveform, got shape {x.shape}.")
     if x.size == 0:

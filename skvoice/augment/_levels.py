@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._audio import finite_samples
 from .._docs import fill_doc
 
 __all__ = ["active_mask", "signal_level", "set_level", "gain", "clip", "pad_silence"]
@@ -72,7 +73,7 @@ def active_mask(y, sample_rate):
     >>> float(mask[:sr].mean()), float(mask[sr:2 * sr].mean())
     (0.0, 1.0)
     """
-    y = np.asarray(y)
+    y = finite_samples(y, "active_mask", dtype=np.float32)
     n = len(y)
     power, hop = _frame_power(y, sample_rate)
     if len(power) == 0 or not np.any(power > 0):
@@ -145,7 +146,7 @@ def signal_level(y, sample_rate=16000, *, reference="active"):
     >>> round(signal_level(np.full(800, 0.1), reference="rms"), 2)
     -20.0
     """
-    ms = _mean_square(y, reference, sample_rate)
+    ms = _mean_square(finite_samples(y, "signal_level"), reference, sample_rate)
     return float(10.0 * np.log10(ms)) if ms > 0 else -np.inf
 
 
@@ -176,11 +177,12 @@ def set_level(y, sample_rate=16000, *, level_db=-26.0, reference="active"):
     >>> round(signal_level(y, reference="rms"), 3)
     -40.0
     """
+    y = finite_samples(y, "set_level")
     ms = _mean_square(y, reference, sample_rate)
     if ms <= 0:
-        return np.asarray(y, dtype=np.float32)
+        return y.astype(np.float32)
     scale = 10.0 ** (level_db / 20.0) / np.sqrt(ms)
-    return (np.asarray(y, dtype=np.float64) * scale).astype(np.float32)
+    return (y * scale).astype(np.float32)
 
 
 def gain(y, gain_db):
@@ -193,7 +195,7 @@ def gain(y, gain_db):
     >>> gain(np.array([0.5, -0.25]), -6.0206)
     array([ 0.25 , -0.125], dtype=float32)
     """
-    return (np.asarray(y, dtype=np.float64) * 10.0 ** (gain_db / 20.0)).astype(np.float32)
+    return (finite_samples(y, "gain") * 10.0 ** (gain_db / 20.0)).astype(np.float32)
 
 
 def clip(y, fraction=0.01):
@@ -223,7 +225,7 @@ def clip(y, fraction=0.01):
     """
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"fraction must be in [0, 1), got {fraction!r}.")
-    y = np.asarray(y, dtype=np.float32)
+    y = finite_samples(y, "clip", dtype=np.float32)
     if fraction == 0.0 or len(y) == 0:
         return y.copy()
     level = float(np.quantile(np.abs(y), 1.0 - fraction))
@@ -261,7 +263,7 @@ def pad_silence(y, sample_rate=16000, *, leading=0.0, trailing=0.0, noise_floor_
     if leading < 0 or trailing < 0:
         raise ValueError(f"leading and trailing must be >= 0 seconds, got {leading!r} and {trailing!r}.")
     lead, trail = int(round(leading * sample_rate)), int(round(trailing * sample_rate))
-    out = np.concatenate([np.zeros(lead), np.asarray(y, dtype=np.float64), np.zeros(trail)])
+    out = np.concatenate([np.zeros(lead), finite_samples(y, "pad_silence"), np.zeros(trail)])
     if noise_floor_db is not None:
         from ._random import as_generator
 

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._audio import AudioError, is_path_like, read_input
+from .._audio import AudioError, finite_samples, is_path_like, read_input
 from ._levels import active_mask
 from ._random import as_generator
 
@@ -224,7 +224,7 @@ def add_noise(y, sample_rate=16000, *, snr_db=10.0, noise="white", sources=None,
     if not np.isfinite(snr_db):
         raise ValueError(f"snr_db must be finite, got {snr_db!r}.")
     rng = as_generator(random_state)
-    x = np.asarray(y, dtype=np.float64)
+    x = finite_samples(y, "add_noise")
     n = len(x)
     if n == 0:
         raise ValueError("cannot add noise to an empty waveform.")
@@ -254,8 +254,8 @@ def measure_snr(clean, noisy, sample_rate=16000, *, reference="active"):
     >>> round(measure_snr(clean, clean + 0.1, reference="whole"), 2)
     20.0
     """
-    clean = np.asarray(clean, dtype=np.float64)
-    noise = np.asarray(noisy, dtype=np.float64) - clean
+    clean = finite_samples(clean, "measure_snr", "clean")
+    noise = finite_samples(noisy, "measure_snr", "noisy") - clean
     if clean.shape != noise.shape:
         raise ValueError(f"clean and noisy must have the same shape, got {clean.shape} and {noise.shape}.")
     if reference not in ("active", "whole"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._audio import finite_samples
 from .._docs import fill_doc
 from ._random import as_generator
 
@@ -185,7 +186,7 @@ def reverberate(y, rir, *, preserve_level=True):
     """
     from scipy.signal import fftconvolve
 
-    x = np.asarray(y, dtype=np.float64)
+    x = finite_samples(y, "reverberate")
     h = np.asarray(rir, dtype=np.float64)
     if h.ndim != 1 or len(h) == 0 or not np.isfinite(h).all():
         raise ValueError("rir must be a non-empty finite 1-D array.")

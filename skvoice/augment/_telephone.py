@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from .._audio import resample
+from .._audio import finite_samples, resample
 from .._docs import fill_doc
 
 __all__ = ["g711_encode", "g711_decode", "telephone", "TELEPHONE_RATE", "TELEPHONE_BAND"]
@@ -23,7 +23,7 @@ _MU_CLIP = 8159  # largest 14-bit magnitude mu-law represents
 
 
 def _to_pcm16(y):
-    return np.clip(np.round(np.asarray(y, dtype=np.float64) * 32768.0), -32768, 32767).astype(np.int32)
+    return np.clip(np.round(finite_samples(y, "g711_encode") * 32768.0), -32768, 32767).astype(np.int32)
 
 
 def g711_encode(y, law="mu"):
@@ -164,7 +164,7 @@ def telephone(y, sample_rate=16000, *, law="mu", band=TELEPHONE_BAND):
                          f"got {band!r}.")
     if law not in ("mu", "a", None):
         raise ValueError(f"law must be 'mu', 'a' or None, got {law!r}.")
-    x = np.asarray(y, dtype=np.float32)
+    x = finite_samples(y, "telephone", dtype=np.float32)
     n = len(x)
     narrow = resample(x, sample_rate, TELEPHONE_RATE).astype(np.float64)
     narrow = _bandpass(narrow, TELEPHONE_RATE, (low, high))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
+from skvoice import augment as A
 from skvoice.augment import (
     active_mask,
     add_noise,
@@ -342,3 +343,30 @@ def test_pad_silence_exact_lengths(lead, trail):
 def test_pad_silence_noise_floor_level():
     z = pad_silence(np.zeros(10), SR, leading=2.0, noise_floor_db=-60.0, random_state=0)
     assert abs(10 * np.log10(_power(z[:2 * SR])) + 60.0) < 0.1
+
+
+_RIR = np.r_[1.0, np.zeros(15), 0.3]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("name, call", [
+    ("add_noise", lambda y: A.add_noise(y, 16000, snr_db=10, random_state=0)),
+    ("band_limit", lambda y: A.band_limit(y, 16000, 300.0, 3400.0)),
+    ("telephone", lambda y: A.telephone(y, 16000)),
+    ("g711_encode", lambda y: A.g711_encode(y)),
+    ("gain", lambda y: A.gain(y, 6.0)),
+    ("clip", lambda y: A.clip(y, 0.01)),
+    ("set_level", lambda y: A.set_level(y, 16000)),
+    ("signal_level", lambda y: A.signal_level(y, 16000)),
+    ("active_mask", lambda y: A.active_mask(y, 16000)),
+    ("pad_silence", lambda y: A.pad_silence(y, 16000, leading=0.1)),
+    ("reverberate", lambda y: A.reverberate(y, _RIR)),
+    ("measure_snr", lambda y: A.measure_snr(y, y)),
+])
+def test_functions_refuse_non_finite_samples(name, call, bad):
+    # a NaN spread through every filter and level (telephone's G.711 cast it to a silent code, signal_level
+    # ignored it): the functions refuse it, naming themselves, as the transformers do
+    y = (np.random.default_rng(0).standard_normal(8000) * 0.1).astype("float32")
+    y[100] = bad
+    with pytest.raises(ValueError, match=f"{name}: .* NaN or infinite"):
+        call(y)
