@@ -247,10 +247,31 @@ class GMMSpeakerClassifier(FrameClassifier):
 
         %(returns_decision_function)s
         """
-        s = self._recording_scores(*self._test_frames(X))
+        s = self.speaker_scores(X)
         if len(self.classes_) == 2:
             return s[:, 1] - s[:, 0]
         return s
+
+    def speaker_scores(self, X):
+        """Score every recording against every class's model, also with two classes.
+
+        :meth:`decision_function` keeps scikit-learn's binary convention (one
+        column, ``s[:, 1] - s[:, 0]``) and :meth:`predict_log_proba` keeps
+        only the differences between classes; this keeps each class's own
+        score, as :class:`~skvoice.classifiers.SpeakerVerifier` does, so that verification
+        scorers and :class:`~skvoice.classifiers.ScoreFusion` can test a claimed speaker against
+        its own model (with ``ubm=True``, a log-likelihood ratio against the
+        UBM, comparable across speakers).
+
+        %(parameters_X_frames)s
+
+        Returns
+        -------
+        scores : ndarray of shape (n_recordings, n_classes)
+            Columns in ``classes_`` order: the mean (or total) frame
+            log-likelihood, or log-likelihood ratio with ``ubm=True``.
+        """
+        return self._recording_scores(*self._test_frames(X))
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`: the log-softmax of the recording scores.

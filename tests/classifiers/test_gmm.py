@@ -46,6 +46,29 @@ def test_binary_decision_function_is_1d():
     assert d.shape == (len(X),)
 
 
+@pytest.mark.parametrize("ubm", [False, True])
+def test_two_speaker_scores_keep_each_speakers_own_score(ubm):
+    # with two speakers decision_function is one column and predict_log_proba only the difference: a stranger
+    # scores like a target there. speaker_scores keeps both columns, so verification scorers and ScoreFusion
+    # test a claim against the claimed speaker's own model
+    from skvoice.classifiers._verification import _class_scores
+    from skvoice.metrics import make_verification_scorer
+
+    X, y = _speakers(n_speakers=3)
+    two = y != "spk2"
+    clf = GMMSpeakerClassifier(n_components=2, ubm=ubm, n_init=1, random_state=0).fit(X[two], y[two])
+    s = clf.speaker_scores(X)
+    assert s.shape == (len(X), 2)
+    assert np.allclose(clf.decision_function(X), s[:, 1] - s[:, 0])
+    assert np.allclose(s[0], [m.score(X[0]) - (clf.ubm_.score(X[0]) if ubm else 0.0) for m in clf.models_])
+    assert np.allclose(_class_scores(clf, X), s)  # what ScoreFusion fuses
+    scores, classes = make_verification_scorer("eer")._scores(clf, X)
+    assert np.allclose(scores, s) and list(classes) == ["spk0", "spk1"]  # one trial per recording and speaker
+    # a stranger's best score is below the enrolled speakers' own scores
+    own = s[two][np.arange(two.sum()), (y[two] == "spk1").astype(int)]
+    assert s[~two].max() < np.median(own)
+
+
 def test_map_adaptation_formula():
     from sklearn.mixture import GaussianMixture
 
