@@ -30,24 +30,13 @@ scores say how well the model handles voices it has never heard (see
 # each), otherwise the sample bundled with skvoice
 # (:func:`~skvoice.datasets.load_sample`: 60 readers of ``train-clean-100``, 30 female
 # and 30 male, one utterance each; nothing to download).
-import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, load_sample
+from skvoice.datasets import load_speech
 
-
-def load_gender_data():
-    """Recordings, sex and speaker of each recording, and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        data, source = load_librispeech(root, "train-clean-100"), "LibriSpeech train-clean-100"
-    else:
-        data, source = load_sample(subset="train-clean-100"), "LibriSpeech sample bundled with skvoice"
-    return data.filenames, data.gender, data.speaker, source
-
-
-X, gender, speaker, source = load_gender_data()
+data = load_speech("train-clean-100")
+X, gender, speaker, source = data.filenames, data.gender, data.speaker, data.source
 print(f"{source}: {len(X)} recordings of {len(np.unique(speaker))} speakers "
       f"({np.sum(gender == 'F')} female, {np.sum(gender == 'M')} male recordings)")
 

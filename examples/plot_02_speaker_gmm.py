@@ -24,24 +24,13 @@ For speaker identification the test speakers *are* the training speakers, but th
 # Real LibriSpeech ``test-other`` (10 readers, 5 female and 5 male, 6 utterances each):
 # from ``SKVOICE_LIBRISPEECH`` when it is set, else the same 60 utterances from the
 # sample bundled with skvoice (:func:`~skvoice.datasets.load_sample`).
-import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, load_sample
+from skvoice.datasets import load_speech
 
-
-def load_speaker_data():
-    """Recordings, speaker of each recording, and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        data, source = load_librispeech(root, "test-other", target="speaker"), "LibriSpeech test-other"
-    else:
-        data, source = load_sample(subset="test-other", target="speaker"), "LibriSpeech sample bundled with skvoice"
-    return data.filenames, data.speaker, source
-
-
-X, speaker, source = load_speaker_data()
+data = load_speech("test-other", target="speaker")
+X, speaker, source = data.filenames, data.speaker, data.source
 print(f"{source}: {len(X)} recordings, {len(np.unique(speaker))} speakers")
 
 # %%

@@ -26,22 +26,12 @@ import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, load_sample, select_speakers
+from skvoice.datasets import load_speech, select_speakers
 
-
-def load_gender_data():
-    """Recordings, sex and speaker of each recording, and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        frame = select_speakers(load_librispeech(root, "train-clean-100").frame, 30, 30, random_state=0)
-        source = "LibriSpeech train-clean-100, 60 speakers"
-    else:
-        frame, source = load_sample(subset="train-clean-100").frame, "LibriSpeech sample bundled with skvoice"
-    return (frame["path"].to_numpy(object), frame["gender"].to_numpy(object), frame["speaker"].to_numpy(object),
-            source)
-
-
-paths, gender, speaker, source = load_gender_data()
+data = load_speech("train-clean-100")
+frame = select_speakers(data.frame, 30, 30, random_state=0)  # the whole bundled sample: 30 + 30
+paths, gender, speaker = (frame[c].to_numpy(object) for c in ("path", "gender", "speaker"))
+source = f"{data.source}, 60 speakers"
 
 # %%
 # Scoring a candidate transforms its test fold, and only fitted transformers are cached,

@@ -17,25 +17,16 @@ and per-recording CMVN do to the frames.
 # Real LibriSpeech speech of 40 readers (20 female, 20 male, one utterance each), drawn
 # from ``train-clean-100`` in ``SKVOICE_LIBRISPEECH`` when it is set, else from the
 # sample bundled with skvoice (:func:`~skvoice.datasets.load_sample`).
-import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, load_sample, select_speakers
+from skvoice.datasets import load_speech, select_speakers
 from skvoice.features import MFCCExtractor
 
-
-def load_gender_data():
-    """Recordings, sex and speaker of each recording, and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    data = load_librispeech(root, "train-clean-100") if root else load_sample(subset="train-clean-100")
-    frame = select_speakers(data.frame, 20, 20, random_state=0)
-    source = "LibriSpeech train-clean-100" if root else "LibriSpeech sample bundled with skvoice"
-    return (frame["path"].to_numpy(object), frame["gender"].to_numpy(object), frame["speaker"].to_numpy(object),
-            f"{source}, 40 speakers")
-
-
-X, gender, speaker, source = load_gender_data()
+data = load_speech("train-clean-100")
+frame = select_speakers(data.frame, 20, 20, random_state=0)
+X, gender, speaker = (frame[c].to_numpy(object) for c in ("path", "gender", "speaker"))
+source = f"{data.source}, 40 speakers"
 frames = MFCCExtractor(n_mfcc=13).fit_transform(X)
 print(f"{source}: {len(frames)} recordings, {sum(len(f) for f in frames)} MFCC frames")
 

@@ -26,25 +26,14 @@ deltas (39 dimensions); the same calls accept wav2vec 2.0 frames from
 # Real LibriSpeech ``test-other`` (10 readers, 6 utterances each): from
 # ``SKVOICE_LIBRISPEECH`` when it is set, else the same utterances from the sample
 # bundled with skvoice (:func:`~skvoice.datasets.load_sample`).
-import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, load_sample
+from skvoice.datasets import load_speech
 from skvoice.features import MFCCExtractor
 
-
-def load_speaker_data():
-    """Recordings, speaker of each recording, and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        data, source = load_librispeech(root, "test-other", target="speaker"), "LibriSpeech test-other"
-    else:
-        data, source = load_sample(subset="test-other", target="speaker"), "LibriSpeech sample bundled with skvoice"
-    return data.filenames, data.speaker, source
-
-
-X, speaker, source = load_speaker_data()
+data = load_speech("test-other", target="speaker")
+X, speaker, source = data.filenames, data.speaker, data.source
 frames = MFCCExtractor(n_mfcc=13, deltas=True).fit_transform(X)
 print(f"{source}: {len(frames)} recordings of {len(np.unique(speaker))} speakers, "
       f"{frames[0].shape[1]} features per frame")

@@ -36,20 +36,10 @@ import os
 import numpy as np
 
 from skvoice import load_audio
-from skvoice.datasets import load_librispeech, load_sample
+from skvoice.datasets import load_speech
 
-
-def load_speaker_data():
-    """Recordings, speaker of each recording, and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        data, source = load_librispeech(root, "test-other", target="speaker"), "LibriSpeech test-other"
-    else:
-        data, source = load_sample(subset="test-other", target="speaker"), "LibriSpeech sample bundled with skvoice"
-    return data.filenames, data.speaker, source
-
-
-paths, speaker, source = load_speaker_data()
+data = load_speech("test-other", target="speaker")
+paths, speaker, source = data.filenames, data.speaker, data.source
 X = np.empty(len(paths), dtype=object)  # a recording set: one 16 kHz waveform per recording
 for i, path in enumerate(paths):
     X[i] = load_audio(path, 16000, duration=4.0)[0]

@@ -36,20 +36,12 @@ import os
 
 import numpy as np
 
-from skvoice.datasets import load_librispeech, load_sample, select_speakers
+from skvoice.datasets import load_speech, select_speakers
 
-
-def load_gender_data():
-    """Recordings, sex and speaker of each recording, and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    data = load_librispeech(root, "train-clean-100") if root else load_sample(subset="train-clean-100")
-    frame = select_speakers(data.frame, 10, 10, random_state=0)
-    source = "LibriSpeech train-clean-100" if root else "LibriSpeech sample bundled with skvoice"
-    return (frame["path"].to_numpy(object), frame["gender"].to_numpy(object), frame["speaker"].to_numpy(object),
-            f"{source}, 20 speakers")
-
-
-X, gender, speaker, source = load_gender_data()
+data = load_speech("train-clean-100")
+frame = select_speakers(data.frame, 10, 10, random_state=0)
+X, gender, speaker = (frame[c].to_numpy(object) for c in ("path", "gender", "speaker"))
+source = f"{data.source}, 20 speakers"
 print(f"{source}: {len(X)} recordings")
 
 # %%

@@ -24,12 +24,11 @@ example fast and shows how little audio a voice needs.
 # utterances each) and gender on 40 readers (20 female, 20 male) of
 # ``train-clean-100``, from ``SKVOICE_LIBRISPEECH`` when it is set, else from the sample
 # bundled with skvoice (:func:`~skvoice.datasets.load_sample`).
-import os
 
 import numpy as np
 
 from skvoice import load_audio
-from skvoice.datasets import load_librispeech, load_sample, select_speakers
+from skvoice.datasets import load_speech, select_speakers
 
 SECONDS = 4.0
 
@@ -44,13 +43,8 @@ def first_seconds(paths, seconds=SECONDS):
 
 def load_data():
     """Speaker-ID recordings and labels, gender recordings, labels and speakers, and the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        spk, gen = load_librispeech(root, "test-other"), load_librispeech(root, "train-clean-100")
-        source = "LibriSpeech"
-    else:
-        spk, gen = load_sample(subset="test-other"), load_sample(subset="train-clean-100")
-        source = "LibriSpeech sample bundled with skvoice"
+    spk, gen = load_speech("test-other"), load_speech("train-clean-100")
+    source = f"{spk.source}; {gen.source}"
     gen = select_speakers(gen.frame, 20, 20, random_state=0)
     return (first_seconds(spk.filenames), spk.speaker, first_seconds(gen["path"]),
             gen["gender"].to_numpy(object), gen["speaker"].to_numpy(object), source)

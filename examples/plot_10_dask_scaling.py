@@ -32,22 +32,19 @@ the sequential one.
 # The 60 real LibriSpeech ``test-other`` files (7.4 minutes of speech): from
 # ``SKVOICE_LIBRISPEECH`` when it is set, else from the sample bundled with skvoice
 # (:func:`~skvoice.datasets.load_sample`).
-import os
 import time
 
 import joblib
 import numpy as np
 
-from skvoice.datasets import load_librispeech, load_sample
+from skvoice.datasets import load_speech
 from skvoice.features import MFCCExtractor
 
 
 def load_recordings():
     """Audio file paths and a description of the source."""
-    root = os.environ.get("SKVOICE_LIBRISPEECH")
-    if root:
-        return load_librispeech(root, "test-other").filenames, "LibriSpeech test-other (60 files)"
-    return load_sample(subset="test-other").filenames, "LibriSpeech sample bundled with skvoice (60 files)"
+    data = load_speech("test-other")
+    return data.filenames, f"{data.source} ({len(data.filenames)} files)"
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ from importlib import resources
 
 from .._docs import fill_doc
 from .._sklearn_compat import StrOptions, validate_params
-from ._librispeech import load_librispeech
+from ._librispeech import ENV_ROOT, get_librispeech_root, load_librispeech
 
-__all__ = ["load_sample"]
+__all__ = ["load_sample", "load_speech"]
 
 SAMPLE_SUBSETS = ("test-other", "train-clean-100")
 
@@ -122,3 +122,74 @@ def load_sample(*, subset=None, target="gender", return_X_y=False, as_frame=Fals
     if not return_X_y:
         result.DESCR = _DESCR
     return result
+
+
+@validate_params({"subset": [StrOptions(set(SAMPLE_SUBSETS))], "target": [StrOptions({"gender", "speaker"})],
+                  "root": [str, os.PathLike, None]},
+                 prefer_skip_nested_validation=True)
+@fill_doc
+def load_speech(subset="train-clean-100", *, target="gender", root=None):
+    """Real LibriSpeech speech from wherever it is: a local LibriSpeech tree, else the bundled sample.
+
+    The gallery examples, the quick start and most scripts want the same
+    thing: the LibriSpeech subset of the machine's own copy when there is one
+    (``root``, else ``$SKVOICE_LIBRISPEECH``), and the same subset of the
+    sample shipped with skvoice (:func:`load_sample`) when there is none, so
+    that they run anywhere and use all the data where it exists. ``source``
+    says which was read.
+
+    Parameters
+    ----------
+    subset : {"test-other", "train-clean-100"}, default="train-clean-100"
+        A subset the bundled sample also holds: ``"test-other"`` (speaker
+        identification: several utterances per reader) or
+        ``"train-clean-100"`` (gender: many readers).
+    target : {"gender", "speaker"}, default="gender"
+        Which column ``target`` holds.
+    root : str or os.PathLike, default=None
+        A LibriSpeech root (the folder holding ``SPEAKERS.TXT``). Default:
+        ``$SKVOICE_LIBRISPEECH``; when that is unset or empty too, the
+        bundled sample is read.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        The fields of :func:`load_librispeech` (``filenames``, ``speaker``,
+        ``gender``, ``target``, ``frame``...) and ``source``: a one-line
+        description of what was read, e.g. ``"LibriSpeech test-other at
+        /data/LibriSpeech"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a LibriSpeech root is given (or set in the environment) but does
+        not exist or lacks ``subset``: a root that was asked for is never
+        silently replaced by the sample.
+
+    See Also
+    --------
+    load_sample : The bundled sample only.
+    load_librispeech : A local LibriSpeech tree only, with more options.
+
+    Examples
+    --------
+    >>> from skvoice.datasets import load_speech
+    >>> data = load_speech("test-other", target="speaker")
+    >>> data.source  # doctest: +SKIP
+    'LibriSpeech sample bundled with skvoice (test-other)'
+    >>> len(set(data.target)) >= 10
+    True
+    """
+    if root is None:
+        root = os.environ.get(ENV_ROOT) or None
+    if root is None:
+        data = load_sample(subset=subset, target=target)
+        data.source = f"LibriSpeech sample bundled with skvoice ({subset})"
+        return data
+    root = get_librispeech_root(root)
+    if not os.path.isdir(os.path.join(root, subset)):
+        raise FileNotFoundError(f"LibriSpeech root {root!r} has no {subset!r} folder. Point root (or ${ENV_ROOT}) "
+                                "at a LibriSpeech tree holding it, or unset it to use the bundled sample.")
+    data = load_librispeech(root, subset, target=target)
+    data.source = f"LibriSpeech {subset} at {root}"
+    return data

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from skvoice import load_audio
-from skvoice.datasets import load_librispeech, load_sample, read_speakers
+from skvoice.datasets import load_librispeech, load_sample, load_speech, read_speakers
 
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET = 20_000_000  # bytes: the most the bundled sample may weigh
@@ -118,3 +118,35 @@ def test_make_sample_regenerates_the_bundled_sample(sample, librispeech_root, tm
     for sex in ("F", "M"):
         f = full[full["gender"] == sex]
         assert f.loc[f["speaker"].isin(kept), "duration"].max() <= f.loc[~f["speaker"].isin(kept), "duration"].min()
+
+
+def test_load_speech_reads_the_sample_when_no_root_is_set(monkeypatch, sample):
+    monkeypatch.delenv("SKVOICE_LIBRISPEECH", raising=False)
+    data = load_speech("test-other", target="speaker")
+    assert data.source == "LibriSpeech sample bundled with skvoice (test-other)"
+    expected = sample.frame[sample.frame["subset"] == "test-other"]
+    assert sorted(data.filenames) == sorted(expected["path"]) and set(data.target) == set(expected["speaker"])
+    monkeypatch.setenv("SKVOICE_LIBRISPEECH", "")  # set but empty: as unset
+    assert load_speech().source.startswith("LibriSpeech sample bundled")
+
+
+def test_load_speech_reads_a_local_tree_first(monkeypatch, tmp_path, sample):
+    # any LibriSpeech tree: here a copy of the sample's train-clean-100 with one reader left out
+    import shutil
+
+    root = tmp_path / "LibriSpeech"
+    shutil.copytree(sample.root, root)
+    shutil.rmtree(root / "test-other")
+    gone = sorted(os.listdir(root / "train-clean-100"))[0]
+    shutil.rmtree(root / "train-clean-100" / gone)
+    monkeypatch.setenv("SKVOICE_LIBRISPEECH", str(root))
+    data = load_speech("train-clean-100")
+    assert data.source == f"LibriSpeech train-clean-100 at {root}" and len(data.filenames) == 59
+    assert all(str(p).startswith(str(root)) for p in data.filenames)
+    monkeypatch.delenv("SKVOICE_LIBRISPEECH")
+    assert len(load_speech(root=root).filenames) == 59  # an explicit root, environment unset
+    # a root that was asked for is never silently replaced by the sample
+    with pytest.raises(FileNotFoundError, match="has no 'test-other' folder"):
+        load_speech("test-other", root=root)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_speech(root=tmp_path / "missing")
