@@ -54,8 +54,8 @@ from ._ragged import check_audio_input
 from ._sklearn_compat import Interval, StrOptions, output_container, supported_outputs, wrap_in_container
 
 __all__ = ["AudioEstimatorMixin", "TorchModelMixin", "AudioTransformer", "AudioClassifier", "RecordingSetOutputMixin",
-           "FrameTransformer", "FrameClassifier", "ScorePredictMixin", "AUDIO_CONSTRAINTS", "TORCH_CONSTRAINTS",
-           "set_audio_input_tags"]
+           "AudioOutputMixin", "FrameTransformer", "FrameClassifier", "ScorePredictMixin", "AUDIO_CONSTRAINTS",
+           "TORCH_CONSTRAINTS", "set_audio_input_tags"]
 
 AUDIO_CONSTRAINTS = {
     "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
@@ -359,8 +359,8 @@ def _wrap_output(estimator, out, X):
     """
     if not (isinstance(out, np.ndarray) and out.ndim == 2 and out.dtype != object):
         return out
-    if not hasattr(estimator, "get_feature_names_out"):
-        return out
+    if not hasattr(estimator, "get_feature_names_out") or getattr(estimator, "_output_kind", None) == "audio":
+        return out  # waveforms (one per row) are not features
     container = output_container(estimator, "transform")
     if container == "default":
         return out
@@ -374,6 +374,34 @@ def _output_wrapped(method):
 
     wrapped._skvoice_output_wrapped = True
     return wrapped
+
+
+class AudioOutputMixin:
+    """For transformers from audio to audio (voice activity detection, denoising, degradations).
+
+    Their output is waveforms, never wrapped in a DataFrame, and they have no
+    feature names of their own: ``get_feature_names_out`` passes the names it
+    is given through, so ``Pipeline.get_feature_names_out`` of
+    ``[VAD, MFCC, StatsPooling]`` names the pooled MFCC columns as it does
+    without the VAD.
+    """
+
+    _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
+
+    def get_feature_names_out(self, input_features=None):
+        """The names given, unchanged: audio out has no feature names (the next step names its features).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Passed through.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects, or None
+            ``input_features`` as an object array, or None when it is None.
+        """
+        return None if input_features is None else np.asarray(input_features, dtype=object)
 
 
 class RecordingSetOutputMixin:

@@ -10,11 +10,12 @@ scikit-learn's usual error instead of being dropped silently.
 
 from __future__ import annotations
 
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, get_routing_for_object, process_routing
+from sklearn.utils.validation import has_fit_parameter
 
-from ._sklearn_compat import routing_enabled
+from ._sklearn_compat import own_fit_request, routing_enabled
 
-__all__ = ["fit_router", "route_fit_params", "final_step_method"]
+__all__ = ["fit_router", "route_fit_params", "final_step_method", "groups_parameter", "request_groups"]
 
 
 def final_step_method(estimator, name):
@@ -57,3 +58,47 @@ def route_fit_params(owner, fit_params, names):
         return {name: dict(fit_params) for name in names}
     routed = process_routing(owner, "fit", **fit_params)
     return {name: dict(routed[name].fit) for name in names}
+
+
+def groups_parameter(estimator):
+    """The ``fit`` parameter that takes cross-fitting groups: ``"groups"``, ``"<last step>__groups"`` or None.
+
+    With routing off: ``"groups"`` when ``estimator.fit`` has it, and for a
+    :class:`~sklearn.pipeline.Pipeline` whose final step's ``fit`` has it
+    (e.g. ending in :class:`~skvoice.classifiers.ScoreFusion`), that step's
+    ``<name>__groups``. With routing on: ``"groups"`` when the estimator (or
+    what it routes to) requested them (``set_fit_request(groups=True)``; see
+    :func:`request_groups`).
+    """
+    from sklearn.pipeline import Pipeline
+
+    if routing_enabled():
+        if has_fit_parameter(estimator, "groups") and not hasattr(estimator, "get_metadata_routing"):
+            return "groups"
+        return "groups" if get_routing_for_object(estimator).consumes("fit", ["groups"]) else None
+    if has_fit_parameter(estimator, "groups"):
+        return "groups"
+    if isinstance(estimator, Pipeline) and estimator.steps:
+        name, last = estimator.steps[-1]
+        if last not in (None, "passthrough") and has_fit_parameter(last, "groups"):
+            return f"{name}__groups"
+    return None
+
+
+def request_groups(estimator):
+    """With routing on, request ``groups`` in ``fit`` wherever that request is unset, in ``estimator`` and in
+    everything nested in it; an explicit ``set_fit_request(groups=False)`` is kept. Returns ``estimator``.
+
+    For groups a meta-estimator makes itself and that are never the user's to route (the clean and degraded
+    copies of one recording, which must share a cross-fitting fold): without a request, routing would drop them
+    silently and copies would leak across folds. Call it on a clone the caller owns.
+    """
+    if not routing_enabled():
+        return estimator
+    nested = [estimator] + [v for v in estimator.get_params(deep=True).values() if hasattr(v, "get_params")]
+    for est in nested:
+        if not (hasattr(est, "set_fit_request") and has_fit_parameter(est, "groups")):
+            continue
+        if own_fit_request(est, "groups") is None:
+            est.set_fit_request(groups=True)
+    return estimator

@@ -42,6 +42,7 @@ __all__ = [
     "output_container",
     "supported_outputs",
     "BaseComposition",
+    "own_fit_request",
 ]
 
 check_feature_names_in = _check_feature_names_in
@@ -51,6 +52,12 @@ is_arraylike_not_scalar = _is_arraylike_not_scalar
 routing_enabled = _routing_enabled  # sklearn.set_config(enable_metadata_routing=True)
 sklearn_num_samples = _num_samples  # raises TypeError for objects without a length
 BaseComposition = _BaseComposition  # get_params / set_params of named sub-estimators (name__param)
+
+
+def own_fit_request(estimator, param):
+    """The estimator's own ``fit`` request for ``param`` (True, False, None when unset, or an alias), not what it
+    routes to its children (``get_routing_for_object`` gives a router's routing, without its own requests)."""
+    return estimator._get_metadata_request().fit.requests.get(param)
 
 
 def supported_outputs():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_names", "check_speaker_label_types"]
+__all__ = ["check_names", "check_speaker_label_types", "forget_input_features"]
 
 
 def check_names(values, allowed, *, param, what):
@@ -72,3 +72,15 @@ def check_speaker_label_types(y, classes, *, what):
         return
     raise ValueError(f"No test label is one of the {what}: the test labels and the {what} are of different "
                      f"types (e.g. {y_values[0]!r} and {class_values[0]!r}). Convert one to the type of the other.")
+
+
+def forget_input_features(estimator):
+    """Delete ``n_features_in_`` / ``feature_names_in_`` before a refit that may not set them again.
+
+    A meta-estimator fitted once on a feature matrix and then on audio (or whose new inner model has no
+    ``n_features_in_``) must not keep the first fit's width: scikit-learn's refit contract, and
+    ``validate_data(reset=False)`` would reject the new input against it.
+    """
+    for name in ("n_features_in_", "feature_names_in_"):
+        if name in vars(estimator):
+            delattr(estimator, name)

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 
 from .._audio import read_input
-from .._base import AudioEstimatorMixin, RecordingSetOutputMixin
+from .._base import AudioEstimatorMixin, AudioOutputMixin, RecordingSetOutputMixin
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval
 from ._random import check_range
@@ -64,7 +64,7 @@ def as_matrix(X):
     return None
 
 
-class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
+class BaseDegradation(AudioOutputMixin, AudioEstimatorMixin, RecordingSetOutputMixin, TransformerMixin, BaseEstimator):
     """Base class of the degradation transformers (not public API: subclass it to add one).
 
     Subclasses pass ``sample_rate``, ``random_state`` and ``n_jobs`` on to
@@ -100,7 +100,6 @@ class BaseDegradation(AudioEstimatorMixin, RecordingSetOutputMixin, TransformerM
     verbose = 0
     _block_size = None
     _requires_fit = False
-    _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     def __init__(self, *, sample_rate, random_state, n_jobs):
         # the parameters degradations share, set once here from the subclass's ``__init__`` (which lists all its

@@ -6,18 +6,16 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.utils import check_random_state, get_tags, metadata_routing
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted
 
 from .._audio import is_path_like, pcm_to_float
 from .._base import set_audio_input_tags
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input, take_params, take_rows
-from .._routing import fit_router, route_fit_params
-from .._sklearn_compat import HasMethods, Interval, routing_enabled, sklearn_num_samples
+from .._routing import fit_router, groups_parameter, request_groups, route_fit_params
+from .._sklearn_compat import HasMethods, Interval, check_sample_weight, sklearn_num_samples
 from ._base import coerce_object_matrix
 
 __all__ = ["AugmentedTrainer"]
@@ -146,6 +144,9 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
     (3,)
     """
 
+    # sample_weight is routed to the inner estimator (its request decides), never consumed here
+    __metadata_request__fit = {"sample_weight": metadata_routing.UNUSED}
+
     _parameter_constraints = {
         "estimator": [HasMethods(["fit"])],
         "augmenter": [HasMethods(["fit_transform"])],
@@ -172,7 +173,7 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"AugmentedTrainer: the augmenter produces waveforms at {aug_rate} Hz but the estimator "
                              f"reads waveforms at {bad}; set the same sample_rate on both.")
 
-    def fit(self, X, y=None, **fit_params):
+    def fit(self, X, y=None, sample_weight=None, **fit_params):
         """Fit the estimator on the clean and the degraded training recordings.
 
         Parameters
@@ -181,6 +182,10 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
             Training recordings.
         y : array-like of shape (n_recordings,), optional
             Targets; repeated for each copy.
+        sample_weight : array-like of shape (n_recordings,), default=None
+            Passed on to ``estimator.fit`` like ``fit_params``, repeated for
+            each copy. (Named in the signature so that wrappers such as
+            ``CalibratedClassifierCV`` see that weights are taken.)
         **fit_params : dict
             Passed to ``estimator.fit``; array-likes with one entry per
             recording (``sample_weight``, ``groups``, ...) are repeated for
@@ -203,6 +208,8 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         X = coerce_object_matrix(X)
         items = check_audio_input(X, estimator=self)
         n = len(items)
+        if sample_weight is not None:  # one finite weight per recording, repeated for its copies below
+            fit_params["sample_weight"] = check_sample_weight(sample_weight, items)
         if y is None and get_tags(self.estimator).target_tags.required:
             raise ValueError(f"{type(self.estimator).__name__} requires y to be passed, but the target y is None.")
         if y is not None and sklearn_num_samples(y) != n:
@@ -220,10 +227,11 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         index = np.tile(np.arange(n), len(parts))
         y_train = None if y is None else take_rows(y, index)
         params = take_params(route_fit_params(self, fit_params, ["estimator"])["estimator"], n, index)
-        groups_key = _groups_parameter(self.estimator)
+        self.estimator_ = clone(self.estimator)
+        request_groups(self.estimator_)  # with routing on: an unset groups request takes the copy groups
+        groups_key = groups_parameter(self.estimator_)
         if groups_key is not None and groups_key not in params and "groups" not in params:
             params[groups_key] = index  # a recording and its copies: one group (cross-fitting stays honest)
-        self.estimator_ = clone(self.estimator)
         if y_train is None:
             self.estimator_.fit(X_train, **params)
         else:
@@ -290,24 +298,3 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         tags.target_tags.required = inner.target_tags.required
         tags.input_tags.sparse = False
         return tags
-
-
-def _groups_parameter(estimator):
-    """The ``fit`` parameter that takes cross-fitting groups: ``"groups"``, ``"<last step>__groups"`` or None.
-
-    A :class:`~sklearn.pipeline.Pipeline` whose final step's ``fit`` has
-    ``groups`` (e.g. ending in :class:`~skvoice.classifiers.ScoreFusion`)
-    gets them through that step's name. With metadata routing on, the groups
-    go to whatever requested them (``set_fit_request(groups=True)``).
-    """
-    if routing_enabled():
-        if has_fit_parameter(estimator, "groups") and not hasattr(estimator, "get_metadata_routing"):
-            return "groups"
-        return "groups" if get_routing_for_object(estimator).consumes("fit", ["groups"]) else None
-    if has_fit_parameter(estimator, "groups"):
-        return "groups"
-    if isinstance(estimator, Pipeline) and estimator.steps:
-        name, last = estimator.steps[-1]
-        if last not in (None, "passthrough") and has_fit_parameter(last, "groups"):
-            return f"{name}__groups"
-    return None

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, clone
+from sklearn.utils import metadata_routing
 
 from .._base import FrameClassifier
 from .._docs import fill_doc
@@ -75,6 +76,9 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
     1.0
     """
 
+    # sample_weight is routed to the inner estimator (its request decides), never consumed here
+    __metadata_request__fit = {"sample_weight": metadata_routing.UNUSED}
+
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "voting": [StrOptions({"hard", "soft"})],
@@ -97,13 +101,19 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
             return HistGradientBoostingClassifier(random_state=0)
         return clone(self.estimator)
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the frame classifier.
 
         Parameters
         ----------
         %(X_frames)s
         %(y_recordings)s
+        sample_weight : array-like of shape (n_recordings,) or (n_frames,), default=None
+            Passed on to the frame classifier's ``fit`` like ``fit_params``:
+            one weight per recording is repeated over its frames, one per
+            frame follows the ``max_frames`` subsample. (Named in the
+            signature so that wrappers such as ``CalibratedClassifierCV``
+            see that weights are taken.)
         **fit_params : dict
             Passed to the frame classifier's ``fit`` (with metadata routing
             enabled, those it requested). An array-like with one entry per
@@ -116,6 +126,8 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
         -------
         self : FrameVoteClassifier
         """
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
         estimator = self._make_estimator()
         if self.voting == "soft" and not hasattr(estimator, "predict_proba"):
             raise AttributeError(  # before the frame fit (e.g. SVC(probability=False)), not after it

@@ -9,15 +9,17 @@ import numpy as np
 from scipy.signal import welch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted
 
 from .._audio import AudioError, read_input
+from .._base import set_audio_input_tags
 from .._docs import fill_doc
 from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
 from .._ragged import check_audio_input, num_samples, take_rows
-from .._routing import fit_router, route_fit_params
+from .._routing import fit_router, groups_parameter, route_fit_params
 from .._sklearn_compat import HasMethods, Interval
+from .._validation import forget_input_features
 
 __all__ = ["BandwidthRouter", "high_band_ratio"]
 
@@ -206,12 +208,16 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         if self.cutoff >= self.sample_rate / 2:
             raise ValueError(f"cutoff={self.cutoff} Hz must be below the Nyquist frequency of sample_rate="
                              f"{self.sample_rate} ({self.sample_rate / 2} Hz).")
+        forget_input_features(self)  # set again below only when the new wideband model has it
         fitted = []
         routed = route_fit_params(self, fit_params, ["wideband", "narrowband"])
         for name, est in (("wideband", self.wideband), ("narrowband", self.narrowband)):
             kw = routed[name]
-            if groups is not None and has_fit_parameter(est, "groups"):
-                kw["groups"] = groups
+            # groups go where fit takes them: the model's own groups, a Pipeline's last step (e.g. ScoreFusion)
+            # or, with routing on, only the models that requested them
+            key = None if groups is None else groups_parameter(est)
+            if key is not None and key not in kw:
+                kw[key] = groups
             fitted.append(clone(est).fit(X, y, **kw))
         self.wideband_, self.narrowband_ = fitted
         classes = [np.asarray(est.classes_) for est in fitted]
@@ -311,6 +317,6 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         return self._route("verify", X, claimed)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = set_audio_input_tags(super().__sklearn_tags__())  # audio in: file paths or waveforms
         tags.input_tags.allow_nan = False
         return tags

@@ -27,6 +27,7 @@ from .._persistence import VersionedPickleMixin
 from .._ragged import num_samples, take_params, take_rows
 from .._routing import final_step_method, fit_router, route_fit_params
 from .._sklearn_compat import BaseComposition, Interval, StrOptions
+from .._validation import forget_input_features
 from ._docs import fill_doc
 from ._plda import EmbeddingBackend
 
@@ -866,8 +867,9 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
             if not hasattr(est, "fit"):
                 raise TypeError(f"Estimator {item[0]!r} has no fit method.")
             names.append(item[0])
-        if len(set(names)) != len(names):
-            raise ValueError(f"Estimator names must be unique; got {names}.")
+        # unique, no '__', no clash with the fusion's own parameters (a system named 'C' was returned by
+        # get_params()['C'] and replaced by set_params(C=...)): scikit-learn's rule for named sub-estimators
+        self._validate_names(names)
         return names
 
     def fit(self, X, y, groups=None, **fit_params):
@@ -906,6 +908,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
             raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {num_samples(X)} "
                              f"recordings, y has {len(y)} labels.")
         X2d = _is_numeric_2d(X)
+        forget_input_features(self)  # a refit on audio must not keep a matrix fit's n_features_in_
         if X2d is not None:
             X = validate_data(self, X, dtype=None)
         self.classes_, y_idx = np.unique(y, return_inverse=True)

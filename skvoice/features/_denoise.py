@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .._audio import read_for_model
-from .._base import AUDIO_CONSTRAINTS, StatelessAudioTransformer
+from .._base import AUDIO_CONSTRAINTS, AudioOutputMixin, StatelessAudioTransformer
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval
 
@@ -49,7 +49,7 @@ def _denoise(item, index, *, sample_rate, stationary, prop_decrease, n_fft, nois
     return np.ascontiguousarray(out)
 
 
-class Denoise(StatelessAudioTransformer):
+class Denoise(AudioOutputMixin, StatelessAudioTransformer):
     """Reduce background noise by spectral gating: audio in, denoised waveforms out.
 
     Each recording is decoded at ``sample_rate`` and passed through
@@ -139,7 +139,6 @@ class Denoise(StatelessAudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
-    _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     def __init__(self, *, stationary=True, prop_decrease=0.8, n_fft=512, noise_quantile=0.1, sample_rate=16000,
                  on_error="raise", n_jobs=None, verbose=0):

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from .._audio import read_for_model, resample
-from .._base import AUDIO_CONSTRAINTS, StatelessAudioTransformer
+from .._base import AUDIO_CONSTRAINTS, AudioOutputMixin, StatelessAudioTransformer
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval, StrOptions, validate_params
 
@@ -250,7 +250,7 @@ def _detect(item, index, *, sample_rate, method, threshold, output, padding, min
                              min_speech=min_speech)
 
 
-class VoiceActivityDetector(StatelessAudioTransformer):
+class VoiceActivityDetector(AudioOutputMixin, StatelessAudioTransformer):
     """Keep the speech of each recording: audio in, speech-only waveforms out.
 
     Each recording is decoded at ``sample_rate``, a detector decides speech or
@@ -326,7 +326,6 @@ class VoiceActivityDetector(StatelessAudioTransformer):
         **AUDIO_CONSTRAINTS,
     }
     _failed_slot = "an empty waveform"
-    _output_kind = "audio"  # for skvoice.utils.estimator_checks: recording sets of waveforms out
 
     def __init__(self, method="silero", *, output="speech", threshold=None, padding=0.1, min_pause=0.3,
                  min_speech=0.25, sample_rate=16000, on_error="raise", n_jobs=None, verbose=0):

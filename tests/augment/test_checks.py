@@ -64,10 +64,17 @@ def _has_noise(est):
     return False
 
 
+_FLOAT32_COPIES = ("with keep_clean=False the training rows are only degraded copies, float32 as every degradation "
+                   "returns: LogisticRegression fits float32 data to float32 precision, and the weighted and the "
+                   "repeated fits differ by ~1e-5 (the same rows cast to float64 agree to 1e-12)")
+
+
 def _expected_failures(est):
     failures = {} if isinstance(est, AugmentedTrainer) else dict(DEGRADATION_FAILURES)
     if _has_noise(est):
         failures["check_estimators_dtypes"] = _SILENT_ROWS
+    if isinstance(est, AugmentedTrainer) and not est.keep_clean:
+        failures["check_sample_weight_equivalence_on_dense_data"] = _FLOAT32_COPIES
     return failures
 
 
