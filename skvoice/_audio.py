@@ -163,15 +163,17 @@ def resample(y, orig_sr, target_sr, *, quality="HQ"):
 def _downmix(y):
     """Mono from ``(n_samples, n_channels)``: the mean of the channels, or the loudest one where they cancel.
 
-    Channels in opposite phase (a balanced line wired the wrong way round) average to silence; the mean is then
-    40 dB or more below the loudest channel, whose speech is used instead.
+    Channels in opposite phase (a balanced line wired the wrong way round) average to what does not cancel: the
+    channels' own noise, or a codec's error. When the mean's energy is 20 dB or more below the loudest channel's,
+    that channel's speech is used instead. (Independent channels average to 3 dB below each; only channels that
+    cancel come near 20 dB. The peak, compared before, stayed above its bar with -50 dBFS of channel noise.)
     """
     if y.shape[1] == 1:
         return y[:, 0]
     mixed = y.mean(axis=1)
-    peaks = np.abs(y).max(axis=0)
-    if np.abs(mixed).max(initial=0.0) < 0.01 * peaks.max(initial=0.0):
-        return np.ascontiguousarray(y[:, int(np.argmax(peaks))])
+    power = np.einsum("ij,ij->j", y, y, dtype=np.float64)  # per channel, without a float32 (n, c) temporary
+    if float(np.dot(mixed, mixed)) < 0.01 * power.max(initial=0.0):
+        return np.ascontiguousarray(y[:, int(np.argmax(power))])
     return mixed
 
 
