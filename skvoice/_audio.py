@@ -244,24 +244,33 @@ def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None)
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
 
 
-_PCM_FULL_SCALE = {np.dtype(np.int8): 2.0 ** 7, np.dtype(np.int16): 2.0 ** 15, np.dtype(np.int32): 2.0 ** 31}
-
-
 def pcm_to_float(y):
     """Integer PCM samples as float32 in [-1, 1), the way soundfile decodes files; anything else unchanged.
 
-    int8, int16 and int32 arrays (what ``scipy.io.wavfile.read``, pydub or
-    ``soundfile.read(dtype="int16")`` return) are divided by their full scale,
-    and uint8 (8-bit WAV) is offset binary around 128. Without this they would
-    be read as floats thousands of times too loud. Other integer types (int64
-    from a Python list of ints) are not a PCM format and are kept as numbers.
+    8-, 16- and 32-bit signed integer arrays (what ``scipy.io.wavfile.read``,
+    pydub or ``soundfile.read(dtype="int16")`` return, in either byte order,
+    and ``array.array("h")`` or a CPU tensor of them) are divided by their
+    full scale, and uint8 (8-bit WAV) is offset binary around 128. Without
+    this they would be read as floats thousands of times too loud. Other
+    integer types (int64 from a Python list of ints) are not a PCM format and
+    are kept as numbers, as are lists and tuples.
     """
-    if not isinstance(y, np.ndarray):
+    if isinstance(y, (list, tuple, str, bytes)) or y is None:
         return y
-    if y.dtype == np.uint8:
+    if not isinstance(y, np.ndarray):  # array.array, memoryview, a torch tensor: its samples' own type decides
+        try:
+            a = np.asarray(y)
+        except (TypeError, ValueError, RuntimeError):
+            return y
+        if a.dtype.kind not in "iu":
+            return y
+        y = a
+    kind, size = y.dtype.kind, y.dtype.itemsize  # by kind and size: '>i2' is 16-bit PCM as much as '<i2'
+    if kind == "u" and size == 1:
         return (y.astype(np.float32) - 128.0) / 128.0
-    scale = _PCM_FULL_SCALE.get(y.dtype)
-    return y if scale is None else (y.astype(np.float32) / np.float32(scale))
+    if kind == "i" and size in (1, 2, 4):
+        return y.astype(np.float32) / np.float32(2.0 ** (8 * size - 1))
+    return y
 
 
 def check_waveform(y, source="<waveform>"):

@@ -178,3 +178,21 @@ def test_check_waveform_rejects(bad, match):
 def test_check_waveform_downmixes_channels():
     assert check_waveform(np.ones((100, 2))).shape == (100,)
     assert check_waveform(np.ones((2, 100))).shape == (100,)
+
+
+def test_integer_pcm_is_scaled_whatever_its_byte_order_or_container():
+    # '>i2' (AIFF/RIFX readers), array.array('h') and int16 tensors reached the models unscaled, 90 dB too loud
+    import array
+
+    from skvoice._audio import pcm_to_float
+
+    y = (np.sin(np.arange(4000) / 7.0) * 16000).astype("<i2")
+    expected = y.astype(np.float32) / 32768.0
+    for obj in (y.astype(">i2"), array.array("h", y.tobytes()), (y.astype(">i4") * 65536).astype(">i4"),
+                (y // 256).astype("i1")):
+        out = check_waveform(obj)
+        assert np.abs(out).max() < 1.0 and np.corrcoef(out, expected)[0, 1] > 0.999
+    np.testing.assert_array_equal(check_waveform(y.astype(">i2")), check_waveform(y))
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(check_waveform(torch.from_numpy(y.copy())), check_waveform(y))
+    assert pcm_to_float([1, 2, 3]) == [1, 2, 3]  # a list of ints is numbers, not PCM

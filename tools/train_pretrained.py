@@ -31,6 +31,7 @@ def main(argv=None):
     import pandas as pd
     from sklearn.model_selection import StratifiedGroupKFold, cross_val_score
 
+    from skvoice._train_predict import set_n_jobs
     from skvoice.datasets import load_librispeech
     from skvoice.io import save_model
     from skvoice.recipes import gender_pipeline
@@ -54,8 +55,9 @@ def main(argv=None):
     t0 = time.perf_counter()
     model = gender_pipeline(n_jobs=args.n_jobs, random_state=0).fit(X, y)
     print(f"fitted in {time.perf_counter() - t0:.0f} s; classes {list(model.classes_)}")
-    # parameters that only matter on the training machine are reset for users
-    model.set_params(**{k: None for k in model.get_params() if k.endswith("n_jobs")})
+    # parameters that only matter on the training machine are reset for users, in the fitted estimators too
+    # (set_params reached only AugmentedTrainer's unfitted template: the shipped model predicted with 2 processes)
+    set_n_jobs(model, None)
     meta = {"task": "gender", "recipe": "skvoice.recipes.gender_pipeline(random_state=0)",
             "training_data": f"LibriSpeech train-clean-100 + test-other subset shipped for skvoice tests: "
                              f"{len(X)} recordings of {frame['speaker'].nunique()} readers ({n_f} F), CC BY 4.0",
