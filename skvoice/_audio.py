@@ -330,6 +330,14 @@ def source_name(item, index):
     return os.fspath(item) if is_path_like(item) else f"<waveform {index}>"
 
 
+def row_hint(item, y):
+    """For a too-short in-memory waveform of 1-8 samples, the likely cause: a (samples, channels) array passed
+    as X is read as one recording per row."""
+    if is_path_like(item) or len(y) > 8:
+        return ""
+    return "; a 2-D array is one recording per row: pass a single multichannel recording as [waveform]"
+
+
 def read_for_model(item, index, *, input_rate, model_rate, max_seconds=None, min_samples=1):
     """Decode one recording-set item for a model front end: float32 at ``model_rate``, unusable audio rejected.
 
@@ -348,6 +356,6 @@ def read_for_model(item, index, *, input_rate, model_rate, max_seconds=None, min
         y = resample(y, input_rate, model_rate)
     if y.shape[0] < min_samples:
         raise AudioError(src, f"audio is too short: {y.shape[0]} samples at {model_rate} Hz, fewer than "
-                              f"{min_samples} ({1000.0 * min_samples / model_rate:.0f} ms)")
+                              f"{min_samples} ({1000.0 * min_samples / model_rate:.0f} ms){row_hint(item, y)}")
     check_not_silent(y, src)
     return y

@@ -196,3 +196,17 @@ def test_integer_pcm_is_scaled_whatever_its_byte_order_or_container():
     torch = pytest.importorskip("torch")
     np.testing.assert_array_equal(check_waveform(torch.from_numpy(y.copy())), check_waveform(y))
     assert pcm_to_float([1, 2, 3]) == [1, 2, 3]  # a list of ints is numbers, not PCM
+
+
+def test_a_multichannel_array_passed_as_x_is_named_in_the_error():
+    # (samples, 2) read as one recording per row: "audio is too short: 2 samples" said nothing of the cause
+    from skvoice.features import MFCCExtractor, SpeakerEmbedding
+
+    stereo = np.stack([_tone(16000)] * 2, axis=1)
+    with pytest.raises(AudioError, match=r"2 samples.*one recording per row: pass a single multichannel"):
+        MFCCExtractor().fit_transform(stereo)
+    with pytest.raises(AudioError, match="one recording per row"):
+        SpeakerEmbedding(vad=False).fit_transform(stereo[:20])
+    with pytest.raises(AudioError) as info:  # a short real recording gets no such hint
+        MFCCExtractor().fit_transform([np.ones(100, dtype=np.float32)])
+    assert "one recording per row" not in str(info.value)

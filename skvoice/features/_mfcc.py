@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .._audio import AudioError, check_not_silent, read_input, source_name
+from .._audio import AudioError, check_not_silent, read_input, row_hint, source_name
 from .._base import AUDIO_CONSTRAINTS, AudioTransformer
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval
@@ -172,7 +172,8 @@ class MFCCExtractor(AudioTransformer):
         if y.shape[0] < self.win_length:
             raise AudioError(source_name(item, index),
                              f"audio is too short: {y.shape[0]} samples, fewer than one analysis window "
-                             f"({self.win_length} samples = {1000 * self.win_length / self.sample_rate:.0f} ms)")
+                             f"({self.win_length} samples = {1000 * self.win_length / self.sample_rate:.0f} ms)"
+                             f"{row_hint(item, y)}")
         check_not_silent(y, source_name(item, index))
         log_mel = librosa.power_to_db(self._mel_power(y, mel_basis), ref=1.0, amin=1e-10, top_db=80.0)
         mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=self.n_mfcc)  # DCT-II, ortho: same as librosa's own
