@@ -123,6 +123,12 @@ def audio_info(path):
     return AudioInfo(path, int(info.samplerate), int(info.frames), int(info.channels), info.subtype)
 
 
+def _chunk_follows(fh):
+    """Whether the next bytes are a RIFF chunk header (an id of four printable ASCII characters), not samples."""
+    chunk_id = fh.read(4)
+    return len(chunk_id) == 4 and all(32 <= c < 127 for c in chunk_id)
+
+
 def _check_riff_complete(path):
     """libsndfile silently decodes the intact prefix of a truncated WAV: compare the data chunk to the file size."""
     import struct
@@ -137,6 +143,10 @@ def _check_riff_complete(path):
             fh.seek(pos)
             chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
             if chunk_id == b"data":
+                if chunk_size == 0 and size > pos + 8 and not _chunk_follows(fh):  # never closed by its recorder
+                    raise AudioError(path, f"unfinalised WAV file: its header announces 0 bytes of audio but "
+                                           f"{size - pos - 8} bytes follow (a recording that was never closed); "
+                                           "rewrite its header (e.g. with sox or ffmpeg) to read them")
                 if chunk_size != 0xFFFFFFFF and pos + 8 + chunk_size > size:
                     raise AudioError(path, f"truncated WAV file: its header announces {chunk_size} bytes of audio "
                                            f"but only {size - pos - 8} are present")

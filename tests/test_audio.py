@@ -210,3 +210,23 @@ def test_a_multichannel_array_passed_as_x_is_named_in_the_error():
     with pytest.raises(AudioError) as info:  # a short real recording gets no such hint
         MFCCExtractor().fit_transform([np.ones(100, dtype=np.float32)])
     assert "one recording per row" not in str(info.value)
+
+
+def test_unfinalised_wav_is_named(tmp_path):
+    # a recorder that stopped before writing the sizes leaves RIFF and data sizes at 0 with the samples after
+    # them: "contains no audio samples" hid that the audio is there
+    import struct
+
+    sf.write(tmp_path / "ok.wav", _tone(16000), 16000, subtype="PCM_16")
+    raw = bytearray((tmp_path / "ok.wav").read_bytes())
+    data = raw.find(b"data")
+    raw[4:8] = raw[data + 4:data + 8] = struct.pack("<I", 0)
+    (tmp_path / "open.wav").write_bytes(bytes(raw))
+    with pytest.raises(AudioError, match="unfinalised WAV file: its header announces 0 bytes of audio but 16000"):
+        load_audio(tmp_path / "open.wav")
+    # an empty data chunk followed by another chunk is an empty file, as before
+    empty = bytes(raw[:data]) + b"data" + struct.pack("<I", 0) + b"LIST" + struct.pack("<I", 4) + b"INFO"
+    (tmp_path / "empty.wav").write_bytes(empty)
+    with pytest.raises(AudioError) as info:
+        load_audio(tmp_path / "empty.wav")
+    assert "no audio samples" in str(info.value) and "unfinalised WAV" not in str(info.value)
