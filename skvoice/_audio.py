@@ -171,20 +171,28 @@ def resample(y, orig_sr, target_sr, *, quality="HQ"):
 
 
 def _downmix(y):
-    """Mono from ``(n_samples, n_channels)``: the mean of the channels, or the loudest one where they cancel.
+    """Mono from ``(n_samples, n_channels)``: the mean of the channels, with channels in opposite phase turned round.
 
-    Channels in opposite phase (a balanced line wired the wrong way round) average to what does not cancel: the
-    channels' own noise, or a codec's error. When the mean's energy is 20 dB or more below the loudest channel's,
-    that channel's speech is used instead. (Independent channels average to 3 dB below each; only channels that
-    cancel come near 20 dB. The peak, compared before, stayed above its bar with -50 dBFS of channel noise.)
+    A channel whose correlation with the loudest channel is below -0.5 (a balanced line wired the wrong way
+    round, a polarity-inverted microphone) is negated before averaging: the plain mean cancels the speech and
+    leaves what does not cancel (each channel's own noise, a codec's error). Independent or ordinary stereo
+    channels correlate far above -0.5 and are averaged as they are.
     """
     if y.shape[1] == 1:
         return y[:, 0]
-    mixed = y.mean(axis=1)
-    power = np.einsum("ij,ij->j", y, y, dtype=np.float64)  # per channel, without a float32 (n, c) temporary
-    if float(np.dot(mixed, mixed)) < 0.01 * power.max(initial=0.0):
-        return np.ascontiguousarray(y[:, int(np.argmax(power))])
-    return mixed
+    # Pearson correlation (a DC offset is not a phase), from sums: no (n, c) float64 temporary
+    n = y.shape[0]
+    mean = y.mean(axis=0, dtype=np.float64)
+    power = np.einsum("ij,ij->j", y, y, dtype=np.float64) - n * mean ** 2
+    ref = int(np.argmax(power))
+    dots = np.einsum("ij,i->j", y, y[:, ref], dtype=np.float64) - n * mean * mean[ref]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = dots / np.sqrt(power * power[ref])  # NaN for a constant channel: never turned
+    inverted = corr < -0.5
+    if not inverted.any():
+        return y.mean(axis=1)
+    signs = np.where(inverted, -1.0, 1.0).astype(y.dtype)
+    return (y * signs).mean(axis=1)
 
 
 def load_audio(path, sample_rate=16000, *, mono=True, offset=0.0, duration=None):

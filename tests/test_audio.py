@@ -53,8 +53,8 @@ def test_stereo_in_opposite_phase_keeps_its_speech(tmp_path):
     y = _tone(16000)
     sf.write(tmp_path / "s.wav", np.stack([y, -y], axis=1), 16000, subtype="FLOAT")
     np.testing.assert_allclose(load_audio(tmp_path / "s.wav")[0], y, atol=1e-7)
-    sf.write(tmp_path / "q.wav", np.stack([y, -0.5 * y], axis=1), 16000, subtype="FLOAT")  # partly: the mean
-    np.testing.assert_allclose(load_audio(tmp_path / "q.wav")[0], 0.25 * y, atol=1e-7)
+    sf.write(tmp_path / "q.wav", np.stack([y, -0.5 * y], axis=1), 16000, subtype="FLOAT")  # quieter: turned too
+    np.testing.assert_allclose(load_audio(tmp_path / "q.wav")[0], 0.75 * y, atol=1e-7)
     np.testing.assert_allclose(check_waveform(np.stack([y, -y])), y, atol=1e-7)  # in memory, (channels, n)
     # with a little independent noise on each channel (-50 dBFS) the mean's peak stayed above the old 40 dB bar
     # and the down-mix was that noise alone (correlation 0.003 with the speech)
@@ -62,6 +62,10 @@ def test_stereo_in_opposite_phase_keeps_its_speech(tmp_path):
     noisy = np.stack([y + noise[0], -y + noise[1]], axis=1).astype(np.float32)
     sf.write(tmp_path / "n.wav", noisy, 16000, subtype="FLOAT")
     assert abs(np.corrcoef(load_audio(tmp_path / "n.wav")[0], y)[0, 1]) > 0.99  # either channel: both carry it
+    # independent channels are averaged as they are
+    other = np.random.default_rng(1).standard_normal(len(y)).astype(np.float32) * 0.1
+    sf.write(tmp_path / "i.wav", np.stack([y, other], axis=1), 16000, subtype="FLOAT")
+    np.testing.assert_allclose(load_audio(tmp_path / "i.wav")[0], (y + other) / 2, atol=1e-7)
 
 
 def test_offset_and_duration(tmp_path):
