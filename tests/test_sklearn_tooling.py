@@ -148,3 +148,31 @@ def test_wrappers_see_sample_weight(voices, make):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*does not appear to accept sample_weight")
         CalibratedClassifierCV(make(), cv=2).fit(X, y, sample_weight=w)
+
+
+class _CountingLR(LogisticRegression):
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_router_fits_a_system_both_fusions_share_once(voices):
+    # the robust speaker recipe puts one GMM system in both fusions: it was cross-fitted and fitted twice, and the
+    # shared front end ran twice (39% of the recipe's fit). Results must not change
+    X, y = voices
+
+    def fusion(other_c):
+        shared = make_pipeline(MFCCExtractor(), StatsPooling(), _CountingLR(max_iter=1000))
+        other = make_pipeline(MFCCExtractor(), StatsPooling(), LogisticRegression(C=other_c, max_iter=1000))
+        return ScoreFusion([("shared", shared), ("other", other)], cv=2, random_state=0)
+
+    _CountingLR.fits = 0
+    router = BandwidthRouter(fusion(0.1), fusion(0.01)).fit(X, y)
+    assert _CountingLR.fits == 3  # 2 folds + the final fit, once for both fusions (was 6)
+    assert router.wideband_.named_estimators_["shared"][-1] is router.narrowband_.named_estimators_["shared"][-1]
+    alone = [fusion(0.1).fit(X, y), fusion(0.01).fit(X, y)]  # outside the router: nothing shared
+    for fitted, single in zip((router.wideband_, router.narrowband_), alone):
+        np.testing.assert_allclose(fitted.weights_, single.weights_)
+        np.testing.assert_allclose(fitted.speaker_scores(X), single.speaker_scores(X))

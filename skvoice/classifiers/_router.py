@@ -20,6 +20,7 @@ from .._ragged import check_audio_input, num_samples, take_rows
 from .._routing import fit_router, groups_parameter, route_fit_params
 from .._sklearn_compat import HasMethods, Interval
 from .._validation import forget_input_features
+from ._verification import shared_fusion_fits
 
 __all__ = ["BandwidthRouter", "high_band_ratio"]
 
@@ -211,14 +212,15 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         forget_input_features(self)  # set again below only when the new wideband model has it
         fitted = []
         routed = route_fit_params(self, fit_params, ["wideband", "narrowband"])
-        for name, est in (("wideband", self.wideband), ("narrowband", self.narrowband)):
-            kw = routed[name]
-            # groups go where fit takes them: the model's own groups, a Pipeline's last step (e.g. ScoreFusion)
-            # or, with routing on, only the models that requested them
-            key = None if groups is None else groups_parameter(est)
-            if key is not None and key not in kw:
-                kw[key] = groups
-            fitted.append(clone(est).fit(X, y, **kw))
+        with shared_fusion_fits():  # a system (or front end) both models fuse is fitted (or run) once
+            for name, est in (("wideband", self.wideband), ("narrowband", self.narrowband)):
+                kw = routed[name]
+                # groups go where fit takes them: the model's own groups, a Pipeline's last step (e.g.
+                # ScoreFusion) or, with routing on, only the models that requested them
+                key = None if groups is None else groups_parameter(est)
+                if key is not None and key not in kw:
+                    kw[key] = groups
+                fitted.append(clone(est).fit(X, y, **kw))
         self.wideband_, self.narrowband_ = fitted
         classes = [np.asarray(est.classes_) for est in fitted]
         if not np.array_equal(classes[0], classes[1]):

@@ -9,6 +9,8 @@ log-likelihood ratios, so that one threshold serves every speaker.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import numbers
 import warnings
 
@@ -660,6 +662,17 @@ def _has_proba(estimator):
     return hasattr(estimator, "predict_log_proba") or hasattr(estimator, "predict_proba")
 
 
+def _system_key(system, fit_params, data_key, y, folds, options):
+    """What makes a fused system's results: the system, its fit parameters, the input, the speakers, the folds
+    and the fusion's normalisation. None when something cannot be hashed (the system is then not shared)."""
+    import joblib
+
+    try:
+        return ("system", data_key, joblib.hash((system, fit_params, y, folds, options)))
+    except Exception:  # noqa: BLE001 - unhashable parameters (e.g. lambdas): fit it again
+        return None
+
+
 def _stateless_steps(estimator, fit_params):
     """How many leading steps of a Pipeline learn nothing (transformers with the ``requires_fit`` tag off).
 
@@ -683,15 +696,37 @@ def _stateless_steps(estimator, fit_params):
     return k
 
 
+_SHARED_FITS = contextvars.ContextVar("skvoice_shared_fusion_fits", default=None)
+
+
+@contextlib.contextmanager
+def shared_fusion_fits():
+    """Within the block, fusions fitted on the same input object share work: equal stateless front ends run
+    once, and an equal system (same parameters, speakers, folds and fit parameters) is cross-fitted and fitted
+    once. :class:`BandwidthRouter` fits its two fusions in one such block (the robust speaker recipe puts the
+    same GMM system in both). Results are the same as without it; the cache lives for the block only."""
+    token = _SHARED_FITS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_FITS.reset(token)
+
+
+def _data_key(X):
+    """Identity of an input inside a :func:`shared_fusion_fits` block (the same object is passed to each fit)."""
+    return id(X), num_samples(X)
+
+
 class _SharedFeatures:
     """Outputs of the stateless leading steps of the fused systems, each distinct step prefix computed once.
 
     Systems share every leading run of equal steps: two pipelines ``[vad, mfcc_a, ...]`` and
     ``[vad, mfcc_b, ...]`` run ``vad`` once, and ``[denoise, embedding, cosine]`` and
-    ``[denoise, embedding, plda]`` run both steps once.
+    ``[denoise, embedding, plda]`` run both steps once. Inside :func:`shared_fusion_fits` the outputs are
+    shared with the other fusions fitted on the same input.
     """
 
-    def __init__(self, estimators, shared_steps):
+    def __init__(self, estimators, shared_steps, data_key=None):
         import joblib
 
         self.keys = []  # per system: one key per leading step (that step and all before it)
@@ -704,6 +739,9 @@ class _SharedFeatures:
                     keys.append(("system", j, i))
             self.keys.append(keys)
         self.estimators, self.shared_steps, self._cache = estimators, shared_steps, {}
+        shared = _SHARED_FITS.get()
+        if shared is not None and data_key is not None:  # one cache per input, for every fusion in the block
+            self._cache = shared.setdefault(("features", data_key), {})
 
     def system_input(self, j, X):
         """``(input, estimator)`` for system ``j``: the shared features and the rest of its pipeline."""
@@ -916,6 +954,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         if num_samples(X) != len(y):
             raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {num_samples(X)} "
                              f"recordings, y has {len(y)} labels.")
+        data_key = _data_key(X)  # the caller's object (validation below may copy it): shared-fit caches key on it
         X2d = _is_numeric_2d(X)
         forget_input_features(self)  # a refit on audio must not keep a matrix fit's n_features_in_
         if X2d is not None:
@@ -939,31 +978,28 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         routed = route_fit_params(self, fit_params, names)
         params = [routed[name] for name in names]
         self.shared_steps_ = [_stateless_steps(est, p) for est, p in zip(systems, params)]
-        shared = _SharedFeatures(systems, self.shared_steps_)
+        shared = _SharedFeatures(systems, self.shared_steps_, data_key)
         inputs = [shared.system_input(j, X) for j in range(len(systems))]  # each shared prefix runs once
-        columns, is_target = [[] for _ in names], []
-        for f in range(self.cv):
-            train, test = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
-            if len(test) == 0 or len(np.unique(y_idx[train])) < 2:
-                continue
-            fold_scores, fold_classes = [], None
-            for (Xj, est), p in zip(inputs, params):
-                X_train = take_rows(Xj, train)
-                fitted = clone(est).fit(X_train, y[train], **take_params(p, len(y), train))
-                fold_classes = np.asarray(fitted.classes_)
-                if not np.array_equal(fold_classes, np.unique(y[train])):
-                    raise ValueError("a fused estimator's classes_ differ from the speakers it was fitted on.")
-                enrol_stats = self._enrol_stats(fitted, X_train, y[train], fold_classes)
-                fold_scores.append(self._normalise(_class_scores(fitted, take_rows(Xj, test)), enrol_stats))
-            target = fold_classes[None, :] == y[test][:, None]
-            for j, s in enumerate(fold_scores):
-                columns[j].append(s.ravel())
-            is_target.append(target.ravel())
-        if not is_target:
+        fold_sets = [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(self.cv)]
+        fold_sets = [(train, test) for train, test in fold_sets
+                     if len(test) and len(np.unique(y_idx[train])) >= 2]
+        if not fold_sets:
             raise ValueError("ScoreFusion could not form fusion trials: every speaker needs recordings in at least "
                              f"two of the cv={self.cv} folds (use fewer folds or more recordings).")
-        trials = np.column_stack([np.concatenate(c) for c in columns])
-        is_target = np.concatenate(is_target)
+        cache = _SHARED_FITS.get()
+        results = []  # per system: (its normalised scores per fold, the system fitted on everything, enrol stats)
+        for system, (Xj, est), p in zip(systems, inputs, params):
+            key = None if cache is None else _system_key(system, p, data_key, y, folds,
+                                                         (self.normalization, self.top_k))
+            if key is None or key not in cache:
+                result = self._fit_system(Xj, est, p, y, fold_sets)
+                if key is not None:
+                    cache[key] = result
+            results.append(result if key is None else cache[key])
+        columns = [np.concatenate([s.ravel() for s in fold_scores]) for fold_scores, _, _ in results]
+        is_target = np.concatenate([(np.unique(y[train])[None, :] == y[test][:, None]).ravel()
+                                    for train, test in fold_sets])
+        trials = np.column_stack(columns)
         if is_target.all() or not is_target.any():
             raise ValueError("ScoreFusion needs both target and non-target trials to learn its weights.")
         self.scale_ = trials.std(axis=0)
@@ -973,14 +1009,27 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         self.offset_ = float(lr.intercept_[0])
         self.n_trials_ = (int(is_target.sum()), int((~is_target).sum()))
         self.estimators_, self.enrol_stats_ = [], []
-        for system, (Xj, est), k, p in zip(systems, inputs, self.shared_steps_, params):
-            fitted = clone(est).fit(Xj, y, **p)
-            self.enrol_stats_.append(self._enrol_stats(fitted, Xj, y, self.classes_))
+        for system, (_, fitted, enrol_stats), k in zip(systems, results, self.shared_steps_):
+            self.enrol_stats_.append(enrol_stats)
             if k:  # the whole pipeline again: its stateless leading steps (unfitted; they learn nothing) + the rest
                 fitted = Pipeline(system.steps[:k] + fitted.steps, memory=system.memory, verbose=system.verbose)
             self.estimators_.append(fitted)
         self.named_estimators_ = dict(zip(names, self.estimators_))
         return self
+
+    def _fit_system(self, Xj, est, p, y, fold_sets):
+        """One system's normalised scores on every held-out fold, then the system fitted on everything."""
+        fold_scores = []
+        for train, test in fold_sets:
+            X_train = take_rows(Xj, train)
+            fitted = clone(est).fit(X_train, y[train], **take_params(p, len(y), train))
+            classes = np.asarray(fitted.classes_)
+            if not np.array_equal(classes, np.unique(y[train])):
+                raise ValueError("a fused estimator's classes_ differ from the speakers it was fitted on.")
+            enrol_stats = self._enrol_stats(fitted, X_train, y[train], classes)
+            fold_scores.append(self._normalise(_class_scores(fitted, take_rows(Xj, test)), enrol_stats))
+        fitted = clone(est).fit(Xj, y, **p)
+        return fold_scores, fitted, self._enrol_stats(fitted, Xj, y, self.classes_)
 
     def get_metadata_routing(self):
         """Metadata routing: ``fit`` metadata goes to the ``fit`` of each system, by its name.
