@@ -550,6 +550,10 @@ def _cmd_info():
         "torch (Wav2VecChunker, HubertGender)": ("torch", "transformers"),
         "keras (Dense/CNN nets)": ("keras", "scikeras", "torch"),
         "embeddings (SpeakerEmbedding)": ("resemblyzer", "torch"),
+        "vad (Silero VoiceActivityDetector)": ("silero_vad", "onnxruntime", "torch"),
+        "io (.skops model files, train/predict)": ("skops",),
+        "augment (image-method Reverb)": ("pyroomacoustics",),
+        "denoise (Denoise)": ("noisereduce",),
         "dask (distributed joblib backend)": ("distributed",),
         "docs": ("sphinx", "sphinx_gallery", "numpydoc"),
     }

@@ -147,8 +147,8 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     and quiet speech; a recording and its copies always share a
     cross-fitting fold. ``robust=False`` is for clean enrolment and test
     audio: the raw audio, the whole band, no copies. Predictions are always
-    made on the audio as given. :class:`ScoreFusion` computes each shared
-    front end once.
+    made on the audio as given. :class:`~skvoice.classifiers.ScoreFusion` computes
+    each shared front end once (and the router fits a system both fusions share once).
 
     Measured (2-core CPU, real LibriSpeech; ``benchmarks/bench_robustness.py
     --recipes-only``, ``benchmarks/results/robustness_recipes.json``): trained

@@ -126,6 +126,7 @@ def test_info(capsys, monkeypatch, tmp_path):
     assert out.startswith("skvoice ")
     assert "dev-clean (1 speakers)" in out and "test-other (1 speakers)" in out
     assert "keras" in out and "HuBERT" in out
+    assert all(f"  {extra} (" in out for extra in ("vad", "io", "augment", "denoise"))  # every extra of pyproject
 
 
 # ---------------------------------------------------------------------------------------------------- missing data

@@ -566,7 +566,7 @@ def fetch_librispeech(subset="dev-clean", data_home=None, *, download_if_missing
         Mirror holding the ``<subset>.tar.gz`` archives (http or https).
     md5 : None, False, str or dict, default=None
         Expected MD5 of the archive. None uses the sums published by openslr
-        (:data:`LIBRISPEECH_MD5`); a string (or a ``{subset: md5}`` dict) is for
+        (built into skvoice); a string (or a ``{subset: md5}`` dict) is for
         custom archives; ``False`` skips the check (only when explicitly asked).
     timeout : float, default=30.0
         Seconds to wait for the server to connect or send data before giving up.
