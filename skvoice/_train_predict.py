@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._audio import AudioError, check_not_silent, load_audio
-from .datasets._folder import AUDIO_EXTENSIONS, find_audio_files
+from .datasets._folder import AUDIO_EXTENSIONS, find_audio_files, undecodable_note
 
 __all__ = ["TrainingData", "load_training_data", "screen_files", "choose_cv", "cross_validate_model",
            "collect_audio_files", "predict_rows", "has_score", "write_rows", "MIN_SECONDS"]
@@ -176,7 +176,10 @@ def collect_audio_files(inputs):
     for item in inputs:
         item = os.fspath(item)
         if os.path.isdir(item):
-            found = find_audio_files(item)
+            undecodable = []
+            found = find_audio_files(item, undecodable=undecodable)
+            if undecodable:
+                notes.append(f"{item}: {undecodable_note(undecodable)}")
             if not found:
                 notes.append(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {item}")
             paths += found

@@ -17,6 +17,17 @@ __all__ = ["load_folder"]
 
 # the file extensions load_folder takes as audio by default (all decoded by libsndfile)
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
+# audio that phones and video tools write and libsndfile cannot decode: never read, but said when left out
+UNDECODABLE_EXTENSIONS = (".m4a", ".aac", ".wma", ".mp4", ".amr", ".3gp", ".webm")
+
+
+def undecodable_note(paths):
+    """One line naming audio files left out because libsndfile cannot decode their format ('' for none)."""
+    if not paths:
+        return ""
+    kinds = sorted({os.path.splitext(p)[1].lower() for p in paths})
+    return (f"{len(paths)} {'/'.join(kinds)} file(s) left out: libsndfile cannot decode that format; convert them "
+            f"first (e.g. ffmpeg -i in{kinds[0]} out.wav). First: {paths[0]}")
 
 
 def _check_extensions(extensions):
@@ -36,19 +47,27 @@ def _is_audio(name, exts):
     return not name.startswith(".") and name.lower().endswith(exts)
 
 
-def _label_files(label_dir, exts, recursive):
+def _undecodable(names, exts):
+    return [n for n in names if _is_audio(n, UNDECODABLE_EXTENSIONS) and not _is_audio(n, exts)]
+
+
+def _label_files(label_dir, exts, recursive, undecodable):
     if not recursive:
-        return sorted(os.path.join(label_dir, f) for f in os.listdir(label_dir)
-                      if _is_audio(f, exts) and os.path.isfile(os.path.join(label_dir, f)))
-    return find_audio_files(label_dir, exts)
+        names = [f for f in os.listdir(label_dir) if os.path.isfile(os.path.join(label_dir, f))]
+        undecodable += sorted(os.path.join(label_dir, f) for f in _undecodable(names, exts))
+        return sorted(os.path.join(label_dir, f) for f in names if _is_audio(f, exts))
+    return find_audio_files(label_dir, exts, undecodable=undecodable)
 
 
-def find_audio_files(folder, extensions=AUDIO_EXTENSIONS):
+def find_audio_files(folder, extensions=AUDIO_EXTENSIONS, *, undecodable=None):
     """The audio files below ``folder`` (sorted), hidden files and folders left out.
 
     Linked sub-folders are followed (a dataset is often assembled from
     speaker folders linked in from elsewhere); a link back to a folder already
-    searched is not followed again.
+    searched is not followed again. Files in a format libsndfile cannot
+    decode (``.m4a``, ``.aac``, ``.wma``...; see ``UNDECODABLE_EXTENSIONS``)
+    are appended to the list ``undecodable`` when one is given, so callers can
+    say they were left out.
     """
     found, seen = [], {os.path.realpath(folder)}
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
@@ -60,6 +79,8 @@ def find_audio_files(folder, extensions=AUDIO_EXTENSIONS):
                 keep.append(d)
         dirnames[:] = keep
         found += [os.path.join(dirpath, f) for f in filenames if _is_audio(f, extensions)]
+        if undecodable is not None:
+            undecodable += sorted(os.path.join(dirpath, f) for f in _undecodable(filenames, extensions))
     return sorted(found)
 
 
@@ -181,13 +202,15 @@ def load_folder(root, *, extensions=AUDIO_EXTENSIONS, recursive=True, durations=
         warnings.warn(f"{len(loose)} audio file(s) lie directly in {root!r} and have no label folder; they are "
                       f"ignored: {loose[:5]}{' ...' if len(loose) > 5 else ''}", UserWarning, stacklevel=3)
 
-    paths, labels, empty = [], [], []
+    paths, labels, empty, undecodable = [], [], [], []
     for label in label_dirs:
-        files = _label_files(os.path.join(root, label), exts, recursive)
+        files = _label_files(os.path.join(root, label), exts, recursive, undecodable)
         if not files:
             empty.append(label)
         paths += files
         labels += [label] * len(files)
+    if undecodable:
+        warnings.warn(f"load_folder: {undecodable_note(undecodable)}", UserWarning, stacklevel=3)
     if not paths:
         raise ValueError(f"No audio files ({', '.join(exts)}) found in the label folders of {root!r} "
                          f"(recursive={recursive}). Expected one sub-folder per label holding the recordings; "

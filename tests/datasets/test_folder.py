@@ -163,3 +163,17 @@ def test_linked_sub_folders_are_searched_once(tree, tmp_path):
     assert names == ["D2.WAV", "b1.wav", "c1.wav", "c2.wav", "d1.flac", "d3.ogg"]
     paths, notes = collect_audio_files([tree / "dog"])
     assert sorted(os.path.basename(p) for p in paths) == ["D2.WAV", "b1.wav", "d1.flac", "d3.ogg"] and not notes
+
+
+@pytest.mark.parametrize("recursive", [True, False])
+def test_undecodable_phone_audio_is_named_when_left_out(tree, recursive):
+    # .m4a/.aac (what phones record) were skipped without a word: a user saw fewer recordings and no reason
+    for name in ("memo.m4a", "call.AAC"):
+        (tree / "cat" / name).write_bytes(b"\x00" * 64)
+    with pytest.warns(UserWarning, match=r"2 \.aac/\.m4a file\(s\) left out: libsndfile cannot decode.*ffmpeg"):
+        data = load_folder(tree, recursive=recursive)
+    assert not any(str(p).lower().endswith((".m4a", ".aac")) for p in data.filenames)
+    from skvoice._train_predict import collect_audio_files
+
+    paths, notes = collect_audio_files([tree / "cat"])
+    assert paths and any("2 .aac/.m4a file(s) left out" in n for n in notes)
