@@ -81,6 +81,11 @@ def test_router_gives_groups_only_to_models_that_requested_them():
         router = BandwidthRouter(_GroupsProbe().set_fit_request(groups=True),
                                  _GroupsProbe().set_fit_request(groups=False)).fit(X, y, groups=np.arange(6))
     assert router.wideband_.groups_.tolist() == list(range(6)) and router.narrowband_.groups_ is None
+    # a request left unset is scikit-learn's error, not a silent drop (skvoice._routing's promise)
+    from sklearn.exceptions import UnsetMetadataPassedError
+
+    with sklearn.config_context(enable_metadata_routing=True), pytest.raises(UnsetMetadataPassedError):
+        BandwidthRouter(_GroupsProbe(), _GroupsProbe().set_fit_request(groups=False)).fit(X, y, groups=np.arange(6))
 
 
 def test_refit_on_audio_forgets_the_matrix_width(voices):

@@ -18,7 +18,7 @@ from .._parallel import map_recordings
 from .._persistence import VersionedPickleMixin
 from .._ragged import check_audio_input, num_samples, take_rows
 from .._routing import fit_router, groups_parameter, route_fit_params
-from .._sklearn_compat import HasMethods, Interval
+from .._sklearn_compat import HasMethods, Interval, routing_enabled
 from .._validation import forget_input_features
 from ._verification import shared_fusion_fits
 
@@ -211,13 +211,16 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
                              f"{self.sample_rate} ({self.sample_rate / 2} Hz).")
         forget_input_features(self)  # set again below only when the new wideband model has it
         fitted = []
-        routed = route_fit_params(self, fit_params, ["wideband", "narrowband"])
+        # with routing on, groups are metadata like the others: routed by request (an unset one raises
+        # scikit-learn's error); with it off, they go where fit takes them: the model's own groups or a
+        # Pipeline's last step (e.g. ScoreFusion)
+        by_request = routing_enabled() and groups is not None
+        routed = route_fit_params(self, {**fit_params, "groups": groups} if by_request else fit_params,
+                                  ["wideband", "narrowband"])
         with shared_fusion_fits():  # a system (or front end) both models fuse is fitted (or run) once
             for name, est in (("wideband", self.wideband), ("narrowband", self.narrowband)):
                 kw = routed[name]
-                # groups go where fit takes them: the model's own groups, a Pipeline's last step (e.g.
-                # ScoreFusion) or, with routing on, only the models that requested them
-                key = None if groups is None else groups_parameter(est)
+                key = None if groups is None or by_request else groups_parameter(est)
                 if key is not None and key not in kw:
                     kw[key] = groups
                 fitted.append(clone(est).fit(X, y, **kw))
