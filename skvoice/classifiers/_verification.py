@@ -140,8 +140,14 @@ class _TrialScorer:
         C = self.backend.score(Z, self.cohort_models)
         t_mean, t_std = _cohort_stats(C, self.cohort_owner, S.shape[1], self.top_k)
         floor = getattr(self, "std_floor", 1e-12)  # models pickled by 0.2.2 and earlier
-        return 0.5 * ((S - self.enrol_mean) / np.maximum(self.enrol_std, floor)
-                      + (S - t_mean) / np.maximum(t_std, floor))
+        return _symmetric_norm(S, (self.enrol_mean, self.enrol_std), (t_mean, t_std), floor)
+
+
+def _symmetric_norm(S, enrol_stats, test_stats, floor):
+    """S-norm / AS-norm: the mean of the scores normalised by the enrolment side's and by the test side's cohort
+    (mean, std), each spread floored at ``floor``."""
+    (e_mean, e_std), (t_mean, t_std) = enrol_stats, test_stats
+    return 0.5 * ((S - e_mean) / np.maximum(e_std, floor) + (S - t_mean) / np.maximum(t_std, floor))
 
 
 def _std_floor(stds):
@@ -991,11 +997,12 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         for system, (Xj, est), p in zip(systems, inputs, params):
             key = None if cache is None else _system_key(system, p, data_key, y, folds,
                                                          (self.normalization, self.top_k))
-            if key is None or key not in cache:
-                result = self._fit_system(Xj, est, p, y, fold_sets)
-                if key is not None:
-                    cache[key] = result
-            results.append(result if key is None else cache[key])
+            if key is not None and key in cache:
+                results.append(cache[key])
+                continue
+            results.append(self._fit_system(Xj, est, p, y, fold_sets))
+            if key is not None:
+                cache[key] = results[-1]
         columns = [np.concatenate([s.ravel() for s in fold_scores]) for fold_scores, _, _ in results]
         is_target = np.concatenate([(np.unique(y[train])[None, :] == y[test][:, None]).ravel()
                                     for train, test in fold_sets])
@@ -1056,10 +1063,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         if enrol_stats is None:
             return S
         k = self.top_k if self.normalization == "asnorm" else None
-        t_mean, t_std = _cohort_stats(S, np.arange(S.shape[1]), S.shape[1], k)
-        e_mean, e_std = enrol_stats
-        floor = _std_floor(e_std)
-        return 0.5 * ((S - e_mean) / np.maximum(e_std, floor) + (S - t_mean) / np.maximum(t_std, floor))
+        test_stats = _cohort_stats(S, np.arange(S.shape[1]), S.shape[1], k)
+        return _symmetric_norm(S, enrol_stats, test_stats, _std_floor(enrol_stats[1]))
 
     def speaker_scores(self, X):
         """Fused log-likelihood ratio of every recording against every speaker.
