@@ -127,7 +127,6 @@ def load_sample(*, subset=None, target="gender", return_X_y=False, as_frame=Fals
 @validate_params({"subset": [StrOptions(set(SAMPLE_SUBSETS))], "target": [StrOptions({"gender", "speaker"})],
                   "root": [str, os.PathLike, None]},
                  prefer_skip_nested_validation=True)
-@fill_doc
 def load_speech(subset="train-clean-100", *, target="gender", root=None):
     """Real LibriSpeech speech from wherever it is: a local LibriSpeech tree, else the bundled sample.
 

@@ -8,6 +8,7 @@ one FFT per frame, no Viterbi smoothing.
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 
 
 def frame_signal(y, frame_length, hop_length):
@@ -22,8 +23,6 @@ def frame_signal(y, frame_length, hop_length):
 def _pitch_block(frames, window, wacf, n_fft, lag_min, lag_max, sr):
     frames = frames.astype(np.float32)
     frames = (frames - frames.mean(axis=1, keepdims=True)) * window
-    import scipy.fft
-
     spec = scipy.fft.rfft(frames, n=n_fft, axis=1)
     acf = scipy.fft.irfft(spec.real ** 2 + spec.imag ** 2, n=n_fft, axis=1)[:, :len(wacf)]
     energy = acf[:, 0:1]
@@ -80,8 +79,6 @@ def pitch_track(y, sr, hop_length, *, fmin=60.0, fmax=400.0, frame_length=None, 
     if frame_length is None:
         frame_length = int(2 ** np.ceil(np.log2(2.0 * sr / fmin)))
     frames = frame_signal(y, frame_length, hop_length)  # a strided view: no copy
-    import scipy.fft
-
     window = np.hanning(frame_length).astype(np.float32)
     lag_min = max(2, int(np.floor(sr / fmax)))
     lag_max = min(frame_length - 2, int(np.ceil(sr / fmin)))
