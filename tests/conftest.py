@@ -19,6 +19,23 @@ def librispeech_root():
     return root
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a module of tiny models (``pytestmark = pytest.mark.usefixtures(...)``).
+
+    Threading only adds spin-wait time to networks this small, a lot of it on a busy 2-core machine.
+    """
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def voices():
     from skvoice.datasets import make_voices

@@ -1,10 +1,10 @@
 """scikit-learn's estimator checks for every core public estimator."""
 
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvoice.classifiers import FrameVoteClassifier, GMMSpeakerClassifier
-from skvoice.features import CMVN, MFCCExtractor, OutlierFilter, StatsPooling
+from skvoice.features import MFCCExtractor
+
+from estimator_sets import core_estimators
 
 _TOO_SHORT = ("the check feeds rows of 2-20 numbers as waveforms; audio shorter than one analysis window "
               "(25 ms) is rejected with AudioError by design")
@@ -24,21 +24,7 @@ MFCC_EXPECTED_FAILURES.update({
                                          "feature dimension",
 })
 
-ESTIMATORS = [
-    CMVN(),
-    CMVN(mode="per_recording"),
-    CMVN(variance=False),
-    OutlierFilter(),
-    OutlierFilter(method="iqr", action="clip"),
-    StatsPooling(),
-    StatsPooling(stats=("mean", "std", "min", "max", "median", "skew", "kurtosis", "iqr", "var")),
-    FrameVoteClassifier(LogisticRegression()),
-    FrameVoteClassifier(LogisticRegression(), voting="soft", max_frames=5, random_state=0),
-    GMMSpeakerClassifier(n_components=2, n_init=1, random_state=0),
-    # mean-only MAP adaptation of a multi-component UBM cannot separate the checks' 2-D blobs well; one component can
-    GMMSpeakerClassifier(n_components=1, n_init=1, ubm=True, relevance_factor=4, random_state=0),
-    MFCCExtractor(),
-]
+ESTIMATORS = core_estimators()
 
 
 def _expected_failures(est):

@@ -71,13 +71,7 @@ def make_tiny_model(folder, kind="hubert_speech", id2label=GENDER, preprocessor=
     return os.fspath(folder)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models: intra-op threading only costs time (a lot on a busy machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # Model folders appear in parametrize ids, and pytest-xdist workers must collect identical ids: the folder is

@@ -36,16 +36,7 @@ from skvoice.classifiers import (
     build_dense_speaker_net,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """These networks are tiny: one intra-op thread is much faster than two on a shared 2-core machine."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _blobs(n=200, n_features=13, labels=("F", "M"), seed=0):

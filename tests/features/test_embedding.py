@@ -35,13 +35,7 @@ except (ImportError, FileNotFoundError) as exc:  # pragma: no cover
     pytest.skip(f"resemblyzer weights unavailable: {exc}", allow_module_level=True)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small batches: intra-op threading only costs time (a lot on a busy machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -41,13 +41,7 @@ FRAMES = 399  # ((8000 - 10) // 5 + 1 - 4) // 4 + 1
 FIELD = 25  # receptive field of conv_kernel=(10, 4), conv_stride=(5, 4)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models gain nothing from intra-op threads; on a busy 2-core machine they only add spin-wait time."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _frames(n):

@@ -16,11 +16,10 @@ import pandas as pd
 import pytest
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.linear_model import LogisticRegression
 
 from skvoice import AudioError, SkippedRecordingsWarning
-from skvoice.classifiers import FrameVoteClassifier, GMMSpeakerClassifier
-from skvoice.features import CMVN, MFCCExtractor, OutlierFilter, StatsPooling, VoiceActivityDetector
+from skvoice.classifiers import GMMSpeakerClassifier
+from skvoice.features import CMVN, MFCCExtractor, VoiceActivityDetector
 from skvoice.utils import estimator_checks as ec
 from skvoice.utils.estimator_checks import (
     check_classifier_one_label_per_recording,
@@ -37,6 +36,8 @@ from skvoice.utils.estimator_checks import (
     get_recording_tags,
     parametrize_with_recording_checks,
 )
+
+from estimator_sets import core_estimators
 
 # ------------------------------------------------------------------------------------------------------------------
 # Known failures of today's code: (estimator test id, check) -> reason. Remove entries as the refactor fixes them.
@@ -125,18 +126,7 @@ def _keras_estimators():
 
 
 ESTIMATORS = [
-    CMVN(),
-    CMVN(mode="per_recording"),
-    CMVN(variance=False),
-    OutlierFilter(),
-    OutlierFilter(method="iqr", action="clip"),
-    StatsPooling(),
-    StatsPooling(stats=("mean", "std", "min", "max", "median", "skew", "kurtosis", "iqr", "var")),
-    FrameVoteClassifier(LogisticRegression()),
-    FrameVoteClassifier(LogisticRegression(), voting="soft", max_frames=5, random_state=0),
-    GMMSpeakerClassifier(n_components=2, n_init=1, random_state=0),
-    GMMSpeakerClassifier(n_components=1, n_init=1, ubm=True, relevance_factor=4, random_state=0),
-    MFCCExtractor(),
+    *core_estimators(),
     MFCCExtractor(deltas=True, pitch=True),
     VoiceActivityDetector(method="energy"),
     *_denoise_estimators(),
@@ -156,18 +146,7 @@ def _expected_failures(estimator):
     return {check: reason for (eid, check), reason in EXPECTED_RECORDING_CHECK_FAILURES.items() if eid == est_id}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models: intra-op threads only cost time on a busy 2-core machine."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @parametrize_with_recording_checks(ESTIMATORS, input_kind=_input_kind, expected_failed_checks=_expected_failures)
