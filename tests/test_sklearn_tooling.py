@@ -9,12 +9,13 @@ import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import get_tags
 
 import skvoice.classifiers._verification as V
 from skvoice.augment import AugmentedTrainer, BandLimit, Gain
-from skvoice.classifiers import BandwidthRouter, FrameVoteClassifier, ScoreFusion
+from skvoice.classifiers import BandwidthRouter, FrameVoteClassifier, ScoreFusion, SpeakerVerifier
 from skvoice.datasets import make_voices
 from skvoice.features import Denoise, MFCCExtractor, StatsPooling, VoiceActivityDetector
 from skvoice.utils.estimator_checks import check_clone_and_params
@@ -181,3 +182,31 @@ def test_router_fits_a_system_both_fusions_share_once(voices):
     for fitted, single in zip((router.wideband_, router.narrowband_), alone):
         np.testing.assert_allclose(fitted.weights_, single.weights_)
         np.testing.assert_allclose(fitted.speaker_scores(X), single.speaker_scores(X))
+
+
+def test_router_shares_work_only_for_its_own_input():
+    # the shared-fit caches keyed an input by id() and length: a search inside the router fits its fusion on
+    # per-split copies, a freed copy left its id to the next split's copy, and that copy was given the MFCCs of
+    # the first split's recordings (the searches' scores differed from the same searches alone, run to run)
+    v = make_voices(n_speakers=4, n_utterances=6, duration=0.5, random_state=0)
+    rng = np.random.RandomState(0)
+    X = np.empty(24, dtype=object)
+    X[:] = [w[:rng.randint(6000, 8000)] for w in v.waveforms]
+    y = np.asarray(v.speaker)
+
+    def search(seed):
+        lr = make_pipeline(MFCCExtractor(n_mfcc=8), StatsPooling(), LogisticRegression(max_iter=1000))
+        cos = make_pipeline(MFCCExtractor(n_mfcc=8), StatsPooling(), SpeakerVerifier(normalization=None))
+        fusion = ScoreFusion([("lr", lr), ("cos", cos)], cv=2, random_state=0)
+        return GridSearchCV(fusion, {"C": [0.1, 10.0]}, cv=KFold(3, shuffle=True, random_state=seed))
+
+    router = BandwidthRouter(search(0), search(1)).fit(X, y)
+    for fitted, seed in zip((router.wideband_, router.narrowband_), (0, 1)):
+        alone = search(seed).fit(X, y)
+        np.testing.assert_allclose(fitted.cv_results_["mean_test_score"], alone.cv_results_["mean_test_score"])
+
+    # deterministically: inside the block only the block's input is keyed; an equal-length copy never is
+    with V.shared_fusion_fits(X):
+        assert V._data_key(X) is not None
+        assert V._data_key(X.copy()) is None and V._data_key(list(X)) is None
+    assert V._data_key(X) is None

@@ -217,7 +217,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         by_request = routing_enabled() and groups is not None
         routed = route_fit_params(self, {**fit_params, "groups": groups} if by_request else fit_params,
                                   ["wideband", "narrowband"])
-        with shared_fusion_fits():  # a system (or front end) both models fuse is fitted (or run) once
+        with shared_fusion_fits(X):  # a system (or front end) both models fuse is fitted (or run) once
             for name, est in (("wideband", self.wideband), ("narrowband", self.narrowband)):
                 kw = routed[name]
                 key = None if groups is None or by_request else groups_parameter(est)

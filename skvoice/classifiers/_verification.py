@@ -706,12 +706,13 @@ _SHARED_FITS = contextvars.ContextVar("skvoice_shared_fusion_fits", default=None
 
 
 @contextlib.contextmanager
-def shared_fusion_fits():
-    """Within the block, fusions fitted on the same input object share work: equal stateless front ends run
-    once, and an equal system (same parameters, speakers, folds and fit parameters) is cross-fitted and fitted
-    once. :class:`BandwidthRouter` fits its two fusions in one such block (the robust speaker recipe puts the
-    same GMM system in both). Results are the same as without it; the cache lives for the block only."""
-    token = _SHARED_FITS.set({})
+def shared_fusion_fits(X):
+    """Within the block, fusions fitted on ``X`` itself share work: equal stateless front ends run once, and an
+    equal system (same parameters, speakers, folds and fit parameters) is cross-fitted and fitted once.
+    :class:`BandwidthRouter` fits its two fusions on its input in one such block (the robust speaker recipe puts
+    the same GMM system in both). Any other input (a search's or a wrapper's per-split copy) is fitted as
+    without the block, so results are the same as without it; the cache lives for the block only."""
+    token = _SHARED_FITS.set({"input": X})  # held for the block: its identity cannot pass to another object
     try:
         yield
     finally:
@@ -719,8 +720,13 @@ def shared_fusion_fits():
 
 
 def _data_key(X):
-    """Identity of an input inside a :func:`shared_fusion_fits` block (the same object is passed to each fit)."""
-    return id(X), num_samples(X)
+    """The key of ``X`` in the shared-fit caches: only for the input of the :func:`shared_fusion_fits` block
+    (the same object, held by the block), else None. Keying any object by ``id`` would be wrong: a temporary
+    copy freed inside the block can leave its id to the next copy of another subset of recordings."""
+    shared = _SHARED_FITS.get()
+    if shared is None or shared["input"] is not X:
+        return None
+    return "input", num_samples(X)
 
 
 class _SharedFeatures:
@@ -992,7 +998,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         if not fold_sets:
             raise ValueError("ScoreFusion could not form fusion trials: every speaker needs recordings in at least "
                              f"two of the cv={self.cv} folds (use fewer folds or more recordings).")
-        cache = _SHARED_FITS.get()
+        cache = None if data_key is None else _SHARED_FITS.get()
         results = []  # per system: (its normalised scores per fold, the system fitted on everything, enrol stats)
         for system, (Xj, est), p in zip(systems, inputs, params):
             key = None if cache is None else _system_key(system, p, data_key, y, folds,
