@@ -1106,7 +1106,7 @@ def _is_numeric_2d(X):
     """The array when ``X`` is a plain numeric 2-D array(-like), else ``None`` (recording sets, paths)."""
     if isinstance(X, np.ndarray) and X.dtype == object:
         return None
-    if hasattr(X, "iloc") or sparse.issparse(X):
+    if hasattr(X, "columns") or sparse.issparse(X):  # a DataFrame; a Series is one column: recordings
         return X
     try:
         arr = np.asarray(X)

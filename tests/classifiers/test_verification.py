@@ -593,3 +593,23 @@ def test_plda_calibration_holds_with_few_enrolment_recordings(background):
     target = (ver.classes_[None, :] == y[~first][:, None]).ravel()
     ratio = cllr(target, scores.ravel()) / min_cllr(target, scores.ravel())
     assert ratio < 1.3
+
+
+def test_fusion_takes_a_series_of_recordings():
+    # a pandas Series counted as a numeric matrix: validate_data refused a Series of paths or waveforms (every other
+    # audio estimator takes it as a recording set, e.g. df["path"])
+    import pandas as pd
+
+    from skvoice.datasets import make_voices
+    from skvoice.features import MFCCExtractor, StatsPooling
+
+    v = make_voices(n_speakers=3, n_utterances=4, duration=0.6, random_state=0)
+    X, y = list(v.waveforms), np.asarray(v.speaker)
+    systems = [(name, make_pipeline(MFCCExtractor(n_mfcc=8), StatsPooling(), LogisticRegression(C=c, max_iter=2000)))
+               for name, c in (("a", 1.0), ("b", 0.1))]
+    fusion = ScoreFusion(systems, cv=2, random_state=0)
+    expected = fusion.fit(X, y).decision_function(X)  # equal-length waveforms: n_features_in_ is set
+    series = pd.Series(X, index=np.arange(100, 100 + len(X)))
+    np.testing.assert_allclose(fusion.decision_function(series), expected)
+    np.testing.assert_allclose(ScoreFusion(**fusion.get_params(deep=False)).fit(series, y).decision_function(X),
+                               expected)
