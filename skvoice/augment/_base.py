@@ -37,7 +37,8 @@ def _item_seed(base, y):
     """
     h = hashlib.blake2b(digest_size=_SEED_BYTES)
     h.update(int(base).to_bytes(8, "little"))
-    h.update(np.ascontiguousarray(y, dtype=np.float32).tobytes())
+    # + 0.0 turns -0.0 (which numpy arithmetic makes, a decoder never) into 0.0: equal samples, equal bytes
+    h.update((np.ascontiguousarray(y, dtype=np.float32) + np.float32(0.0)).tobytes())
     return int.from_bytes(h.digest(), "little")
 
 
