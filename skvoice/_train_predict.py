@@ -268,6 +268,7 @@ def _predict_with_scores(model, X):
                 scores = np.where(cols == 1, dec, -dec)
             else:
                 scores = dec[np.arange(len(labels)), np.maximum(cols, 0)]
+            scores = np.where(cols >= 0, scores, np.nan)  # a label outside classes_ (open-set reject): no score
     if len(labels) != len(X):
         raise ValueError(f"the model returned {len(labels)} predictions for {len(X)} files")
     return labels, scores

@@ -582,3 +582,21 @@ def test_saved_model_files_get_the_permissions_open_gives(tmp_path):
     finally:
         os.umask(old)
     assert sorted(os.listdir(tmp_path)) == ["m.joblib", "m.skops"]
+
+
+def test_a_rejected_recording_has_no_score():
+    # the decision_function branch gave an open-set reject the score of classes_[0] (or a flipped binary margin)
+    from skvoice._train_predict import _predict_with_scores
+    from skvoice.classifiers import SpeakerVerifier
+
+    rng = np.random.RandomState(0)
+    y = np.repeat(["alice", "bob", "carol", "dave"], 6)
+    X = rng.normal(size=(4, 8))[np.repeat(np.arange(4), 6)] + 0.3 * rng.normal(size=(24, 8))
+    for n in (24, 12):  # four speakers, two speakers (1-D decision_function)
+        ver = SpeakerVerifier(calibration=None, threshold=50.0, random_state=0).fit(X[:n], y[:n])
+        assert not hasattr(ver, "predict_proba")
+        labels, scores = _predict_with_scores(ver, X[:2])
+        assert labels.tolist() == [-1, -1] and np.isnan(scores).all()
+        ver.set_params(threshold=None)
+        labels, scores = _predict_with_scores(ver, X[:2])
+        assert labels.tolist() == ["alice", "alice"] and np.isfinite(scores).all()

@@ -196,7 +196,8 @@ def test_router_shares_work_only_for_its_own_input():
 
     def search(seed):
         lr = make_pipeline(MFCCExtractor(n_mfcc=8), StatsPooling(), LogisticRegression(max_iter=1000))
-        cos = make_pipeline(MFCCExtractor(n_mfcc=8), StatsPooling(), SpeakerVerifier(normalization=None))
+        verifier = SpeakerVerifier(normalization=None, random_state=0)
+        cos = make_pipeline(MFCCExtractor(n_mfcc=8), StatsPooling(), verifier)
         fusion = ScoreFusion([("lr", lr), ("cos", cos)], cv=2, random_state=0)
         return GridSearchCV(fusion, {"C": [0.1, 10.0]}, cv=KFold(3, shuffle=True, random_state=seed))
 

@@ -22,7 +22,8 @@ PARAGRAPHS = {
     for :class:`SpeakerVerifier`, what its systems take for
     :class:`ScoreFusion`.""",
     "unknown_label": """unknown_label : int, float or str, default=-1
-    Label of rejected recordings.""",
+    Label of rejected recordings; with a ``threshold`` it must be no
+    enrolled speaker's label (``fit`` and ``predict`` refuse it).""",
     "random_state_folds": """random_state : int, RandomState instance or None, default=None
     Seeds the cross-fitting folds.""",
     "classes_speakers": """classes_ : ndarray of shape (n_speakers,)

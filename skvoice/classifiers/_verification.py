@@ -29,7 +29,7 @@ from .._persistence import VersionedPickleMixin
 from .._ragged import num_samples, take_params, take_rows
 from .._routing import final_step_method, fit_router, route_fit_params
 from .._sklearn_compat import BaseComposition, Interval, StrOptions
-from .._validation import forget_input_features
+from .._validation import check_speaker_label_types, forget_input_features
 from ._docs import fill_doc
 from ._plda import EmbeddingBackend
 
@@ -207,11 +207,19 @@ def _fit_llr_calibration(target, nontarget):
 class _OpenSetMixin:
     """``predict`` with an optional rejection threshold, ``predict_proba`` as a softmax of LLR scores."""
 
+    def _check_unknown_label(self):
+        """With a threshold, ``unknown_label`` must not name an enrolled speaker (a rejection would read as him)."""
+        if self.threshold is not None and self.unknown_label in self.classes_.tolist():
+            raise ValueError(f"unknown_label={self.unknown_label!r} is one of the enrolled speakers (classes_), so a "
+                             "rejected recording could not be told from that speaker's: pass an unknown_label that "
+                             "is no speaker's label.")
+
     def _reject(self, scores):
         best = np.argmax(scores, axis=1)
         labels = self.classes_[best]
         if self.threshold is None:
             return labels
+        self._check_unknown_label()  # threshold and unknown_label can be set after fit
         rejected = scores[np.arange(len(scores)), best] < self.threshold
         if not rejected.any():
             return labels
@@ -264,11 +272,11 @@ class _OpenSetMixin:
         """
         check_is_fitted(self)
         claimed = column_or_1d(claimed)
-        try:
-            pos = np.clip(np.searchsorted(self.classes_, claimed), 0, len(self.classes_) - 1)
-            bad = self.classes_[pos] != claimed
-        except TypeError:  # labels of another type than classes_ (e.g. int claims, str speakers)
-            pos, bad = None, np.ones(len(claimed), dtype=bool)
+        check_speaker_label_types(claimed, self.classes_, what="enrolled speakers (classes_)")
+        # looked up by value (any string dtype, numpy scalars), never by sorting against classes_
+        index = {c: i for i, c in enumerate(self.classes_.tolist())}
+        pos = np.array([index.get(c, -1) for c in claimed.tolist()], dtype=np.intp)
+        bad = pos < 0
         if bad.any():
             raise ValueError(f"verify: claimed speaker(s) {sorted(set(map(str, np.asarray(claimed)[bad])))[:5]} "
                              f"are not enrolled; enrolled speakers are classes_ ({len(self.classes_)} of them).")
@@ -536,6 +544,7 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         _check_speaker_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
+        self._check_unknown_label()
         n_models = len(self.classes_)
         Xb, yb = _check_background(background, X.shape[1], self)
         cohort = self.cohort
@@ -559,8 +568,10 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
             cohort_X, cohort_owner = X, y_idx
         else:
             cohort_X = Xb
-            pos = np.clip(np.searchsorted(self.classes_, yb), 0, n_models - 1)
-            cohort_owner = np.where(self.classes_[pos] == yb, pos, -1)
+            # the enrolled speaker a background recording belongs to, if any, looked up by value: background
+            # speakers may be labelled in another type than the enrolled ones (sorting them together fails)
+            index = {c: i for i, c in enumerate(self.classes_.tolist())}
+            cohort_owner = np.array([index.get(c, -1) for c in np.asarray(yb).tolist()], dtype=np.intp)
         self.normalization_ = self.normalization
         if self.normalization is not None:
             left = len(cohort_X) - np.bincount(cohort_owner[cohort_owner >= 0], minlength=n_models)
@@ -972,6 +983,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         if X2d is not None:
             X = validate_data(self, X, dtype=None)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
+        self._check_unknown_label()
         if len(self.classes_) < 2:
             raise ValueError("ScoreFusion needs at least two speakers (got 1 class).")
         if groups is not None:

@@ -613,3 +613,40 @@ def test_fusion_takes_a_series_of_recordings():
     np.testing.assert_allclose(fusion.decision_function(series), expected)
     np.testing.assert_allclose(ScoreFusion(**fusion.get_params(deep=False)).fit(series, y).decision_function(X),
                                expected)
+
+
+@pytest.mark.parametrize("make", [lambda **kw: SpeakerVerifier(normalization=None, random_state=0, **kw),
+                                  lambda **kw: ScoreFusion([("lr", LogisticRegression()), ("v", SpeakerVerifier())],
+                                                           random_state=0, **kw)])
+def test_unknown_label_that_names_a_speaker_is_refused(make):
+    # speaker codes from pd.factorize include -1 = the default unknown_label: a rejected recording read as that
+    # speaker, and open-set accuracy was silently wrong
+    X, y = _speakers(n_spk=4, n_rec=6)
+    y = y - 1  # speakers -1, 0, 1, 2
+    with pytest.raises(ValueError, match="unknown_label=-1 is one of the enrolled speakers"):
+        make(threshold=0.0).fit(X, y)
+    model = make().fit(X, y)  # closed set: no rejection, so no clash
+    model.set_params(threshold=0.0)
+    with pytest.raises(ValueError, match="unknown_label=-1 is one of the enrolled speakers"):
+        model.predict(X)
+    names = np.array(["unknown", "b", "c", "d"])[y + 1]
+    with pytest.raises(ValueError, match="unknown_label='unknown'"):
+        make(threshold=0.0, unknown_label="unknown").fit(X, names)
+    assert set(make(threshold=1e9).fit(X, y + 1).predict(X)) == {-1}
+
+
+def test_verify_and_background_look_speakers_up_by_value():
+    X, y = _speakers(n_spk=4, n_rec=6)
+    names = np.array(["alice", "bob", "carol", "dave"])[y]
+    ver = SpeakerVerifier(normalization=None, random_state=0).fit(X, names.tolist())
+    expected = ver.verify(X[:3], names[:3])
+    # numpy 2's variable-width strings could not be sorted against <U classes_: every claim was "not enrolled"
+    np.testing.assert_allclose(ver.verify(X[:3], np.array(names[:3], dtype=np.dtypes.StringDType())), expected)
+    np.testing.assert_allclose(ver.verify(X[:3], names[:3].astype(object)), expected)
+    with pytest.raises(ValueError, match="different types"):
+        ver.verify(X[:3], [0, 1, 2])
+    # background speakers labelled as text beside integer enrolled speakers: the owner lookup sorted them together
+    # and raised a bare TypeError
+    Xb, yb = _speakers(n_spk=5, n_rec=4, seed=1)
+    fitted = SpeakerVerifier(random_state=0).fit(X, y, background=(Xb, [f"bg{v}" for v in yb]))
+    assert fitted.predict(X[:2]).tolist() == [0, 0]
