@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_names", "check_speaker_label_types", "forget_input_features"]
+__all__ = ["check_labels_present", "check_names", "check_speaker_label_types", "forget_input_features"]
 
 
 def check_names(values, allowed, *, param, what):
@@ -39,6 +39,30 @@ def check_names(values, allowed, *, param, what):
     if len(set(names)) != len(names):
         raise ValueError(f"{param} has duplicates: {names}.")
     return names
+
+
+def check_labels_present(y, *, name):
+    """Raise when labels are missing: NaN, None or pandas' NA (pandas' string dtypes give them as objects).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_items,)
+        Labels.
+    name : str
+        What ``y`` is called, for the message.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        missing = np.isnan(y)
+    elif y.dtype.kind == "O":
+        import pandas as pd
+
+        missing = np.asarray(pd.isna(y), dtype=bool)
+    else:
+        return
+    if missing.any():
+        raise ValueError(f"{name} contains {int(missing.sum())} missing label(s) (NaN, None or NA), e.g. at "
+                         f"position {int(np.flatnonzero(missing)[0])}; every item needs a label.")
 
 
 def check_speaker_label_types(y, classes, *, what):

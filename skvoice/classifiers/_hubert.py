@@ -403,9 +403,14 @@ class HubertGender(ChunkedModelMixin, AudioClassifier):
         loaded = self._fit_model()
         y_labels = np.unique(y)
         mapping = map_model_labels(loaded.labels, y_labels, self.label_map)
-        targets = list(dict.fromkeys(mapping.values()))
-        self.classes_ = np.unique(np.concatenate([y_labels, np.asarray(targets, dtype=y_labels.dtype
-                                                                       if y_labels.dtype == object else None)]))
+        targets = np.asarray(list(dict.fromkeys(mapping.values())), dtype=object)
+        try:  # in y's dtype when it holds the targets exactly (int8 labels stay int8; "female" is no <U1)
+            as_y = targets.astype(y_labels.dtype)
+            if y_labels.dtype != object and not np.array_equal(as_y.astype(object), targets):
+                as_y = targets.tolist()
+        except (TypeError, ValueError, OverflowError):
+            as_y = targets.tolist()
+        self.classes_ = np.unique(np.concatenate([y_labels, np.asarray(as_y)]))
         self.label_map_ = mapping
         self.model_labels_ = np.asarray(loaded.labels, dtype=object)
         self.normalize_ = loaded.do_normalize

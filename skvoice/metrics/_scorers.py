@@ -8,7 +8,7 @@ from sklearn.utils.validation import column_or_1d
 
 from .._routing import final_step_method
 from .._sklearn_compat import validate_params
-from .._validation import check_speaker_label_types
+from .._validation import check_labels_present, check_speaker_label_types
 from ._verification import actual_dcf, cllr, equal_error_rate, min_cllr, min_dcf
 
 __all__ = ["trial_scores", "make_verification_scorer", "eer_scorer", "min_dcf_scorer"]
@@ -73,6 +73,7 @@ def trial_scores(scores, y_true, classes, *, trials=None):
         raise ValueError(f"scores has {scores.shape[0]} rows but y_true has {len(y_true)} labels.")
     if len(np.unique(classes)) != len(classes):
         raise ValueError("classes must not contain duplicates.")
+    check_labels_present(y_true, name="y_true")  # a missing speaker would silently give non-target trials
     check_speaker_label_types(y_true, classes, what="classes")
     if scores.ndim == 1:
         if trials is not None:

@@ -14,6 +14,7 @@ from sklearn.utils.validation import column_or_1d
 
 from .._docs import fill_doc
 from .._sklearn_compat import Interval, StrOptions, validate_params
+from .._validation import check_labels_present
 
 __all__ = ["equal_error_rate", "min_dcf", "actual_dcf", "cllr", "min_cllr", "detection_operating_points",
            "bayes_threshold"]
@@ -43,8 +44,7 @@ def _check_trials(y_true, y_score, pos_label=None, sample_weight=None, *, allow_
         raise ValueError(f"y_score contains {int(np.isnan(y_score).sum())} NaN score(s); every trial needs a score.")
     if not allow_inf and np.isinf(y_score).any():
         raise ValueError("y_score contains infinite values.")
-    if y_true.dtype.kind == "f" and np.isnan(y_true).any():
-        raise ValueError("y_true contains NaN labels.")
+    check_labels_present(y_true, name="y_true")
     labels = np.unique(y_true)
     if len(labels) > 2:
         raise ValueError(f"y_true must be binary (target / non-target trials), got {len(labels)} distinct labels: "

@@ -279,6 +279,15 @@ def test_explicit_label_map_and_reordering(waves):
     np.testing.assert_allclose(clf3.predict_proba(waves), 1.0)
 
 
+@pytest.mark.parametrize("y", [np.array([0, 1] * 3, dtype=np.int8), np.array([0, 1] * 3, dtype=np.uint8),
+                               np.array(["F", "M"] * 3)])
+def test_label_map_keeps_the_dtype_of_y(waves, y):
+    # the map's targets were read as int64 / their own string width: int8 labels came back as int64
+    label_map = {"female": y[0], "male": y[1]} if y.dtype.kind == "U" else {"female": 0, "male": 1}
+    clf = HubertGender(MODELS["hubert_speech"], label_map=label_map).fit(waves, y)
+    assert clf.classes_.dtype == y.dtype and clf.predict(waves).dtype == y.dtype
+
+
 def test_label_map_covering_only_part_of_y_is_an_error(waves):
     with pytest.raises(ValueError, match=r"y contains label\(s\) \['M'\]"):
         HubertGender(MODELS["hubert_speech"], label_map={"female": "F", "male": "man"}).fit(waves, Y)

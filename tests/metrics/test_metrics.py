@@ -520,3 +520,15 @@ def test_speaker_labels_of_another_type_are_refused():
     # unenrolled test speakers of the same type are fine: all their trials are non-targets
     t, _ = trial_scores(np.eye(2, 3), np.array([7, 8]), classes)
     assert not t.any()
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_missing_trial_labels_are_refused_in_any_dtype(dtype):
+    # only float NaN was refused: pandas' string dtypes (None/NaN/NA as objects) gave a bare TypeError, and
+    # trial_scores turned an item without a speaker into non-target trials
+    y = pd.Series([None, "non", "tgt", "tgt", "non", "tgt"], dtype=dtype)
+    with pytest.raises(ValueError, match="1 missing label"):
+        equal_error_rate(y, np.array([0.1, 0.6, 0.4, 0.9, 0.3, 0.8]), pos_label="tgt")
+    with pytest.raises(ValueError, match="missing label"):
+        trial_scores(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]), pd.Series(["a", "b", None], dtype=dtype),
+                     classes=["a", "b"])
