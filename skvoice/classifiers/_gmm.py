@@ -32,8 +32,18 @@ def _diag_log_densities(frames, means, precisions):
     return -0.5 * (d * np.log(2 * np.pi) - np.sum(np.log(precisions), axis=1) + quad)
 
 
+_TOP_C_BLOCK = 4096  # frames scored at once: the (frames, top_c, n_features) temporaries stay a few MB
+
+
 def _top_c_llr(ubm, speaker_means, frames, top_c):
-    """Frame log-likelihood ratios of MAP-adapted speakers vs the UBM on the UBM's ``top_c`` best components."""
+    """Frame log-likelihood ratios of MAP-adapted speakers vs the UBM on the UBM's ``top_c`` best components.
+
+    Frames are scored in blocks of ``_TOP_C_BLOCK``: the gathered precisions and differences hold
+    ``top_c * n_features`` numbers per frame, 12 times the audio's size for an hour of speech in one piece.
+    """
+    if len(frames) > _TOP_C_BLOCK:
+        return np.concatenate([_top_c_llr(ubm, speaker_means, frames[i:i + _TOP_C_BLOCK], top_c)
+                               for i in range(0, len(frames), _TOP_C_BLOCK)])
     from scipy.special import logsumexp
 
     log_w = np.log(ubm.weights_)

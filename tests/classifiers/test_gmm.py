@@ -130,3 +130,26 @@ def test_top_c_scoring_matches_full_scoring_and_approximates_it():
     assert np.abs(approx.decision_function(X[1::2]) - full.decision_function(X[1::2])).max() < 0.5
     with pytest.raises(ValueError, match="top_c"):
         GMMSpeakerClassifier(n_components=2, top_c=1).fit(X, y)
+
+
+def test_top_c_scores_long_recordings_in_blocks(monkeypatch):
+    # all frames went through (n_frames, top_c, n_features) temporaries at once: 12x the audio for an hour of
+    # speech, 3x the memory of exact scoring; blocks give the same scores
+    import skvoice.classifiers._gmm as G
+
+    rng = np.random.RandomState(0)
+    X = as_recording_set([rng.normal(k, 1.0, size=(300, 4)) for k in range(3) for _ in range(2)])
+    y = np.repeat(np.arange(3), 2)
+    clf = GMMSpeakerClassifier(n_components=4, ubm=True, top_c=2, n_init=1, random_state=0).fit(X, y)
+    whole = clf.decision_function(X)
+    calls = []
+    real = G._top_c_llr
+
+    def counted(ubm, means, frames, top_c):
+        calls.append(len(frames))
+        return real(ubm, means, frames, top_c)
+
+    monkeypatch.setattr(G, "_TOP_C_BLOCK", 128)
+    monkeypatch.setattr(G, "_top_c_llr", counted)
+    np.testing.assert_allclose(clf.decision_function(X), whole, rtol=1e-12)
+    assert max(calls[1:]) <= 128
