@@ -15,6 +15,8 @@ import contextlib
 import os
 import sys
 
+from ._files import atomic_open, check_writable_file, prepare_folder
+
 __all__ = ["main", "build_parser"]
 
 _EPILOG_REPRODUCE = """\
@@ -207,7 +209,9 @@ def _add_train_predict(sub):
     pred.add_argument("--model", metavar="MODEL", help="a saved model file (.skops, or .joblib with --allow-pickle)")
     pred.add_argument("--format", choices=("csv", "json", "table"), default="csv",
                       help="output format (default: %(default)s)")
-    pred.add_argument("--output", "-o", metavar="FILE", help="write the rows to FILE instead of stdout")
+    pred.add_argument("--output", "-o", metavar="FILE",
+                      help="write the rows to FILE instead of stdout (in one go when the run ends: an "
+                           "interrupted run leaves FILE as it was)")
     pred.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32, metavar="N",
                       help="files per model call (default: %(default)s)")
     _add_n_jobs(pred, None, "set every n_jobs parameter of the model (default: as saved)")
@@ -261,6 +265,13 @@ def build_parser():
     return parser
 
 
+def _os_error_text(exc):
+    """An OSError for the user: skvoice's own message (it names the path), else the system's with the path."""
+    if exc.strerror and exc.filename is None:
+        return exc.strerror
+    return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+
+
 def _cmd_reproduce(args, argv):
     from ._hub import ModelNotAvailableError, model_source_kind
     from .study import DataError, Progress, ReproduceConfig, format_summary, run_reproduce, write_report
@@ -272,6 +283,11 @@ def _cmd_reproduce(args, argv):
         except ModelNotAvailableError as exc:
             print(f"skvoice reproduce: {option}: {exc}", file=sys.stderr)
             return 2
+    try:  # an unusable output folder is refused before the run, not after it
+        prepare_folder(args.out)
+    except OSError as exc:
+        print(f"skvoice reproduce: --out: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
     config = ReproduceConfig(data=args.data, gender_subset=args.gender_subset, speaker_subset=args.speaker_subset,
                              out=args.out, quick=args.quick, models=args.models, steps=args.steps,
                              wav2vec=args.wav2vec,
@@ -282,7 +298,11 @@ def _cmd_reproduce(args, argv):
     except DataError as exc:
         print(f"skvoice reproduce: {exc}", file=sys.stderr)
         return 2
-    md, _ = write_report(results, results.out_dir)
+    try:
+        md, _ = write_report(results, results.out_dir)
+    except OSError as exc:
+        print(f"skvoice reproduce: cannot write the report: {_os_error_text(exc)}", file=sys.stderr)
+        return 1
     print(format_summary(results, report_path=md))
     failed = results.failed_models()
     if failed:
@@ -341,6 +361,11 @@ def _cmd_train(args, argv):
     if os.path.isdir(out):
         print(f"{prog}: --out {args.out} is a folder; give a model file name such as {args.task}.skops",
               file=sys.stderr)
+        return 2
+    try:  # an unusable --out is refused before the training, not after it
+        check_writable_file(out, make_folders=True)
+    except OSError as exc:
+        print(f"{prog}: --out: {_os_error_text(exc)}", file=sys.stderr)
         return 2
     try:
         data = load_training_data(args.data, args.task, args.subset)
@@ -415,7 +440,10 @@ def _cmd_train(args, argv):
     try:
         os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
         path = save_model(model, out, format=fmt, metadata=metadata)
-    except (OSError, ValueError, ImportError) as exc:
+    except OSError as exc:
+        print(f"{prog}: cannot save the model: {_os_error_text(exc)}", file=sys.stderr)
+        return 1
+    except (ValueError, ImportError) as exc:
         print(f"{prog}: cannot save the model: {exc}", file=sys.stderr)
         return 1
     print(f"saved {args.task} model ({fmt}, skvoice {__version__}, "
@@ -494,11 +522,14 @@ def _cmd_predict(args):
     with contextlib.ExitStack() as stack:
         if args.output:
             try:
-                # surrogateescape: a file name that is not UTF-8 is written as its bytes on disk (as ls does)
-                fh = stack.enter_context(open(args.output, "w", encoding="utf-8", errors="surrogateescape",
-                                              newline=""))
+                check_writable_file(args.output)
+                # written beside and moved onto the file at the end: a failed or interrupted run leaves an
+                # earlier file as it was, never emptied or half-written. surrogateescape: a file name that is
+                # not UTF-8 is written as its bytes on disk (as ls does)
+                fh = stack.enter_context(atomic_open(args.output, "w", encoding="utf-8",
+                                                     errors="surrogateescape", newline=""))
             except OSError as exc:
-                print(f"{prog}: cannot write {args.output}: {exc}", file=sys.stderr)
+                print(f"{prog}: cannot write {args.output}: {_os_error_text(exc)}", file=sys.stderr)
                 return 2
         else:
             fh = sys.stdout

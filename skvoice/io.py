@@ -41,14 +41,13 @@ import json
 import os
 import pickle
 import re
-import secrets
-import stat
 import struct
 import zipfile
 import zlib
 
 from sklearn.base import BaseEstimator
 
+from ._files import atomic_open
 from ._persistence import IncompatibleVersionError, check_pickle_version
 
 try:
@@ -181,23 +180,8 @@ def _write_atomically(path, write):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot save the model to {path!r}: folder {folder!r} does not exist.")
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)  # overwriting a model: keep its permissions
-    except OSError:
-        mode = None
-    # not tempfile.mkstemp: its files are private (0600); 0666 less the umask, as open() makes them
-    tmp = os.path.join(folder, f".skvoice-model-{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as fh:
+        write(fh)
 
 
 def _skops():

@@ -600,3 +600,47 @@ def test_a_rejected_recording_has_no_score():
         ver.set_params(threshold=None)
         labels, scores = _predict_with_scores(ver, X[:2])
         assert labels.tolist() == ["alice", "alice"] and np.isfinite(scores).all()
+
+
+def test_interrupted_predict_leaves_the_earlier_output_as_it_was(trained, tree, tmp_path, monkeypatch):
+    # --output was emptied before predicting and filled as it went: Ctrl-C destroyed the earlier results or left a
+    # CSV that parsed as complete
+    from skvoice._train_predict import predict_rows
+
+    path, _, _ = trained
+    out = tmp_path / "labels.csv"
+    out.write_text("earlier results\n")
+
+    def interrupted(*args, **kwargs):
+        rows = predict_rows(*args, **kwargs)
+        yield next(rows)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("skvoice._train_predict.predict_rows", interrupted)
+    code, _, err = _run(["predict", "--model", path, tree, "--output", out, "--batch-size", "1"])
+    assert code == 130 and "interrupted" in err
+    assert out.read_text() == "earlier results\n" and sorted(os.listdir(tmp_path)) == ["labels.csv"]
+    monkeypatch.undo()
+    code, _, _ = _run(["predict", "--model", path, tree, "--output", out])
+    assert code == 0 and out.read_text().startswith("path,label") and sorted(os.listdir(tmp_path)) == ["labels.csv"]
+
+
+def test_unwritable_outputs_are_refused_before_the_work(trained, tree, tmp_path, monkeypatch):
+    # train found a --out under a file only after cross-validation and the final fit (the model was lost, the
+    # message named an internal temporary file); reproduce printed a traceback (exit 1)
+    import skvoice._train_predict as tp
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking --out")
+
+    monkeypatch.setattr(tp, "load_training_data", no_training)
+    code, _, err = _run(["train", "gender", tree, "--out", notes / "m.skops"])
+    assert code == 2 and "is a file, not a folder" in err and ".skvoice" not in err
+    code, _, err = _run(["reproduce", "--quick", "--synthetic", "--out", notes / "report"])
+    assert code == 2 and "is a file, not a folder" in err and "Traceback" not in err
+    path, _, _ = trained
+    code, _, err = _run(["predict", "--model", path, tree, "--output", tmp_path])
+    assert code == 2 and "is a folder" in err

@@ -16,9 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._files import atomic_open
 from .feature_sets import FEATURE_LABELS
 from .reference import reported
-from .results import FRAME, RECORDING, write_json
+from .results import FRAME, RECORDING, REPORT_FILES, write_json
 
 __all__ = ["Section", "SECTIONS", "register_section", "render_markdown", "key_findings", "write_report",
            "markdown_table"]
@@ -86,10 +87,11 @@ def render_markdown(results):
 
 def write_report(results, out_dir):
     """Write ``report.md`` and ``results.json`` into ``out_dir``; return their paths."""
-    md = os.path.join(out_dir, "report.md")
-    with open(md, "w", encoding="utf-8") as fh:
-        fh.write(render_markdown(results))
-    js = write_json(results, os.path.join(out_dir, "results.json"))
+    md, js = (os.path.join(out_dir, name) for name in REPORT_FILES)
+    text = render_markdown(results)
+    write_json(results, js)
+    with atomic_open(md, "w", encoding="utf-8") as fh:
+        fh.write(text)
     return md, js
 
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._files import atomic_open
+
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Budget, ReproduceConfig
     from .machine import MachineInfo
@@ -360,10 +362,14 @@ def to_jsonable(obj):
     return obj
 
 
+# what write_report writes into a run's folder, last (a run removes an earlier run's at its start)
+REPORT_FILES = ("report.md", "results.json")
+
+
 def write_json(results, path):
     """Write ``results`` (an object with ``to_dict()`` or a plain dict) as indented JSON; return ``path``."""
     data = results.to_dict() if hasattr(results, "to_dict") else results
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(to_jsonable(data), fh, indent=2, sort_keys=False)
-        fh.write("\n")
+    text = json.dumps(to_jsonable(data), indent=2, sort_keys=False) + "\n"
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
     return path

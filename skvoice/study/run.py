@@ -14,6 +14,7 @@ with :func:`skvoice.study.report.register_section` renders it).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -32,7 +33,16 @@ from .machine import load_average, machine_info
 from .models import ZERO_SHOT, gender_specs, speaker_specs
 from .progress import Progress
 from .reference import STUDY
-from .results import FAILED, SKIPPED, KMeansResult, ModelResult, PCAResult, StudyResults, TaskResult
+from .results import (
+    FAILED,
+    REPORT_FILES,
+    SKIPPED,
+    KMeansResult,
+    ModelResult,
+    PCAResult,
+    StudyResults,
+    TaskResult,
+)
 
 __all__ = ["StudyContext", "EXTRA_STEPS", "register_step", "run_reproduce"]
 
@@ -233,6 +243,10 @@ def run_reproduce(config, progress=None):
     progress = progress or Progress()
     out_dir = os.path.abspath(config.out)
     os.makedirs(out_dir, exist_ok=True)
+    # an earlier run's report would sit beside this run's figures if this run stops before its own report
+    for name in REPORT_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(out_dir, name))
     budget = Budget.make(quick=config.quick, synthetic=config.synthetic)
     g_specs, s_specs = gender_specs(config, budget), speaker_specs(config, budget)
     progress.total = _plan_size(config, g_specs, s_specs, shared_corpus=config.synthetic)

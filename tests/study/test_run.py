@@ -108,3 +108,18 @@ def test_a_recording_that_cannot_be_decoded_is_left_out_with_a_note(tmp_path):
     assert list(corpus.speaker) == speakers[:3] + speakers[4:] and all(len(m) for m in mfcc)
     assert info.gender.n_recordings == n - 1 and "could not be decoded" in info.gender.notes[-1]
     assert str(bad) in info.gender.notes[-1] and "could not be decoded" in stream.getvalue()
+
+
+def test_a_run_removes_an_earlier_report_before_it_writes_figures(registries, tmp_path):
+    # a run stopped part-way into an earlier run's folder left its report.md / results.json beside the new
+    # figures, with nothing to say they described another run
+    for name in ("report.md", "results.json"):
+        (tmp_path / name).write_text("from an earlier run")
+
+    @register_data_source("stops")
+    def stops(config, budget, progress):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_reproduce(ReproduceConfig(data_source="stops", out=str(tmp_path)), Progress(quiet=True))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
