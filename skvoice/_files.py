@@ -35,8 +35,12 @@ def prepare_folder(path):
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
         raise type(exc)(exc.errno, f"cannot make the folder {path!r}: {exc.strerror}") from None
-    with atomic_open(os.path.join(path, ".skvoice-write-check"), "wb", commit=False):
-        pass
+    try:
+        with open(os.path.join(path, ".skvoice-write-check"), "wb"):
+            pass
+        os.unlink(os.path.join(path, ".skvoice-write-check"))
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write into {path!r}: {exc.strerror}") from None
     return path
 
 
