@@ -156,8 +156,8 @@ class GMMSpeakerClassifier(FrameClassifier):
     >>> voices = make_voices(n_speakers=3, n_utterances=6, duration=2.0, random_state=0)
     >>> X = MFCCExtractor().fit_transform(voices.waveforms)
     >>> gmm = GMMSpeakerClassifier(n_components=8, random_state=0).fit(X[::2], voices.speaker[::2])
-    >>> (gmm.predict(X[1::2]) == voices.speaker[1::2]).mean()
-    np.float64(1.0)
+    >>> float((gmm.predict(X[1::2]) == voices.speaker[1::2]).mean())
+    1.0
     """
 
     _fitted_attribute = "models_"

@@ -462,13 +462,13 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
     >>> y = np.repeat(np.arange(20), 6)
     >>> X = centres[y] + 0.5 * rng.normal(size=(120, 16))
     >>> ver = SpeakerVerifier(threshold=np.log(99), random_state=0).fit(X[::2], y[::2])
-    >>> (ver.predict(X[1::2]) == y[1::2]).mean()  # held-out recordings of enrolled speakers
-    np.float64(1.0)
+    >>> float((ver.predict(X[1::2]) == y[1::2]).mean())  # held-out recordings of enrolled speakers
+    1.0
     >>> bool((ver.verify(X[1::2], y[1::2]) > 0).all())  # genuine claims: positive log-likelihood ratios
     True
     >>> strangers = rng.normal(size=(20, 16))  # 20 speakers who never enrolled
-    >>> (ver.predict(strangers) == -1).mean()  # rejected as unknown
-    np.float64(0.9)
+    >>> float((ver.predict(strangers) == -1).mean())  # rejected as unknown
+    0.9
     """
 
     _parameter_constraints = {
@@ -865,8 +865,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
     >>> X = rng.normal(size=(4, 8))[y] + 0.5 * rng.normal(size=(40, 8))
     >>> fusion = ScoreFusion([("cosine", SpeakerVerifier(random_state=0)),
     ...                       ("logreg", LogisticRegression())], random_state=0).fit(X[::2], y[::2])
-    >>> fusion.weights_.shape, (fusion.predict(X[1::2]) == y[1::2]).mean()
-    ((2,), np.float64(1.0))
+    >>> fusion.weights_.shape, float((fusion.predict(X[1::2]) == y[1::2]).mean())
+    ((2,), 1.0)
     """
 
     _parameter_constraints = {

@@ -57,6 +57,9 @@ _CHUNK = 1 << 16
 _MAX_INTERRUPTIONS = 3   # mid-transfer connection losses tolerated (each resumes) within one call
 _MAX_RESTARTS = 2        # restarts from byte 0 (416, inconsistent Content-Range) within one call
 
+# tarfile's extraction filters (and their error) came in Python 3.11.4; an empty tuple catches nothing
+_TAR_FILTER_ERROR = getattr(tarfile, "FilterError", ())
+
 
 class DownloadError(OSError):
     """A dataset archive could not be downloaded."""
@@ -444,7 +447,7 @@ def _safe_extract(archive, dest, verbose=False):
                     bar.update(1)
     except UnsafeArchiveError:
         raise
-    except tarfile.FilterError as exc:
+    except _TAR_FILTER_ERROR as exc:
         raise UnsafeArchiveError(f"Refusing to extract {archive}: {exc}") from exc
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise ArchiveError(f"{archive} is not a readable tar archive ({exc}). Delete it and download it "

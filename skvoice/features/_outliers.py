@@ -183,8 +183,8 @@ def outlier_counts(X, method="zscore", *, threshold=None, feature_names=None):
     >>> from skvoice.features import outlier_counts
     >>> frames = np.random.RandomState(0).standard_normal((10000, 3))
     >>> table = outlier_counts(frames, ["zscore", "iqr"])
-    >>> table.index.tolist(), table.loc["IQR", "n_frames"]
-    (['Z-score', 'IQR'], np.int64(10000))
+    >>> table.index.tolist(), int(table.loc["IQR", "n_frames"])
+    (['Z-score', 'IQR'], 10000)
     """
     methods = check_names(method, DEFAULT_THRESHOLD, param="method", what="outlier method")
     recs, _ = check_recordings(X, dtype=None, ensure_min_frames=0)
