@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.skvoice-installed
 export KERAS_BACKEND ?= torch
 
-.PHONY: demo test test-fast docs bench clean
+.PHONY: demo test test-fast test-min-deps docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,21 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# the same suite on the lowest versions pyproject.toml allows (requirements/minimum.txt pins them), in its own venv
+MIN_VENV := .venv-min
+MIN_STAMP := $(MIN_VENV)/.skvoice-installed
+MIN_EXTRAS := torch,keras,embeddings,vad,io,dask,augment,denoise,test
+
+$(MIN_STAMP): pyproject.toml requirements/minimum.txt
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -m pip install --quiet "torch==2.13.0"
+	$(MIN_VENV)/bin/python -m pip install --quiet -c requirements/minimum.txt -e ".[$(MIN_EXTRAS)]"
+	touch $(MIN_STAMP)
+
+test-min-deps: $(MIN_STAMP)
+	$(TEST_ENV) $(MIN_VENV)/bin/python -m pytest -n 2 -m "slow or not slow" $(PYTEST_ARGS)
+
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
@@ -36,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst skvoice_report
+	rm -rf $(VENV) $(MIN_VENV) docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst skvoice_report

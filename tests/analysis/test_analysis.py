@@ -300,7 +300,8 @@ def test_cluster_purity():
 @pytest.mark.parametrize("minibatch", [False, True])
 def test_pca_kmeans_perfect_blobs(level, minibatch):
     X, y = _blobs(np.random.RandomState(0))
-    res = pca_kmeans(X, y, n_components=3, level=level, minibatch=minibatch, n_init=3)
+    # MiniBatchKMeans on 12 recordings: 3 restarts found the four blobs on scikit-learn 1.9 but not on 1.8
+    res = pca_kmeans(X, y, n_components=3, level=level, minibatch=minibatch, n_init=10)
     assert isinstance(res, ClusteringResult)
     n = 12 * 50 if level == "frames" else 12
     assert res.embedding.shape == (n, 3) and res.labels.shape == (n,)

@@ -161,7 +161,9 @@ def test_normalisation_follows_preprocessor_config(waves, tmp_path):
     os.remove(raw / "preprocessor_config.json")
     no_norm = HubertGender(raw).fit(waves, Y)
     assert not no_norm.normalize_
-    assert np.abs(no_norm.predict_proba(shifted) - no_norm.predict_proba(waves)).max() > 1e-3
+    # (in log space: this random model's probabilities sit near 0 and 1, where the change is small in absolute
+    # terms; how near depends on the transformers release that initialised it)
+    assert np.abs(np.log(no_norm.predict_proba(shifted)) - np.log(no_norm.predict_proba(waves))).max() > 1e-2
 
 
 def test_shares_the_chunked_model_machinery(waves):
