@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._audio import AudioError, check_not_silent, load_audio
+from ._validation import label_positions
 from .datasets._folder import AUDIO_EXTENSIONS, find_audio_files, undecodable_note
 
 __all__ = ["TrainingData", "load_training_data", "screen_files", "choose_cv", "cross_validate_model",
@@ -257,18 +258,17 @@ def _predict_with_scores(model, X):
     classes = getattr(final, "classes_", None)
     scores = None
     if classes is not None:
-        index = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
-        cols = np.array([index.get(lab, -1) for lab in labels.tolist()])
+        cols = label_positions(labels, classes)
         if hasattr(final, "predict_proba"):
-            proba = np.asarray(final.predict_proba(Xt))
-            scores = np.where(cols >= 0, proba[np.arange(len(labels)), np.maximum(cols, 0)], np.nan)
+            scores = np.asarray(final.predict_proba(Xt))[np.arange(len(labels)), np.maximum(cols, 0)]
         elif hasattr(final, "decision_function"):
             dec = np.asarray(final.decision_function(Xt), dtype=float)
             if dec.ndim == 1:  # binary: positive means classes_[1]; report the margin towards the predicted label
                 scores = np.where(cols == 1, dec, -dec)
             else:
                 scores = dec[np.arange(len(labels)), np.maximum(cols, 0)]
-            scores = np.where(cols >= 0, scores, np.nan)  # a label outside classes_ (open-set reject): no score
+        if scores is not None:  # a label outside classes_ (an open-set reject) has no score
+            scores = np.where(cols >= 0, scores, np.nan)
     if len(labels) != len(X):
         raise ValueError(f"the model returned {len(labels)} predictions for {len(X)} files")
     return labels, scores

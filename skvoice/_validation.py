@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_labels_present", "check_names", "check_speaker_label_types", "forget_input_features"]
+__all__ = ["check_labels_present", "check_names", "check_speaker_label_types", "forget_input_features",
+           "label_positions"]
 
 
 def check_names(values, allowed, *, param, what):
@@ -108,3 +109,13 @@ def forget_input_features(estimator):
     for name in ("n_features_in_", "feature_names_in_"):
         if name in vars(estimator):
             delattr(estimator, name)
+
+
+def label_positions(labels, classes):
+    """The position of each label in ``classes``, -1 where it is none of them: ``(n_labels,)`` intp.
+
+    Labels are matched by value, as Python compares them (any string dtype, numpy scalars, ``1 == 1.0``),
+    never by sorting them together with ``classes`` (which fails for mixed types and numpy's StringDType).
+    """
+    index = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
+    return np.array([index.get(c, -1) for c in np.asarray(labels).tolist()], dtype=np.intp)

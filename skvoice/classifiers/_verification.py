@@ -29,7 +29,7 @@ from .._persistence import VersionedPickleMixin
 from .._ragged import num_samples, take_params, take_rows
 from .._routing import final_step_method, fit_router, route_fit_params
 from .._sklearn_compat import BaseComposition, Interval, StrOptions
-from .._validation import check_speaker_label_types, forget_input_features
+from .._validation import check_speaker_label_types, forget_input_features, label_positions
 from ._docs import fill_doc
 from ._plda import EmbeddingBackend
 
@@ -273,9 +273,7 @@ class _OpenSetMixin:
         check_is_fitted(self)
         claimed = column_or_1d(claimed)
         check_speaker_label_types(claimed, self.classes_, what="enrolled speakers (classes_)")
-        # looked up by value (any string dtype, numpy scalars), never by sorting against classes_
-        index = {c: i for i, c in enumerate(self.classes_.tolist())}
-        pos = np.array([index.get(c, -1) for c in claimed.tolist()], dtype=np.intp)
+        pos = label_positions(claimed, self.classes_)
         bad = pos < 0
         if bad.any():
             raise ValueError(f"verify: claimed speaker(s) {sorted(set(map(str, np.asarray(claimed)[bad])))[:5]} "
@@ -568,10 +566,9 @@ class SpeakerVerifier(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, Base
             cohort_X, cohort_owner = X, y_idx
         else:
             cohort_X = Xb
-            # the enrolled speaker a background recording belongs to, if any, looked up by value: background
-            # speakers may be labelled in another type than the enrolled ones (sorting them together fails)
-            index = {c: i for i, c in enumerate(self.classes_.tolist())}
-            cohort_owner = np.array([index.get(c, -1) for c in np.asarray(yb).tolist()], dtype=np.intp)
+            # the enrolled speaker a background recording belongs to, if any (background speakers may be
+            # labelled in another type than the enrolled ones)
+            cohort_owner = label_positions(yb, self.classes_)
         self.normalization_ = self.normalization
         if self.normalization is not None:
             left = len(cohort_X) - np.bincount(cohort_owner[cohort_owner >= 0], minlength=n_models)
@@ -735,9 +732,7 @@ def _data_key(X):
     (the same object, held by the block), else None. Keying any object by ``id`` would be wrong: a temporary
     copy freed inside the block can leave its id to the next copy of another subset of recordings."""
     shared = _SHARED_FITS.get()
-    if shared is None or shared["input"] is not X:
-        return None
-    return "input", num_samples(X)
+    return None if shared is None or shared["input"] is not X else "input"
 
 
 class _SharedFeatures:

@@ -8,7 +8,7 @@ from sklearn.utils.validation import column_or_1d
 
 from .._routing import final_step_method
 from .._sklearn_compat import validate_params
-from .._validation import check_labels_present, check_speaker_label_types
+from .._validation import check_labels_present, check_speaker_label_types, label_positions
 from ._verification import actual_dcf, cllr, equal_error_rate, min_cllr, min_dcf
 
 __all__ = ["trial_scores", "make_verification_scorer", "eer_scorer", "min_dcf_scorer"]
@@ -92,12 +92,11 @@ def trial_scores(scores, y_true, classes, *, trials=None):
     rows = np.asarray(trials["test_index"], dtype=np.intp)
     if len(rows) and (rows.min() < 0 or rows.max() >= len(y_true)):
         raise ValueError(f"trials.test_index must lie in [0, {len(y_true)}).")
-    position = {c: j for j, c in enumerate(classes.tolist())}
-    claimed = trials["claimed_speaker"].tolist()
-    unknown = sorted({str(c) for c in claimed if c not in position})
+    claimed = trials["claimed_speaker"].to_numpy(dtype=object)
+    cols = label_positions(claimed, classes)
+    unknown = sorted({str(c) for c in claimed[cols < 0]})
     if unknown:
         raise ValueError(f"{len(unknown)} claimed speaker(s) are not among classes: {unknown[:10]}.")
-    cols = np.fromiter((position[c] for c in claimed), dtype=np.intp, count=len(claimed))
     return y_true[rows] == classes[cols], scores[rows, cols]
 
 

@@ -929,8 +929,9 @@ def check_clone_and_params(name, estimator, input_kind=None):
     tags = get_recording_tags(estimator, input_kind)
     params = _param_hashes(estimator)
     cloned = clone(estimator)
-    changed = sorted(k for k, h in _param_hashes(cloned).items() if params.get(k) != h)
-    if changed or _param_hashes(cloned).keys() != params.keys():
+    cloned_params = _param_hashes(cloned)
+    changed = sorted(k for k, h in cloned_params.items() if params.get(k) != h)
+    if changed or cloned_params.keys() != params.keys():
         raise AssertionError(f"{name}: clone() changed the parameters {changed}")
     cloned.set_params(**cloned.get_params(deep=False))
     if _param_hashes(cloned) != params:
