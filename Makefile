@@ -7,13 +7,18 @@ export KERAS_BACKEND ?= torch
 
 .PHONY: demo test test-fast test-min-deps docs bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# $(call install_venv,VENV,PIP ARGUMENTS FOR SKVOICE): a venv with the pinned torch first, then skvoice
+define install_venv
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
 	# the exact torch pin takes the local CPU wheel; never let a resolver pick a CUDA build
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[all]"
-	touch $(STAMP)
+	$(1)/bin/python -m pip install --quiet "torch==2.13.0"
+	$(1)/bin/python -m pip install --quiet $(2)
+	touch $(1)/.skvoice-installed
+endef
+
+$(STAMP): pyproject.toml
+	$(call install_venv,$(VENV),-e ".[all]")
 
 # the main job: reproduce the study's tables on real speech: the LibriSpeech root in SKVOICE_LIBRISPEECH when set,
 # else the real LibriSpeech sample bundled with skvoice (no download; `skvoice reproduce --download` fetches dev-clean)
@@ -35,11 +40,7 @@ MIN_STAMP := $(MIN_VENV)/.skvoice-installed
 MIN_EXTRAS := torch,keras,embeddings,vad,io,dask,augment,denoise,test
 
 $(MIN_STAMP): pyproject.toml requirements/minimum.txt
-	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
-	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(MIN_VENV)/bin/python -m pip install --quiet "torch==2.13.0"
-	$(MIN_VENV)/bin/python -m pip install --quiet -c requirements/minimum.txt -e ".[$(MIN_EXTRAS)]"
-	touch $(MIN_STAMP)
+	$(call install_venv,$(MIN_VENV),-c requirements/minimum.txt -e ".[$(MIN_EXTRAS)]")
 
 test-min-deps: $(MIN_STAMP)
 	$(TEST_ENV) $(MIN_VENV)/bin/python -m pytest -n 2 -m "slow or not slow" $(PYTEST_ARGS)
