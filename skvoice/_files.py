@@ -51,17 +51,26 @@ def check_writable_file(path, *, make_folders=False):
     new file. Nothing is left behind but folders made.
     """
     path = os.fspath(path)
+    if make_folders:
+        _check_not_a_folder(path)
+        prepare_folder(os.path.dirname(os.path.abspath(path)))
+        return
+    with atomic_open(path, "wb", commit=False):
+        pass
+
+
+def _check_not_a_folder(path):
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, f"{path!r} is a folder, not a file name")
+
+
+def _check_target(path):
+    """Raise ``OSError`` naming ``path`` when it is a folder or its folder is missing (or is a file)."""
+    _check_not_a_folder(path)
     folder = os.path.dirname(os.path.abspath(path))
-    if make_folders:
-        prepare_folder(folder)
-        return
     if not os.path.isdir(folder):
         what = "is not a folder" if os.path.exists(folder) else "does not exist"
         raise FileNotFoundError(errno.ENOENT, f"cannot write {path!r}: {folder!r} {what}")
-    with atomic_open(path, "wb", commit=False):
-        pass
 
 
 @contextlib.contextmanager
@@ -71,9 +80,11 @@ def atomic_open(path, mode="w", *, commit=True, **kwargs):
     An error or an interruption (``KeyboardInterrupt``) inside the block removes the new file and leaves
     ``path`` as it was. An overwritten file keeps its permissions; a new one gets ``0666`` less the umask, as
     ``open`` gives (``tempfile.mkstemp`` files would be private). ``commit=False`` only checks that the file
-    can be created. Errors name ``path``, not the temporary file.
+    can be created. Errors name ``path``, not the temporary file: a folder given as ``path`` or a missing
+    folder is refused before anything is created.
     """
     path = os.fspath(path)
+    _check_target(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
         keep_mode = stat.S_IMODE(os.stat(path).st_mode)

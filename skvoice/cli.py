@@ -522,7 +522,6 @@ def _cmd_predict(args):
     with contextlib.ExitStack() as stack:
         if args.output:
             try:
-                check_writable_file(args.output)
                 # written beside and moved onto the file at the end: a failed or interrupted run leaves an
                 # earlier file as it was, never emptied or half-written. surrogateescape: a file name that is
                 # not UTF-8 is written as its bytes on disk (as ls does)

@@ -644,3 +644,17 @@ def test_unwritable_outputs_are_refused_before_the_work(trained, tree, tmp_path,
     path, _, _ = trained
     code, _, err = _run(["predict", "--model", path, tree, "--output", tmp_path])
     assert code == 2 and "is a folder" in err
+    code, _, err = _run(["predict", "--model", path, tree, "--output", tmp_path / "missing" / "labels.csv"])
+    assert code == 2 and "does not exist" in err and ".partial" not in err
+
+
+def test_atomic_open_refuses_a_folder_or_a_missing_folder_before_creating_anything(tmp_path):
+    from skvoice._files import atomic_open
+
+    with pytest.raises(IsADirectoryError, match="is a folder, not a file name"):
+        with atomic_open(tmp_path, "w"):
+            pass
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        with atomic_open(tmp_path / "missing" / "x.txt", "w"):
+            pass
+    assert os.listdir(tmp_path) == []
