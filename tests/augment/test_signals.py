@@ -99,6 +99,23 @@ def test_colored_noise_spectral_slope(color, slope_db_per_octave):
     assert abs(_power(x) - 1.0) < 1e-3
 
 
+def test_colored_noise_of_a_prime_length_is_shaped_at_a_fast_fft_length(monkeypatch):
+    # a prime length went through numpy's slow FFT path: an hour of pink noise took 120 s
+    import scipy.fft
+
+    sizes = []
+    real_rfft = scipy.fft.rfft
+    monkeypatch.setattr(scipy.fft, "rfft", lambda x, *a, **k: sizes.append(len(x)) or real_rfft(x, *a, **k))
+    n = 160_001  # prime
+    x = colored_noise(n, "pink", sample_rate=SR, random_state=0)
+    assert sizes and all(scipy.fft.next_fast_len(m, real=True) == m for m in sizes)
+    assert x.shape == (n,) and x.dtype == np.float32
+    assert abs(float(x.mean())) < 1e-6 and abs(_power(x) - 1.0) < 1e-3
+    f, pxx = welch(x, fs=SR, nperseg=4096)
+    band = (f >= 100) & (f <= 6000)
+    assert abs(np.polyfit(np.log2(f[band]), 10 * np.log10(pxx[band]), 1)[0] + 3.01) < 0.5
+
+
 def test_babble_is_a_mix_of_the_talkers(speech):
     _, others = speech
     # with a single talker the babble is that talker, circularly shifted and scaled
