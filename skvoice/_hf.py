@@ -54,7 +54,7 @@ class AudioModel:
     sampling_rate: int
     do_normalize: bool
     use_mask: bool  # pass an attention mask (the feature extractor asks for one)
-    pad_batches: bool  # chunks of different lengths may share a padded batch (layer-norm conv encoders only)
+    pad_batches: bool  # chunks of different lengths may share a padded batch (_MASKED_EXACTLY layer-norm encoders)
     min_samples: int
     device: str
     labels: list = field(default_factory=list)
@@ -77,10 +77,16 @@ def _load_feature_extractor(model, owner):
         return None
 
 
+# encoders whose every layer honours the attention mask, so that a zero-padded chunk gives what it gives alone
+# (checked against unpadded runs in the tests); a conformer's time convolution reads the padding
+_MASKED_EXACTLY = frozenset({"wav2vec2", "hubert", "wavlm"})
+
+
 def audio_model(network, config, model, device, *, owner, labels=()):
     """Wrap a loaded network with its checkpoint's feature extractor (or transformers' defaults)."""
     fe = _load_feature_extractor(model, owner)
     feat_norm_layer = getattr(config, "feat_extract_norm", "group") == "layer"
+    pad_exactly = feat_norm_layer and getattr(config, "model_type", None) in _MASKED_EXACTLY
     if fe is None:
         from transformers import Wav2Vec2FeatureExtractor
 
@@ -92,7 +98,7 @@ def audio_model(network, config, model, device, *, owner, labels=()):
                       sampling_rate=int(getattr(fe, "sampling_rate", 16000) or 16000),
                       do_normalize=bool(getattr(fe, "do_normalize", False)),
                       use_mask=bool(getattr(fe, "return_attention_mask", feat_norm_layer)),
-                      pad_batches=feat_norm_layer and bool(getattr(fe, "return_attention_mask", feat_norm_layer)),
+                      pad_batches=pad_exactly and bool(getattr(fe, "return_attention_mask", feat_norm_layer)),
                       min_samples=receptive_field(config.conv_kernel, config.conv_stride), device=device,
                       labels=list(labels))
 
@@ -162,10 +168,11 @@ def pooled_chunk_outputs(loaded, ready, chunk, batch_size, forward):
         Longest chunk in samples (:func:`chunk_bounds`); None: whole recordings.
     batch_size : int
         Chunks per forward pass. Chunks of different lengths share a (padded,
-        masked) batch only for encoders whose convolutions use layer
-        normalisation; with group normalisation (wav2vec2/HuBERT *base*)
-        padding would change the result, so only equal lengths are batched and
-        results never depend on ``batch_size``.
+        masked) batch only for wav2vec2/HuBERT/WavLM encoders whose
+        convolutions use layer normalisation; with group normalisation
+        (wav2vec2/HuBERT *base*) or a conformer's time convolution padding
+        would change the result, so only equal lengths are batched and results
+        never depend on ``batch_size``.
     forward : callable
         ``forward(inputs) -> ndarray (batch, dim)``, ``inputs`` being the
         ``input_values`` (and ``attention_mask``) torch tensors.

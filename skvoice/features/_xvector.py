@@ -39,9 +39,10 @@ def load_xvector_model(model, device="cpu"):
         raise ValueError(f"Model {model!r}: the checkpoint lacks the x-vector head weights {missing[:6]}; they "
                          "would be randomly initialised and the embeddings meaningless.")
     loaded = audio_model(network, config, model, device, owner="XVectorEmbedding")
-    # the TDNN head needs several encoder frames: widen the shortest usable input by its receptive field
+    # the TDNN head needs several encoder frames, and its statistics pooling two output frames (the standard
+    # deviation of one is NaN): widen the shortest usable input by the head's receptive field plus one frame
     tdnn_frames = 1 + sum((int(k) - 1) * int(d) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation))
-    loaded.min_samples += (tdnn_frames - 1) * int(np.prod(config.conv_stride))
+    loaded.min_samples += tdnn_frames * int(np.prod(config.conv_stride))
     return loaded
 
 

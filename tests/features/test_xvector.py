@@ -97,6 +97,39 @@ def test_batch_size_and_blocks_do_not_change_results(waves, monkeypatch):
     np.testing.assert_allclose(XVectorEmbedding(WAVLM).fit_transform(waves), one, atol=1e-5)
 
 
+def test_shortest_accepted_recording_gives_a_finite_embedding():
+    # the shortest input let the TDNN head make one frame, and the std of one frame is NaN: recordings just above
+    # the minimum (0.305-0.325 s for wavlm-base-plus-sv) came out as NaN with no error and no failures_ entry
+    rng = np.random.RandomState(0)
+    emb = XVectorEmbedding(WAVLM).fit()
+    finite = 0
+    for n in range(30, 61):
+        try:
+            out = emb.transform([(0.3 * rng.randn(n)).astype(np.float32)])
+        except AudioError as exc:
+            assert "too short" in str(exc)
+            continue
+        assert np.isfinite(out).all(), n
+        finite += 1
+    assert 0 < finite < 31
+
+
+def test_a_conformer_result_does_not_depend_on_its_batch_companions(tmp_path):
+    # a conformer's depthwise time convolution reads the zero padding of a masked batch: the short recording's
+    # embedding moved by up to 1e-3 when batched with a long one
+    from transformers import Wav2Vec2ConformerConfig, Wav2Vec2ConformerForXVector, Wav2Vec2FeatureExtractor
+
+    config = dict(TINY, conv_depthwise_kernel_size=7, feat_extract_norm="layer", do_stable_layer_norm=True,
+                  position_embeddings_type="relative", architectures=["Wav2Vec2ConformerForXVector"])
+    torch.manual_seed(0)
+    Wav2Vec2ConformerForXVector(Wav2Vec2ConformerConfig(**config)).save_pretrained(tmp_path)
+    Wav2Vec2FeatureExtractor(do_normalize=True, return_attention_mask=True).save_pretrained(tmp_path)
+    rng = np.random.RandomState(0)
+    short, long = (0.3 * rng.randn(3000)).astype(np.float32), (0.3 * rng.randn(48000)).astype(np.float32)
+    emb = XVectorEmbedding(str(tmp_path), chunk_seconds=None).fit()
+    np.testing.assert_allclose(emb.transform([short, long])[0], emb.transform([short])[0], atol=1e-6)
+
+
 def test_chunking_averages_chunk_embeddings(waves):
     whole = XVectorEmbedding(WAVLM, chunk_seconds=None).fit_transform(waves[1:2])
     chunked = XVectorEmbedding(WAVLM, chunk_seconds=0.5).fit_transform(waves[1:2])
