@@ -291,6 +291,9 @@ def pcm_to_float(y):
     return y
 
 
+_MAX_PEAK = 1e10  # 5x the largest 32-bit PCM value; power spectra stay far from float32's limit
+
+
 def check_waveform(y, source="<waveform>"):
     """Validate an in-memory waveform: 1-D (or (n, channels), down-mixed), finite, non-empty.
 
@@ -312,6 +315,11 @@ def check_waveform(y, source="<waveform>"):
         raise AudioError(source, "waveform is empty")
     if not np.isfinite(y).all():
         raise AudioError(source, "waveform contains NaN or infinite values")
+    peak = float(np.max(np.abs(y)))
+    if peak > _MAX_PEAK:
+        # spectra of such samples overflow float32: the features would be NaN without a word
+        raise AudioError(source, f"waveform peaks at {peak:.3g}, far beyond any audio scale (float audio lies "
+                                 "within +-1, integer PCM within +-2**31): scale it down")
     return np.ascontiguousarray(y)
 
 

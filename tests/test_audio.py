@@ -169,6 +169,7 @@ def test_audio_error_pickles():
 @pytest.mark.parametrize("bad,match", [
     (np.array([0.0, np.nan, 1.0]), "NaN"),
     (np.array([0.0, np.inf]), "NaN or infinite"),
+    (np.array([0.0, 3e18]), "peaks at 3e[+]18, far beyond"),
     (np.array([]), "empty"),
     (np.zeros((3, 3, 3)), "1-D"),
     ("not audio", "neither a file path nor a numeric waveform"),

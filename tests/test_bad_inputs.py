@@ -71,6 +71,7 @@ def build_corpus(root):
     cases["missing"] = (str(root / "missing.flac"), "does not exist")
     cases["nan_array"] = (np.where(np.arange(len(y)) % 100 == 0, np.nan, y).astype(np.float32), "NaN")
     cases["inf_array"] = (np.where(np.arange(len(y)) == 5, np.inf, y).astype(np.float32), "NaN or infinite")
+    cases["out_of_range"] = ((y * 1e19).astype(np.float32), "far beyond any audio scale")  # MFCCs were all NaN
     if os.geteuid() != 0:  # root reads anything: the permission case only means something for other users
         locked = wav("locked.wav", y)
         os.chmod(locked, 0)
