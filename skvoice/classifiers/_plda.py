@@ -23,9 +23,9 @@ __all__ = ["EmbeddingBackend", "l2_normalize", "class_statistics"]
 
 
 def l2_normalize(X):
-    """Rows scaled to unit Euclidean norm (zero rows stay zero)."""
+    """Rows scaled to unit Euclidean norm (zero rows stay zero; tiny ones are scaled like any other)."""
     norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.maximum(norms, 1e-12)
+    return np.divide(X, norms, out=np.zeros(np.shape(X), dtype=np.result_type(X, np.float32)), where=norms > 0)
 
 
 def class_statistics(Z, idx, n_classes):
@@ -43,8 +43,14 @@ def class_statistics(Z, idx, n_classes):
 
 
 def _regularised(cov, reg):
+    """``cov`` plus ``reg`` times its mean variance on the diagonal (for length-normalised vectors).
+
+    A within-speaker covariance with no variance (one recording per speaker, or repeated embeddings, whose
+    trace is rounding noise such as 1e-33) gets ``reg`` itself: scaling by the noise left no ridge at all.
+    """
     d = cov.shape[0]
-    scale = np.trace(cov) / d if np.trace(cov) > 0 else 1.0
+    trace = float(np.trace(cov))
+    scale = trace / d if trace > 1e-10 else 1.0  # unit vectors: a real within-speaker trace is 0.1 to 1
     return cov + reg * scale * np.eye(d)
 
 

@@ -651,3 +651,25 @@ def test_verify_and_background_look_speakers_up_by_value():
     Xb, yb = _speakers(n_spk=5, n_rec=4, seed=1)
     fitted = SpeakerVerifier(random_state=0).fit(X, y, background=(Xb, [f"bg{v}" for v in yb]))
     assert fitted.predict(X[:2]).tolist() == [0, 0]
+
+
+def test_repeated_enrolment_embeddings_keep_the_plda_ridge():
+    # speakers enrolled with one embedding repeated: the within-speaker trace is rounding noise (1e-33), the ridge
+    # scaled by it vanished, scores reached -1e34 and every recording was given the same speaker
+    rng = np.random.RandomState(0)
+    centres = rng.randn(10, 8)
+    X_test = centres + 0.05 * rng.randn(10, 8)
+    kw = dict(scoring="plda", normalization=None, random_state=0)
+    raw = SpeakerVerifier(calibration=None, **kw).fit(np.repeat(centres, 3, axis=0), np.repeat(np.arange(10), 3))
+    assert np.abs(raw.speaker_scores(X_test)).max() < 1e3
+    ver = SpeakerVerifier(**kw).fit(np.repeat(centres, 3, axis=0), np.repeat(np.arange(10), 3))
+    assert ver.predict(X_test).tolist() == list(range(10))
+
+
+def test_cosine_scores_do_not_depend_on_the_embeddings_scale():
+    # norms were floored at an absolute 1e-12: embeddings of norm 1e-30 all scored 0
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 8), np.repeat(np.arange(10), 4)
+    one = SpeakerVerifier(calibration=None, normalization=None).fit(X, y).speaker_scores(X)
+    tiny = SpeakerVerifier(calibration=None, normalization=None).fit(X * 1e-30, y).speaker_scores(X * 1e-30)
+    np.testing.assert_allclose(tiny, one, atol=1e-9)
