@@ -213,8 +213,13 @@ def frame_recording_report(clf, X, y, *, pos_label=None, average=None):
     seen = set(known)
     classes = np.asarray(known + [c for c in _classes_of(y) if c not in seen], dtype=object)
     average, pos_label = _resolve_average(classes, pos_label, average)
-    rows = [_scores(y_frames, frames_pred, classes, average, pos_label),
-            _scores(y, rec_pred, classes, average, pos_label)]
+
+    def present(*arrays):  # averaged over the classes said or told, as scikit-learn: a class the model knows
+        found = set(_classes_of(*arrays).tolist())  # that neither holds has no precision or recall (not 0)
+        return [c for c in classes if c in found]
+
+    rows = [_scores(y_frames, frames_pred, present(y, frames_pred), average, pos_label),
+            _scores(y, rec_pred, present(y, rec_pred), average, pos_label)]
     return pd.DataFrame(rows, index=pd.Index(["per frame", "per recording"], name=INDEX_NAME), columns=COLUMNS)
 
 

@@ -495,6 +495,19 @@ def test_frame_recording_report_multiclass_and_pipeline():
     assert micro.loc["per frame", "precision"] == pytest.approx(micro.loc["per frame", "accuracy"])
 
 
+def test_frame_recording_report_averages_over_the_classes_in_the_evaluated_set():
+    # a perfect 4-speaker model scored on 2 speakers' recordings was reported at 0.5: the two classes that
+    # nothing said or was told were averaged in as zeros
+    rng = np.random.RandomState(0)
+    X = [rng.normal(loc, 0.3, size=(20, 1)) for loc in (-6, -2, 2, 6) for _ in range(3)]
+    y = np.repeat(["a", "b", "c", "d"], 3)
+    clf = FrameVoteClassifier(LogisticRegression()).fit(X, y)
+    report = frame_recording_report(clf, X[:6], y[:6])
+    assert (report[["precision", "recall", "f1"]].to_numpy() == 1.0).all()
+    pred = clf.predict(X[:6])
+    assert report.loc["per recording", "f1"] == classification_table(y[:6], pred).iloc[0]["f1"]
+
+
 def test_frame_recording_report_with_feature_pipeline(voices):
     from skvoice.features import CMVN, MFCCExtractor
 
