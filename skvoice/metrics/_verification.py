@@ -87,6 +87,8 @@ def _operating_points(is_target, score, weight):
     p_miss = np.r_[1.0, 1.0 - tar[last] / tar[-1]]
     p_fa = np.r_[0.0, non[last] / non[-1]]
     thresholds = np.r_[np.inf, score[last]]
+    # inf labels "reject all": the point that accepts +inf scores is reached from the largest float
+    thresholds[1:][np.isposinf(thresholds[1:])] = np.finfo(np.float64).max
     p_miss[-1], p_fa[-1] = 0.0, 1.0
     return np.clip(p_fa, 0.0, 1.0), np.clip(p_miss, 0.0, 1.0), thresholds
 

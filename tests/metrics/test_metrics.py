@@ -475,6 +475,16 @@ def test_threshold_inf_rejects_every_trial():
     assert actual_dcf(y, s, threshold=threshold, p_target=0.01) == pytest.approx(value)
 
 
+def test_the_point_that_accepts_infinite_scores_has_a_threshold_that_reaches_it():
+    # it was labelled inf, like "reject all": min_dcf returned inf and actual_dcf read it as rejecting everything
+    y, s = [1, 1, 0, 0, 0], [np.inf, 0.0, 1.0, 2.0, -1.0]
+    value, threshold = min_dcf(y, s, p_target=0.5, return_threshold=True)
+    assert value == pytest.approx(0.5) and np.isfinite(threshold)
+    assert actual_dcf(y, s, threshold=threshold, p_target=0.5) == pytest.approx(value)
+    thresholds = detection_operating_points(y, s)[2]
+    assert thresholds[0] == np.inf and (np.diff(thresholds) < 0).all()
+
+
 def test_scorer_scores_two_enrolled_speakers_against_both():
     # with two speakers decision_function is 1-D; speaker_scores scores every item against both speakers
     from sklearn.pipeline import make_pipeline
