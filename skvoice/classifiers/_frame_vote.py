@@ -34,9 +34,11 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
         Frame classifier; ``None`` uses
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
     voting : {"hard", "soft"}, default="hard"
-        ``"hard"``: majority of frame labels (ties broken by the mean
-        probability when available, else the first class); ``predict_proba``
-        gives the fraction of frames voting for each class. ``"soft"``:
+        ``"hard"``: majority of frame labels; ``predict_proba`` gives the
+        fraction of frames voting for each class. An exact tie is broken by
+        the mean frame probability when the frame classifier has one (the
+        tied classes then share half a vote more in ``predict_proba``, in
+        proportion to it), else by the first class. ``"soft"``:
         argmax of mean frame probabilities (needs ``predict_proba``), which
         ``predict_proba`` returns.
     max_frames : int or None, default=None
@@ -185,18 +187,19 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
             return segment_mean(self.estimator_.predict_proba(frames), lengths)
         pred = self.estimator_.predict(frames)
         onehot = (pred[:, None] == self.classes_[None, :]).astype(np.float64)
-        return segment_mean(onehot, lengths)
-
-    def _recording_scores(self, frames, lengths):
-        scores = self._recording_proba(frames, lengths)
-        if self.voting == "hard" and hasattr(self.estimator_, "predict_proba"):
-            # break exact ties between vote counts with the mean frame probability
-            votes = np.round(scores * lengths[:, None])
+        fractions = segment_mean(onehot, lengths)
+        if hasattr(self.estimator_, "predict_proba"):
+            # an exact tie between vote counts is broken by the mean frame probability, in the probabilities
+            # themselves so that predict is their argmax: half a vote shared as the frames' mean probabilities
+            votes = np.round(fractions * lengths[:, None])
             tie = (votes == votes.max(axis=1, keepdims=True)).sum(axis=1) > 1
             if tie.any():
-                mean_p = segment_mean(self.estimator_.predict_proba(frames), lengths)
-                scores = np.where(tie[:, None], votes + 0.5 * mean_p, votes)
-        return scores
+                mean_p = segment_mean(self.estimator_.predict_proba(frames[np.repeat(tie, lengths)]), lengths[tie])
+                fractions[tie] = (votes[tie] + 0.5 * mean_p) / (lengths[tie, None] + 0.5)
+        return fractions
+
+    def _recording_scores(self, frames, lengths):
+        return self._recording_proba(frames, lengths)
 
     def score_frames(self, X, y):
         """Frame-level accuracy (every frame labelled with its recording's label).

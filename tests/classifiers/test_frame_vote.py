@@ -195,3 +195,20 @@ def test_predict_log_proba_makes_it_a_fusion_system(voting):
     fusion = ScoreFusion([("vote", FrameVoteClassifier(LogisticRegression(), voting=voting)),
                           ("gmm", GMMSpeakerClassifier(n_components=2, random_state=0))], random_state=0).fit(X, y)
     assert np.isfinite(fusion.weights_).all() and (fusion.predict(X) == y).mean() > 0.9
+
+
+def test_hard_vote_ties_are_broken_in_predict_proba_too():
+    # the tie-break by mean frame probability was applied in predict only: predict_proba read [0.5, 0.5], its
+    # argmax said "a" and predict said "b"
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.RandomState(0)
+    clf = FrameVoteClassifier(LogisticRegression(), voting="hard").fit(
+        [rng.normal(-1, 0.3, (50, 1)), rng.normal(1, 0.3, (50, 1))], ["a", "b"])
+    test = [np.array([[-0.1], [3.0]]), np.array([[-2.0], [-1.5], [2.0]])]  # a tie, then a clear majority
+    proba = clf.predict_proba(test)
+    assert clf.predict(test).tolist() == ["b", "a"]
+    assert clf.classes_[proba.argmax(axis=1)].tolist() == ["b", "a"]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba[1], [2 / 3, 1 / 3])  # no tie: the vote fractions as before
+    assert 0.5 < proba[0, 1] < 0.7
