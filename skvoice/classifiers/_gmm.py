@@ -112,11 +112,16 @@ class GMMSpeakerClassifier(FrameClassifier):
         Train on at most this many random frames per recording.
     scoring : {"mean", "sum"}, default="mean"
         How frame log-likelihoods are combined into a recording score for
-        ``decision_function``/``predict_proba``: mean per frame (calibrated,
-        length independent) or total (the likelihood of the whole recording,
-        giving very peaked probabilities). The predicted class is the same.
-        ``predict_proba`` is the posterior over speakers with a flat prior:
-        the softmax of these scores.
+        ``decision_function``/``predict_proba``: mean per frame (scores on
+        one scale whatever the length, so probabilities stay moderate) or
+        total (the likelihood of the whole recording, giving very peaked
+        probabilities). The predicted class is the same. ``predict_proba`` is
+        the softmax of these scores (a flat prior over speakers); neither
+        choice is calibrated: on unseen readers, mean scoring's confidence
+        rose from 0.70 to 0.75 as recordings were cut from ~740 frames to 1
+        and accuracy fell from 0.80 to 0.60. For probabilities to threshold,
+        calibrate with :class:`~sklearn.calibration.CalibratedClassifierCV`
+        (speaker-grouped folds) or fuse with :class:`ScoreFusion`.
     top_c : int or None, default=None
         GMM-UBM only (``ubm=True``, diagonal covariances): score each frame
         against each speaker on only the ``top_c`` components that fit it best
