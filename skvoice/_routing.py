@@ -52,12 +52,48 @@ def fit_router(owner, children):
     return router
 
 
-def route_fit_params(owner, fit_params, names):
-    """``{name: params}`` for each child's ``fit``: routed by request, or all of ``fit_params`` to each."""
+def route_fit_params(owner, fit_params, children):
+    """``{name: params}`` for each child's ``fit``: routed by request, or all of ``fit_params`` to each.
+
+    ``children`` maps each name to its (unfitted) estimator. With routing off, ``sample_weight`` for a
+    :class:`~sklearn.pipeline.Pipeline` whose ``fit`` does not take it goes to its final step as
+    ``<last step>__sample_weight`` (as ``groups`` do, see :func:`groups_parameter`), so that a wrapper that
+    names ``sample_weight`` in its own ``fit`` (seen by ``CalibratedClassifierCV``) can wrap a Pipeline.
+    """
     if not routing_enabled():
-        return {name: dict(fit_params) for name in names}
+        return {name: _weights_to_final_step(owner, name, child, dict(fit_params)) for name, child in children.items()}
     routed = process_routing(owner, "fit", **fit_params)
-    return {name: dict(routed[name].fit) for name in names}
+    return {name: dict(routed[name].fit) for name in children}
+
+
+def _takes(estimator, param):
+    """Whether ``estimator.fit`` names ``param`` or takes any keyword (``**fit_params``)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(estimator.fit).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: let fit decide
+        return True
+    return any(p.name == param or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _weights_to_final_step(owner, child_name, estimator, params):
+    from sklearn.pipeline import Pipeline
+
+    if "sample_weight" not in params:
+        return params
+    target, key = estimator, "sample_weight"
+    if isinstance(estimator, Pipeline) and estimator.steps and not has_fit_parameter(estimator, "sample_weight"):
+        name, target = estimator.steps[-1]
+        key = f"{name}__sample_weight"
+    if target in (None, "passthrough") or not _takes(target, "sample_weight"):
+        # as VotingClassifier does: weights one model cannot take are refused, never dropped for it alone
+        raise TypeError(f"{type(owner).__name__}: {child_name!r} ({type(target).__name__}) does not take "
+                        "sample_weight, so the weights cannot be used. Leave them out, or with "
+                        "sklearn.set_config(enable_metadata_routing=True) request them "
+                        "(set_fit_request(sample_weight=True)) only from the models that take them.")
+    params[key] = params.pop("sample_weight")
+    return params
 
 
 def groups_parameter(estimator):

@@ -24,3 +24,10 @@ def core_estimators():
         GMMSpeakerClassifier(n_components=1, n_init=1, ubm=True, relevance_factor=4, random_state=0),
         MFCCExtractor(),
     ]
+
+
+# scikit-learn's checks that fit with sample_weight: a composite whose models take no weights refuses them by name
+SAMPLE_WEIGHT_CHECKS = ["check_sample_weights_pandas_series", "check_sample_weights_not_an_array",
+                        "check_sample_weights_list", "check_sample_weights_shape",
+                        "check_sample_weights_not_overwritten", "check_sample_weight_equivalence_on_dense_data",
+                        "check_classifiers_one_label_sample_weights", "check_all_zero_sample_weights_error"]

@@ -138,8 +138,22 @@ def test_audio_steps_never_wrap_waveforms_in_dataframes():
     assert isinstance(out, np.ndarray) and out.shape == X.shape
 
 
-@pytest.mark.parametrize("make", [lambda: FrameVoteClassifier(LogisticRegression(max_iter=1000)),
-                                  lambda: AugmentedTrainer(LogisticRegression(max_iter=1000), Gain(-6.0))])
+def _scaled_lr():
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FrameVoteClassifier(LogisticRegression(max_iter=1000)),
+    lambda: AugmentedTrainer(LogisticRegression(max_iter=1000), Gain(-6.0)),
+    # hunt 5: the two fusers took weights through **fit_params only; wrapping a Pipeline, the two wrappers passed
+    # a bare sample_weight that Pipeline.fit refuses (CalibratedClassifierCV crashed on the recipes' shape)
+    lambda: ScoreFusion([("a", LogisticRegression(max_iter=1000)), ("b", _scaled_lr())], cv=2, random_state=0),
+    lambda: BandwidthRouter(LogisticRegression(max_iter=1000), _scaled_lr()),
+    lambda: FrameVoteClassifier(_scaled_lr()),
+    lambda: AugmentedTrainer(_scaled_lr(), Gain(-6.0)),
+])
 def test_wrappers_see_sample_weight(voices, make):
     # CalibratedClassifierCV looks at fit's signature: with sample_weight only in **fit_params it warned that the
     # classifier "does not appear to accept sample_weight" and fitted it without the weights
@@ -154,6 +168,19 @@ def test_wrappers_see_sample_weight(voices, make):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*does not appear to accept sample_weight")
         CalibratedClassifierCV(make(), cv=2).fit(X, y, sample_weight=w)
+
+
+def test_weights_reach_the_final_step_of_a_wrapped_pipeline(voices):
+    X, y = voices
+    X = np.stack([w[:min(len(w) for w in X)] for w in X])
+    y = np.asarray(y == y[0])
+    w = np.where(np.arange(len(y)) % 3 == 0, 5.0, 0.2)
+    weighted = AugmentedTrainer(_scaled_lr(), Gain(-6.0)).fit(X, y, sample_weight=w).estimator_[-1].coef_
+    by_name = AugmentedTrainer(_scaled_lr(), Gain(-6.0)).fit(
+        X, y, logisticregression__sample_weight=w).estimator_[-1].coef_
+    plain = AugmentedTrainer(_scaled_lr(), Gain(-6.0)).fit(X, y).estimator_[-1].coef_
+    np.testing.assert_allclose(weighted, by_name)
+    assert not np.allclose(weighted, plain)
 
 
 class _CountingLR(LogisticRegression):
@@ -211,3 +238,10 @@ def test_router_shares_work_only_for_its_own_input():
         assert V._data_key(X) is not None
         assert V._data_key(X.copy()) is None and V._data_key(list(X)) is None
     assert V._data_key(X) is None
+
+
+def test_weights_a_system_cannot_take_are_refused_by_name():
+    X, y = np.random.RandomState(0).randn(24, 4), np.repeat([0, 1, 2], 8)
+    fusion = ScoreFusion([("verifier", SpeakerVerifier(random_state=0)), ("logreg", LogisticRegression())], cv=2)
+    with pytest.raises(TypeError, match="'verifier' \\(SpeakerVerifier\\) does not take sample_weight"):
+        fusion.fit(X, y, sample_weight=np.ones(24))

@@ -188,8 +188,8 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_recordings,), optional
             Targets; repeated for each copy.
         sample_weight : array-like of shape (n_recordings,), default=None
-            Passed on to ``estimator.fit`` like ``fit_params``, repeated for
-            each copy. (Named in the signature so that wrappers such as
+            Passed on to ``estimator.fit`` like ``fit_params`` (to a
+            Pipeline's final step), repeated for each copy. (Named in the signature so that wrappers such as
             ``CalibratedClassifierCV`` see that weights are taken.)
         **fit_params : dict
             Passed to ``estimator.fit``; array-likes with one entry per
@@ -231,7 +231,7 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         X_train = self._concatenate(parts)
         index = np.tile(np.arange(n), len(parts))
         y_train = None if y is None else take_rows(y, index)
-        params = take_params(route_fit_params(self, fit_params, ["estimator"])["estimator"], n, index)
+        params = take_params(route_fit_params(self, fit_params, {"estimator": self.estimator})["estimator"], n, index)
         self.estimator_ = clone(self.estimator)
         request_groups(self.estimator_)  # with routing on: an unset groups request takes the copy groups
         groups_key = groups_parameter(self.estimator_)

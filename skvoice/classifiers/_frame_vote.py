@@ -111,7 +111,8 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
         %(X_frames)s
         %(y_recordings)s
         sample_weight : array-like of shape (n_recordings,) or (n_frames,), default=None
-            Passed on to the frame classifier's ``fit`` like ``fit_params``:
+            Passed on to the frame classifier's ``fit`` like ``fit_params``
+            (to a Pipeline's final step):
             one weight per recording is repeated over its frames, one per
             frame follows the ``max_frames`` subsample. (Named in the
             signature so that wrappers such as ``CalibratedClassifierCV``
@@ -135,7 +136,7 @@ class FrameVoteClassifier(MetaEstimatorMixin, FrameClassifier):
             raise AttributeError(  # before the frame fit (e.g. SVC(probability=False)), not after it
                 f"voting='soft' needs a frame classifier with predict_proba; "
                 f"{type(estimator).__name__} has none. Use voting='hard'.")
-        params = route_fit_params(self, fit_params, ["estimator"])["estimator"]
+        params = route_fit_params(self, fit_params, {"estimator": estimator})["estimator"]
         frames, y_frames, params = self._training_frames(X, y, self.random_state, params)
         self.estimator_ = estimator.fit(frames, y_frames, **params)
         if self.voting == "soft" and not hasattr(self.estimator_, "predict_proba"):

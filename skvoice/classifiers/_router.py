@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 from scipy.signal import welch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils import metadata_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -165,6 +166,9 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
     (2,)
     """
 
+    # sample_weight is routed to both models (their requests decide), never consumed here
+    __metadata_request__fit = {"sample_weight": metadata_routing.UNUSED}
+
     _parameter_constraints = {
         "wideband": [HasMethods(["fit", "predict"])],
         "narrowband": [HasMethods(["fit", "predict"])],
@@ -182,7 +186,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         self.sample_rate = sample_rate
         self.n_jobs = n_jobs
 
-    def fit(self, X, y, groups=None, **fit_params):
+    def fit(self, X, y, groups=None, sample_weight=None, **fit_params):
         """Fit both models on all the training recordings.
 
         Parameters
@@ -194,6 +198,10 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         groups : array-like of shape (n_recordings,), default=None
             Passed on to each model whose ``fit`` takes ``groups`` (e.g.
             :class:`ScoreFusion`'s cross-fitting folds).
+        sample_weight : array-like of shape (n_recordings,), default=None
+            Passed on to both models' ``fit`` like ``fit_params``. (Named in
+            the signature so that wrappers such as ``CalibratedClassifierCV``
+            see that weights are taken.)
         **fit_params : dict
             Passed on to both models' ``fit`` (with metadata routing enabled,
             to the models that requested them).
@@ -203,6 +211,8 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         self : BandwidthRouter
         """
         self._validate_params()
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
         items = check_audio_input(X, estimator=self)  # audio (or one waveform per row): not sparse, finite
         if not hasattr(X, "__len__"):  # a generator, now read: fit both models on what it gave
             X = items
@@ -216,7 +226,7 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         # Pipeline's last step (e.g. ScoreFusion)
         by_request = routing_enabled() and groups is not None
         routed = route_fit_params(self, {**fit_params, "groups": groups} if by_request else fit_params,
-                                  ["wideband", "narrowband"])
+                                  {"wideband": self.wideband, "narrowband": self.narrowband})
         with shared_fusion_fits(X):  # a system (or front end) both models fuse is fitted (or run) once
             for name, est in (("wideband", self.wideband), ("narrowband", self.narrowband)):
                 kw = routed[name]

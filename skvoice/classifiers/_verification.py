@@ -20,7 +20,7 @@ from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state, get_tags, metadata_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
@@ -864,6 +864,9 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
     ((2,), 1.0)
     """
 
+    # sample_weight is routed to the systems (their requests decide), never consumed here
+    __metadata_request__fit = {"sample_weight": metadata_routing.UNUSED}
+
     _parameter_constraints = {
         "estimators": [list],
         "cv": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -937,7 +940,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         self._validate_names(names)
         return names
 
-    def fit(self, X, y, groups=None, **fit_params):
+    def fit(self, X, y, groups=None, sample_weight=None, **fit_params):
         """Learn the fusion weights on cross-fitted trials, then fit every system on all the data.
 
         Parameters
@@ -952,6 +955,13 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
             :class:`~skvoice.augment.AugmentedTrainer` passes automatically),
             so no system is trained on a copy of a recording it then scores.
             A group must belong to one speaker.
+        sample_weight : array-like of shape (n_recordings,), default=None
+            Passed on to every system's ``fit`` like ``fit_params`` (to a
+            Pipeline's final step); the trials the fusion weights are learned
+            on are not weighted. A system that takes no weights is refused
+            (``TypeError``) rather than fitted without them.
+            (Named in the signature so that wrappers such as
+            ``CalibratedClassifierCV`` see that weights are taken.)
         **fit_params : dict
             Passed to every system's ``fit`` (e.g. ``background=`` for
             :class:`SpeakerVerifier` systems; with metadata routing enabled,
@@ -965,6 +975,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         """
         self._validate_params()
         names = self._check_estimators()
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
         if y is None:
             raise ValueError("ScoreFusion requires y to be passed, but the target y is None.")
         y = column_or_1d(y, warn=True)
@@ -994,7 +1006,7 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
                              "speaker's recordings fell in one fold: groups keep copies of one recording together "
                              "(e.g. AugmentedTrainer's degraded copies), they are not the speakers.")
         systems = [clone(est) for _, est in self.estimators]
-        routed = route_fit_params(self, fit_params, names)
+        routed = route_fit_params(self, fit_params, dict(zip(names, systems)))
         params = [routed[name] for name in names]
         self.shared_steps_ = [_stateless_steps(est, p) for est, p in zip(systems, params)]
         shared = _SharedFeatures(systems, self.shared_steps_, data_key)

@@ -14,6 +14,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skvoice.classifiers import ScoreFusion, SpeakerVerifier
 from skvoice.classifiers._verification import _cohort_stats, speaker_folds
 
+from estimator_sets import SAMPLE_WEIGHT_CHECKS
+
 
 def eer(scores, classes, y):
     target = np.asarray(classes)[None, :] == np.asarray(y)[:, None]
@@ -306,13 +308,26 @@ def test_verifier_asks_for_pooled_features():
         fitted.predict(as_recording_set([np.ones((5, X.shape[1]))] * 2))
 
 
+def _fusion_failures(estimator):
+    """A fusion with a SpeakerVerifier system refuses weights by name (that system takes none), as
+    VotingClassifier does; the fusion of two logistic regressions runs the weight checks."""
+    if not isinstance(estimator, ScoreFusion):
+        return {}
+    if any(isinstance(e, SpeakerVerifier) for _, e in estimator.estimators):
+        return {check: "a system (SpeakerVerifier) takes no sample_weight: fitting with weights is refused with "
+                       "a TypeError naming it" for check in SAMPLE_WEIGHT_CHECKS}
+    return {"check_sample_weight_equivalence_on_dense_data": "repeated rows are not weights here: the copies fall "
+            "in different cross-fitting folds, so systems score copies of their own training rows"}
+
+
 @parametrize_with_checks([
     SpeakerVerifier(random_state=0),
     SpeakerVerifier("plda", random_state=0),
     SpeakerVerifier(normalization=None, calibration=None),
     SpeakerVerifier(normalization="snorm", projection="lda", random_state=0),
     ScoreFusion([("verifier", SpeakerVerifier(random_state=0)), ("logreg", LogisticRegression())], random_state=0),
-])
+    ScoreFusion([("logreg", LogisticRegression()), ("strong", LogisticRegression(C=0.1))], random_state=0),
+], expected_failed_checks=_fusion_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
