@@ -688,3 +688,14 @@ def test_cosine_scores_do_not_depend_on_the_embeddings_scale():
     one = SpeakerVerifier(calibration=None, normalization=None).fit(X, y).speaker_scores(X)
     tiny = SpeakerVerifier(calibration=None, normalization=None).fit(X * 1e-30, y).speaker_scores(X * 1e-30)
     np.testing.assert_allclose(tiny, one, atol=1e-9)
+
+
+def test_calibration_of_separable_development_trials_keeps_a_moderate_slope():
+    # LogisticRegression(C=1e4) on nearly separable trials let the slope run away: on ten test-other readers
+    # never-enrolled strangers were given LLRs up to 61 (odds of 1e26 to 1); C=1 as in ScoreFusion
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(60, n_features=16, centers=10, cluster_std=1.0, random_state=0)
+    ver = SpeakerVerifier(random_state=0).fit(X, y)
+    scores = ver.decision_function(X + np.random.RandomState(1).randn(*X.shape) * 0.5)
+    assert 0 < ver.calibration_[0] < 6 and np.abs(scores).max() < 40
