@@ -288,6 +288,16 @@ def test_failing_model_is_reported_and_exit_code_1(capsys, monkeypatch, tmp_path
     assert "failed: RuntimeError: boom in the frame classifier" in (out / "report.md").read_text()
 
 
+def test_demo_runs_with_metadata_routing_on(capsys, monkeypatch):
+    # cross_val_score(groups=...) is refused once routing is on: the demo ended in a ValueError
+    import sklearn
+
+    monkeypatch.delenv("SKVOICE_LIBRISPEECH", raising=False)
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert main(["demo", "--n-jobs", "1"]) == 0
+    assert "data: synthetic voices" in capsys.readouterr().out
+
+
 def test_demo_synthetic(capsys, monkeypatch):
     monkeypatch.delenv("SKVOICE_LIBRISPEECH", raising=False)
     assert main(["demo", "--n-jobs", "1"]) == 0

@@ -91,7 +91,8 @@ def run_demo(progress=None, seed=0, n_jobs=None, stream=None):
         model = make_pipeline(CMVN(), FrameVoteClassifier(HistGradientBoostingClassifier(random_state=seed),
                                                           voting="soft", max_frames=200, random_state=seed))
         with single_openmp():
-            acc = cross_val_score(model, Xg, g.gender, groups=g.speaker, cv=cv)
+            # the splits themselves, not groups=: with metadata routing on, cross_val_score refuses groups
+            acc = cross_val_score(model, Xg, g.gender, cv=list(cv.split(Xg, g.gender, g.speaker)))
     with progress.step("demo/speaker", "speaker ID: MFCC -> CMVN -> GMM-UBM, stratified CV"):
         Xs = MFCCExtractor(13, n_jobs=n_jobs).fit_transform(s.X)
         k2 = max(2, min(3, int(np.unique(s.speaker, return_counts=True)[1].min())))
