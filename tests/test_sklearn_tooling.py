@@ -245,3 +245,24 @@ def test_weights_a_system_cannot_take_are_refused_by_name():
     fusion = ScoreFusion([("verifier", SpeakerVerifier(random_state=0)), ("logreg", LogisticRegression())], cv=2)
     with pytest.raises(TypeError, match="'verifier' \\(SpeakerVerifier\\) does not take sample_weight"):
         fusion.fit(X, y, sample_weight=np.ones(24))
+
+
+def test_fusion_hands_a_dataframe_to_its_systems_as_it_is():
+    # the fusion converted the table to an array: systems that pick their columns by name failed
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer, make_column_selector
+
+    rng = np.random.RandomState(0)
+    y = np.repeat(np.arange(4), 10)
+    table = np.hstack([rng.normal(size=(4, 5))[y], rng.normal(size=(4, 3))[y]]) + rng.normal(size=(40, 8))
+    df = pd.DataFrame(table, columns=[f"ecapa_{i}" for i in range(5)] + [f"xvec_{i}" for i in range(3)])
+
+    def system(prefix):
+        select = ColumnTransformer([("cols", "passthrough", make_column_selector(pattern=f"^{prefix}_"))])
+        return make_pipeline(select, LogisticRegression())
+
+    fusion = ScoreFusion([("ecapa", system("ecapa")), ("xvec", system("xvec"))], cv=2, random_state=0).fit(df, y)
+    assert list(fusion.feature_names_in_) == list(df.columns)
+    assert fusion.score(df, y) > 0.7
+    with pytest.raises(ValueError, match="NaN"):
+        fusion.predict(df.assign(ecapa_0=np.nan))

@@ -181,6 +181,11 @@ def _trial_arrays(scores, true_idx):
     return scores[target], scores[~target]
 
 
+def _is_frame(X):
+    """A pandas or polars DataFrame (validated, then passed to the systems as it is)."""
+    return hasattr(X, "columns") and hasattr(X, "shape")
+
+
 def _check_speaker_targets(y):
     """``check_classification_targets`` without its "more classes than half the samples" warning.
 
@@ -990,7 +995,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         X2d = _is_numeric_2d(X)
         forget_input_features(self)  # a refit on audio must not keep a matrix fit's n_features_in_
         if X2d is not None:
-            X = validate_data(self, X, dtype=None)
+            checked = validate_data(self, X, dtype=None)
+            X = X if _is_frame(X) else checked  # systems may select a DataFrame's columns by name
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         self._check_unknown_label()
         if len(self.classes_) < 2:
@@ -1109,7 +1115,8 @@ class ScoreFusion(VersionedPickleMixin, _OpenSetMixin, ClassifierMixin, BaseComp
         if hasattr(self, "n_features_in_") and _is_numeric_2d(X) is not None:
             # a numeric matrix is checked against the fit; recording sets (e.g. waveforms of unequal length,
             # after a fit on equal-length ones) are left to the systems, which validate their own input
-            X = validate_data(self, X, reset=False, dtype=None)
+            checked = validate_data(self, X, reset=False, dtype=None)
+            X = X if _is_frame(X) else checked
         fused = self.offset_
         shared = _SharedFeatures(self.estimators_, getattr(self, "shared_steps_", [0] * len(self.estimators_)))
         for j, (w, stats) in enumerate(zip(self.weights_, self.enrol_stats_)):
