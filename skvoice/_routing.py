@@ -39,8 +39,9 @@ def final_step_method(estimator, name):
     return method
 
 
-def fit_router(owner, children):
-    """A ``MetadataRouter`` sending ``fit`` metadata to the ``fit`` of each named child.
+def fit_router(owner, children, methods=("fit",)):
+    """A ``MetadataRouter`` sending the metadata of each of ``methods`` (``fit``; ``score`` for a wrapper whose
+    ``score`` is its child's) to the same method of each named child.
 
     ``children`` maps a name to an (unfitted) estimator; the owner's own
     requests (e.g. ``score``'s ``sample_weight``, ``fit``'s ``groups``) are
@@ -48,7 +49,10 @@ def fit_router(owner, children):
     """
     router = MetadataRouter(owner=owner).add_self_request(owner)
     for name, child in children.items():
-        router.add(**{name: child}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+        mapping = MethodMapping()
+        for method in methods:
+            mapping.add(caller=method, callee=method)
+        router.add(**{name: child}, method_mapping=mapping)
     return router
 
 

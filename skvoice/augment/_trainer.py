@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags, metadata_routing
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -15,7 +16,7 @@ from .._base import set_audio_input_tags
 from .._persistence import VersionedPickleMixin
 from .._ragged import as_recording_set, check_audio_input, take_params, take_rows
 from .._routing import fit_router, groups_parameter, request_groups, route_fit_params
-from .._sklearn_compat import HasMethods, Interval, check_sample_weight, sklearn_num_samples
+from .._sklearn_compat import HasMethods, Interval, check_sample_weight, routing_enabled, sklearn_num_samples
 from ._base import coerce_object_matrix
 
 __all__ = ["AugmentedTrainer"]
@@ -245,13 +246,14 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
         return self
 
     def get_metadata_routing(self):
-        """Metadata routing: ``fit`` metadata goes to ``estimator.fit`` (repeated for the copies).
+        """Metadata routing: ``fit`` metadata goes to ``estimator.fit`` (repeated for the copies), ``score``
+        metadata to ``estimator.score``.
 
         Returns
         -------
         routing : sklearn.utils.metadata_routing.MetadataRouter
         """
-        return fit_router(self, {"estimator": self.estimator})
+        return fit_router(self, {"estimator": self.estimator}, methods=("fit", "score"))
 
     @staticmethod
     def _concatenate(parts):
@@ -275,10 +277,74 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
     speaker_scores = _delegate("speaker_scores")
     verify = _delegate("verify")
 
+    @available_if(_estimator_has("transform"))
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit on the clean and degraded recordings, then ``transform`` the input unchanged.
+
+        Parameters
+        ----------
+        X : sequence of paths or waveforms, or array of shape (n_recordings, n_samples)
+            Training recordings.
+        y : array-like of shape (n_recordings,), optional
+            Targets.
+        **fit_params : dict
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        Xt : the estimator's output for ``X``
+        """
+        if not hasattr(X, "__len__"):  # a generator: read once, used for both
+            X = list(X)
+        return self.fit(X, y, **fit_params).transform(X)
+
+    @available_if(_estimator_has("get_feature_names_out"))
+    def get_feature_names_out(self, input_features=None):
+        """``estimator_.get_feature_names_out(input_features)``: the names of :meth:`transform`'s columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Passed on.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        return self.estimator_.get_feature_names_out(input_features)
+
+    @available_if(_estimator_has("set_output"))
+    def set_output(self, *, transform=None):
+        """Set the output container of :meth:`transform` on the estimator (and on the fitted one).
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            As :meth:`sklearn.pipeline.Pipeline.set_output`; None leaves it unchanged.
+
+        Returns
+        -------
+        self : AugmentedTrainer
+        """
+        if transform is None:
+            return self
+        self.estimator.set_output(transform=transform)  # as Pipeline.set_output sets its steps'
+        if hasattr(self, "estimator_"):
+            self.estimator_.set_output(transform=transform)
+        return self
+
     @available_if(_estimator_has("score"))
     def score(self, X, y=None, **params):
-        """``estimator_.score(X, y)`` on the input unchanged."""
+        """``estimator_.score(X, y)`` on the input unchanged.
+
+        ``params`` (e.g. ``sample_weight``) go to ``estimator_.score``; with
+        metadata routing enabled, those it requested
+        (``set_score_request``).
+        """
         check_is_fitted(self)
+        if routing_enabled():
+            params = dict(process_routing(self, "score", **params).estimator.score)
         return self.estimator_.score(X, y, **params)
 
     @property

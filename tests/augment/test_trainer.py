@@ -268,3 +268,41 @@ def test_a_pipeline_augmenter_is_seeded_step_by_step(voices):
     seeded = make_pipeline(AddNoise("white", snr_db=10, random_state=1), Gain((-6.0, 6.0), random_state=1))
     out = copies(seeded)
     assert not any(np.array_equal(a, b) for a, b in zip(out[:4], out[4:]))  # the two copies differ
+
+
+def test_score_metadata_is_routed_to_the_estimator(voices):
+    # the router mapped fit only: cross_validate(params={"sample_weight": w}) scored folds unweighted
+    import sklearn
+
+    X = np.stack([w[:8000] for w in voices.waveforms])
+    y = voices.gender
+    w = np.linspace(0.2, 3.0, len(X))
+    folds = [(np.arange(0, 12, 2), np.arange(1, 12, 2)), (np.arange(1, 12, 2), np.arange(0, 12, 2))]
+    with sklearn.config_context(enable_metadata_routing=True):
+        lr = LogisticRegression(max_iter=1000).set_fit_request(sample_weight=False)
+        inner = make_pipeline(MFCCExtractor(), StatsPooling(), lr.set_score_request(sample_weight=True))
+        model = AugmentedTrainer(inner, Gain(-6.0), random_state=0)
+        out = cross_validate(model, X, y, cv=folds, params={"sample_weight": w}, return_estimator=True)
+        for (_, test), fitted, score in zip(folds, out["estimator"], out["test_score"]):
+            assert score == pytest.approx(fitted.estimator_.score(X[test], y[test], sample_weight=w[test]))
+        with pytest.raises(Exception, match="sample_weight"):  # unrequested: scikit-learn's error, not dropped
+            AugmentedTrainer(make_pipeline(MFCCExtractor(), StatsPooling(), LogisticRegression()), Gain(-6.0)).fit(
+                X, y).score(X, y, sample_weight=w)
+
+
+def test_a_transformer_inside_names_its_features_and_sets_its_output(voices):
+    # AugmentedTrainer delegated transform but had no get_feature_names_out, set_output or fit_transform: a
+    # Pipeline using it as a learned front end could neither name its features nor switch to pandas
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = list(voices.waveforms), voices.gender
+    front = AugmentedTrainer(make_pipeline(MFCCExtractor(n_mfcc=3), StatsPooling(stats=("mean",)), StandardScaler()),
+                             Gain(-6.0), random_state=0)
+    model = make_pipeline(front, LogisticRegression()).fit(X, y)
+    names = ["mean_mfcc_0", "mean_mfcc_1", "mean_mfcc_2"]
+    assert model[:-1].get_feature_names_out().tolist() == names
+    table = model[:-1].set_output(transform="pandas").transform(X)
+    assert table.shape == (len(X), 3) and hasattr(table, "columns")
+    np.testing.assert_allclose(front.set_output(transform="default").fit_transform(X, y),
+                               front.fit(X, y).transform(X))
+    assert front.set_output() is front
