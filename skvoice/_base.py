@@ -357,14 +357,32 @@ def _wrap_output(estimator, out, X):
     Estimators without ``get_feature_names_out`` (e.g. degradations, whose 2-D output is waveforms) are never
     wrapped, as in scikit-learn.
     """
+    named = hasattr(estimator, "get_feature_names_out") and getattr(estimator, "_output_kind", None) != "audio"
+    if isinstance(out, np.ndarray) and out.ndim == 1 and out.dtype == object:
+        return _named_frames(estimator, out) if named else out
     if not (isinstance(out, np.ndarray) and out.ndim == 2 and out.dtype != object):
         return out
-    if not hasattr(estimator, "get_feature_names_out") or getattr(estimator, "_output_kind", None) == "audio":
+    if not named:
         return out  # waveforms (one per row) are not features
     container = output_container(estimator, "transform")
     if container == "default":
         return out
     return wrap_in_container(out, X, estimator, container)
+
+
+def _named_frames(estimator, recordings):
+    """A recording set of frames carrying the estimator's output feature names (for the next step's fit)."""
+    from sklearn.exceptions import NotFittedError
+
+    from ._ragged import with_feature_names
+
+    try:
+        names = estimator.get_feature_names_out()
+    except (NotFittedError, AttributeError, ValueError, TypeError):
+        return recordings
+    if names is None or any(np.ndim(r) != 2 or np.shape(r)[1] != len(names) for r in recordings):
+        return recordings
+    return with_feature_names(recordings, names)
 
 
 def _output_wrapped(method):

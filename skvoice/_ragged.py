@@ -18,6 +18,8 @@ from ._sklearn_compat import is_arraylike_not_scalar, safe_indexing, sklearn_num
 
 __all__ = [
     "as_recording_set",
+    "NamedRecordingSet",
+    "with_feature_names",
     "rows_or_nan",
     "unit_vector",
     "check_recordings",
@@ -46,6 +48,72 @@ def as_recording_set(items, *, missing=None):
     for i, item in enumerate(items):
         out[i] = missing if item is None else item
     return out
+
+
+class NamedRecordingSet(np.ndarray):
+    """A recording set (1-D object array) that also carries ``feature_names``, the names of its frames' columns.
+
+    A frame step's output carries them to the next step, which takes them as ``feature_names_in_`` at fit: a
+    DataFrame made after pooling (``set_output(transform="pandas")``) then has the columns that
+    ``Pipeline.get_feature_names_out`` gives (``mean_mfcc_0``, not ``mean_x0``). Indexing keeps the names;
+    anything that makes a new plain array (``np.asarray``, ``np.concatenate``) drops them, and a step that
+    receives no names counts its columns ``x0 ... x{n-1}`` as before.
+    """
+
+    feature_names = None
+
+    def __array_finalize__(self, obj):
+        self.feature_names = getattr(obj, "feature_names", None)
+
+
+def with_feature_names(recordings, names):
+    """A recording set of frames that carries the names of its columns to the next step.
+
+    skvoice's frame transformers (:class:`~skvoice.features.MFCCExtractor`,
+    :class:`~skvoice.features.CMVN`, ...) return their recording sets this
+    way; a third-party transformer with ragged output can do the same. A
+    frame step fitted on it takes the names as ``feature_names_in_``, so
+    that after :class:`~skvoice.features.StatsPooling` the columns of a
+    DataFrame (``set_output(transform="pandas")``) are the ones
+    ``Pipeline.get_feature_names_out`` gives.
+
+    Parameters
+    ----------
+    recordings : ndarray of object, shape (n_recordings,)
+        One 2-D array of frames per recording (all with ``len(names)``
+        columns).
+    names : array-like of str
+        The name of each column.
+
+    Returns
+    -------
+    named : NamedRecordingSet
+        A view of ``recordings`` (a 1-D object array) with a
+        ``feature_names`` attribute. Indexing keeps it; anything that makes a
+        new plain array (``np.asarray``, ``np.concatenate``) drops it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvoice.features import StatsPooling
+    >>> from skvoice.utils import with_feature_names
+    >>> X = np.empty(2, dtype=object)
+    >>> X[0], X[1] = np.ones((5, 2)), np.zeros((3, 2))
+    >>> pool = StatsPooling(stats=("mean",)).fit(with_feature_names(X, ["energy", "zcr"]))
+    >>> pool.get_feature_names_out().tolist()
+    ['mean_energy', 'mean_zcr']
+    """
+    out = np.asarray(recordings, dtype=object).view(NamedRecordingSet)
+    out.feature_names = np.asarray(names, dtype=object).copy()
+    return out
+
+
+def _feature_names_of(X, n_features):
+    """The ``feature_names`` a recording set carries, when there is one per column; else None."""
+    names = getattr(X, "feature_names", None)
+    if names is None or len(names) != n_features or not all(isinstance(n, str) for n in names):
+        return None
+    return np.asarray(names, dtype=object).copy()
 
 
 def rows_or_nan(rows, n_columns, *, dtype=np.float64, row=None):
@@ -348,7 +416,10 @@ def validate_recordings(estimator, X, *, reset, ensure_min_frames=1):
         return validate_recordings(estimator, np.vstack(list(recs)), reset=reset)
     if reset:
         estimator.n_features_in_ = int(recs[0].shape[1])
-        if hasattr(estimator, "feature_names_in_"):
+        names = _feature_names_of(X, estimator.n_features_in_)
+        if names is not None:  # the previous step's column names (NamedRecordingSet)
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
     return recs, False
 

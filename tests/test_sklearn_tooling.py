@@ -266,3 +266,20 @@ def test_fusion_hands_a_dataframe_to_its_systems_as_it_is():
     assert fusion.score(df, y) > 0.7
     with pytest.raises(ValueError, match="NaN"):
         fusion.predict(df.assign(ecapa_0=np.nan))
+
+
+def test_pooled_dataframe_columns_are_the_pipeline_feature_names(voices):
+    # a recording set carried no column names: after pooling the DataFrame said mean_x0 while the Pipeline said
+    # mean_mfcc_0, and a scaler after the pooling made Pipeline.get_feature_names_out raise
+    from sklearn.preprocessing import StandardScaler
+
+    from skvoice.features import CMVN
+
+    X, _ = voices
+    pipe = make_pipeline(MFCCExtractor(n_mfcc=3), CMVN(), StatsPooling(stats=("mean", "std")), StandardScaler())
+    table = pipe.set_output(transform="pandas").fit_transform(X)
+    names = pipe.get_feature_names_out().tolist()
+    assert names[:2] == ["mean_mfcc_0", "mean_mfcc_1"] and list(table.columns) == names
+    with sklearn.config_context(transform_output="pandas"):
+        assert list(make_pipeline(MFCCExtractor(n_mfcc=3), StatsPooling()).fit_transform(X).columns)[0] == \
+            "mean_mfcc_0"

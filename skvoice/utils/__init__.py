@@ -2,7 +2,10 @@
 
 :mod:`skvoice.utils.estimator_checks` holds the recording-set contract that
 every public skvoice estimator is tested against (import it explicitly: it is
-not loaded by ``import skvoice``).
+not loaded by ``import skvoice``); :func:`with_feature_names` lets a frame
+transformer's recording set carry its column names to the next step.
 """
 
-__all__ = []
+from .._ragged import with_feature_names
+
+__all__ = ["with_feature_names"]

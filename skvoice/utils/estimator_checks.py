@@ -824,9 +824,9 @@ def check_set_output_pandas(name, estimator, input_kind=None):
     output when the output is ragged (still a 1-D object array), or a
     DataFrame with ``get_feature_names_out()`` columns and the same values
     when it is 2-D. A ragged output followed by
-    :class:`~skvoice.features.StatsPooling` gives a DataFrame with the
-    pooling step's feature names (a recording set carries no names to pass
-    on). Switching
+    :class:`~skvoice.features.StatsPooling` gives a DataFrame whose columns
+    are the Pipeline's ``get_feature_names_out()`` (the recording set of
+    frames carries its column names to the pooling step). Switching
     back (``set_output(transform="default")``) gives arrays again. For
     classifiers: ``fit``/``predict`` under ``transform_output="pandas"``
     give the same predictions as without it.
@@ -866,9 +866,14 @@ def check_set_output_pandas(name, estimator, input_kind=None):
         except Exception as exc:
             raise AssertionError(f"{where} raised {type(exc).__name__}: {exc}") from exc
         if pooled:
-            # names of the pooling step itself: a recording set carries no feature names to pass on
+            # the names the whole Pipeline gives (a frame step's recording set carries its column names to the
+            # pooling step), which are the pooling step's own as well
             pool = fitted[-1][-1] if isinstance(fitted[-1], Pipeline) else fitted[-1]
-            expected, cols = pooled_ref, pool.get_feature_names_out()
+            expected, cols = pooled_ref, fitted.get_feature_names_out()
+            own = list(pool.get_feature_names_out())
+            if own != list(cols):
+                raise AssertionError(f"{where}: the pooling step names its columns {own[:4]}... but the Pipeline "
+                                     f"says {list(cols)[:4]}...")
         else:
             expected, cols = ref, columns
         _expect_pandas(out, expected, cols, f"{where}: transform")

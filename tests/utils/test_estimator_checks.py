@@ -21,6 +21,7 @@ from skvoice import AudioError, SkippedRecordingsWarning
 from skvoice.classifiers import GMMSpeakerClassifier
 from skvoice.features import CMVN, MFCCExtractor, VoiceActivityDetector
 from skvoice.utils import estimator_checks as ec
+from skvoice.utils import with_feature_names
 from skvoice.utils.estimator_checks import (
     check_classifier_one_label_per_recording,
     check_clone_and_params,
@@ -316,7 +317,8 @@ class ToyAudioEnergy(RaggedAwareOutput, TransformerMixin, BaseEstimator, auto_wr
                 out.append(np.empty((0, 2), dtype=np.float32))
         if self.failures_ and self.on_error == "warn":
             warnings.warn(f"{len(self.failures_)} recordings failed", SkippedRecordingsWarning, stacklevel=2)
-        return self._wrap(_ragged(out))
+        # the recording set carries the column names to the next step, as skvoice's frame transformers do
+        return self._wrap(with_feature_names(_ragged(out), self.get_feature_names_out()))
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(["log_energy", "zcr"], dtype=object)
