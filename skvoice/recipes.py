@@ -75,11 +75,21 @@ def gender_pipeline(n_jobs=None, random_state=None):
 
     Measured (2-core CPU, real LibriSpeech, speakers never seen in training:
     trained on 100 train-clean-100 readers, tested on the other 51; see
-    ``benchmarks/results/robustness_recipes.json``): 1.000 clean; 1.000
+    ``benchmarks/results/robustness_recipes.json``): 1.000 clean; 0.980
     telephone (G.711); 0.980 / 0.980 white noise at 10 / 5 dB; 0.980 pink and
-    0.980 babble at 10 dB; 1.000 MP3 32 kbit/s; 1.000 reverberation (RT60
+    0.961 babble at 10 dB; 1.000 MP3 32 kbit/s; 1.000 reverberation (RT60
     0.6 s); 0.980 with 5 s of silence padding; 1.000 at -40 dB level. With 51
     test speakers one error is about 0.02.
+
+    The regularisation ``C=10`` makes the probabilities usable: in 5-fold
+    reader-disjoint cross-validation on the 151 train-clean-100 readers
+    (3 repeats) ``C=1`` was 0.987 accurate with a mean confidence of 0.790
+    (expected calibration error 0.196, log loss 0.249), ``C=10`` 0.980 with
+    0.925 (0.059, 0.104); on the 10 test-other readers, trained without
+    them, log loss 0.351 -> 0.317. Larger ``C`` lowered the cross-validated
+    log loss further but raised the held-out one. Recordings without speech
+    (noise, near-silence) still get a gender, at lower confidence (0.70 for
+    0.93 on speech in that run).
 
     Parameters
     ----------
@@ -110,7 +120,7 @@ def gender_pipeline(n_jobs=None, random_state=None):
 
     pipe = Pipeline([
         ("embedding", SpeakerEmbedding(n_jobs=n_jobs)),
-        ("classifier", LogisticRegression(C=1.0, max_iter=2000, random_state=random_state)),
+        ("classifier", LogisticRegression(C=10.0, max_iter=2000, random_state=random_state)),
     ])
     return AugmentedTrainer(pipe, training_augmenter(n_jobs=n_jobs), n_copies=1, random_state=random_state)
 
