@@ -136,6 +136,46 @@ class _VerificationScorer:
             kwargs["sample_weight"] = np.repeat(column_or_1d(sample_weight), per_trial)
         return self._sign * self._metric(is_target, trial_score, **kwargs)
 
+    def set_score_request(self, *, sample_weight=None):
+        """Request ``sample_weight`` for this scorer (with metadata routing enabled), as scikit-learn's scorers.
+
+        Parameters
+        ----------
+        sample_weight : bool, str or None, default=None
+            ``True``: ``cross_validate(params={"sample_weight": w})`` and
+            ``GridSearchCV.fit(..., sample_weight=w)`` pass the test fold's
+            weights to the scorer; ``False``: never; a string: that alias.
+
+        Returns
+        -------
+        self : scorer
+        """
+        from sklearn.utils.metadata_routing import MetadataRequest
+
+        from .._sklearn_compat import routing_enabled
+
+        if not routing_enabled():
+            raise RuntimeError("set_score_request is only available when metadata routing is enabled: "
+                               "sklearn.set_config(enable_metadata_routing=True).")
+        self._metadata_request = MetadataRequest(owner=self)
+        self._metadata_request.score.add_request(param="sample_weight", alias=sample_weight)
+        return self
+
+    def get_metadata_routing(self):
+        """The scorer's metadata request: ``sample_weight`` as set by :meth:`set_score_request` (unset: refused).
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRequest
+        """
+        from sklearn.utils.metadata_routing import MetadataRequest
+
+        request = getattr(self, "_metadata_request", None)
+        if request is None:
+            request = MetadataRequest(owner=self)
+            request.score.add_request(param="sample_weight", alias=None)
+        return request
+
     def __repr__(self):
         name = next((k for k, f in _METRICS.items() if f is self._metric), getattr(self._metric, "__name__", "?"))
         args = [repr(name)] + [f"{k}={v!r}" for k, v in self._kwargs.items()]
@@ -181,7 +221,9 @@ def make_verification_scorer(metric="eer", *, greater_is_better=False,
     -------
     scorer : callable
         ``scorer(estimator, X, y, sample_weight=None)`` -> float. Sample
-        weights are repeated over each item's trials.
+        weights are repeated over each item's trials. With metadata routing
+        enabled, ``scorer.set_score_request(sample_weight=True)`` lets
+        ``cross_validate``/``GridSearchCV`` pass each test fold's weights.
 
     Notes
     -----

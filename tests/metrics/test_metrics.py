@@ -542,3 +542,26 @@ def test_missing_trial_labels_are_refused_in_any_dtype(dtype):
     with pytest.raises(ValueError, match="missing label"):
         trial_scores(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]), pd.Series(["a", "b", None], dtype=dtype),
                      classes=["a", "b"])
+
+
+def test_verification_scorer_takes_routed_sample_weight():
+    # the scorer had no set_score_request: inside cross_validate the weights could never reach it (refused, or
+    # silently unweighted when the estimator's fit took them)
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold, cross_validate
+
+    X, y = make_blobs(200, centers=4, cluster_std=4.0, random_state=0)
+    w = np.random.RandomState(0).uniform(0, 3, 200)
+    cv = KFold(2)
+    with sklearn.config_context(enable_metadata_routing=True):
+        eer = make_verification_scorer("eer").set_score_request(sample_weight=True)
+        res = cross_validate(LogisticRegression().set_fit_request(sample_weight=True), X, y, scoring=eer, cv=cv,
+                             params={"sample_weight": w}, return_estimator=True)
+        for k, (est, (_, test)) in enumerate(zip(res["estimator"], cv.split(X))):
+            assert res["test_score"][k] == pytest.approx(eer(est, X[test], y[test], sample_weight=w[test]))
+        with pytest.raises(Exception, match="sample_weight"):  # unset: scikit-learn's error, not unweighted
+            cross_validate(LogisticRegression().set_fit_request(sample_weight=True), X, y, cv=cv,
+                           scoring=make_verification_scorer("eer"), params={"sample_weight": w})
+    with pytest.raises(RuntimeError, match="metadata routing"):
+        make_verification_scorer("eer").set_score_request(sample_weight=True)
