@@ -59,8 +59,9 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 sample_weight : array-like of shape (n_trials,), default=None
     Non-negative trial weights (zero-weight trials are left out).""",
     "cost_model": """p_target : float, default=0.01
-    Prior probability of a target trial, in (0, 1) (0.01: NIST SRE
-    2008-2010 and VoxSRC; 0.05 is also common).
+    Prior probability of a target trial, in (0, 1). Common settings:
+    0.01 (the usual minDCF of papers on VoxCeleb; NIST SRE 2008 used it
+    with ``c_miss=10``), 0.05 (VoxSRC since 2020), 0.001 (NIST SRE 2010).
 c_miss, c_fa : float, default=1
     Costs of a miss and of a false alarm (positive).""",
     # ---------------------------------------------------------------------------------- degradations
