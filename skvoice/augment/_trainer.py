@@ -300,17 +300,7 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
 
     @available_if(_estimator_has("get_feature_names_out"))
     def get_feature_names_out(self, input_features=None):
-        """``estimator_.get_feature_names_out(input_features)``: the names of :meth:`transform`'s columns.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Passed on.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
+        """``estimator_.get_feature_names_out(input_features)``: the names of :meth:`transform`'s columns."""
         check_is_fitted(self)
         return self.estimator_.get_feature_names_out(input_features)
 
