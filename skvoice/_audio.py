@@ -313,9 +313,9 @@ def check_waveform(y, source="<waveform>"):
         raise AudioError(source, f"waveform must be 1-D (mono), got shape {y.shape}")
     if y.size == 0:
         raise AudioError(source, "waveform is empty")
-    if not np.isfinite(y).all():
+    peak = float(np.max(np.abs(y)))  # NaN when any sample is NaN, inf when any is infinite
+    if not np.isfinite(peak):
         raise AudioError(source, "waveform contains NaN or infinite values")
-    peak = float(np.max(np.abs(y)))
     if peak > _MAX_PEAK:
         # spectra of such samples overflow float32: the features would be NaN without a word
         raise AudioError(source, f"waveform peaks at {peak:.3g}, far beyond any audio scale (float audio lies "

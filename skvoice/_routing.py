@@ -81,15 +81,22 @@ def _takes(estimator, param):
     return any(p.name == param or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
-def _weights_to_final_step(owner, child_name, estimator, params):
+def _fit_target(estimator, param):
+    """``(estimator that takes param, key to pass it under)``: the estimator itself, or for a
+    :class:`~sklearn.pipeline.Pipeline` whose ``fit`` does not name ``param``, its final step under
+    ``<last step>__<param>`` (the step may be None or "passthrough")."""
     from sklearn.pipeline import Pipeline
 
+    if isinstance(estimator, Pipeline) and estimator.steps and not has_fit_parameter(estimator, param):
+        name, last = estimator.steps[-1]
+        return last, f"{name}__{param}"
+    return estimator, param
+
+
+def _weights_to_final_step(owner, child_name, estimator, params):
     if "sample_weight" not in params:
         return params
-    target, key = estimator, "sample_weight"
-    if isinstance(estimator, Pipeline) and estimator.steps and not has_fit_parameter(estimator, "sample_weight"):
-        name, target = estimator.steps[-1]
-        key = f"{name}__sample_weight"
+    target, key = _fit_target(estimator, "sample_weight")
     if target in (None, "passthrough") or not _takes(target, "sample_weight"):
         # as VotingClassifier does: weights one model cannot take are refused, never dropped for it alone
         raise TypeError(f"{type(owner).__name__}: {child_name!r} ({type(target).__name__}) does not take "
@@ -110,19 +117,12 @@ def groups_parameter(estimator):
     what it routes to) requested them (``set_fit_request(groups=True)``; see
     :func:`request_groups`).
     """
-    from sklearn.pipeline import Pipeline
-
     if routing_enabled():
         if has_fit_parameter(estimator, "groups") and not hasattr(estimator, "get_metadata_routing"):
             return "groups"
         return "groups" if get_routing_for_object(estimator).consumes("fit", ["groups"]) else None
-    if has_fit_parameter(estimator, "groups"):
-        return "groups"
-    if isinstance(estimator, Pipeline) and estimator.steps:
-        name, last = estimator.steps[-1]
-        if last not in (None, "passthrough") and has_fit_parameter(last, "groups"):
-            return f"{name}__groups"
-    return None
+    target, key = _fit_target(estimator, "groups")
+    return key if target not in (None, "passthrough") and has_fit_parameter(target, "groups") else None
 
 
 def request_groups(estimator):

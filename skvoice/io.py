@@ -176,14 +176,6 @@ def _metadata_record(model, metadata, fmt):
     return json.loads(json.dumps(record, default=_json_default))
 
 
-def _write_atomically(path, write):
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"Cannot save the model to {path!r}: folder {folder!r} does not exist.")
-    with atomic_open(path, "wb") as fh:
-        write(fh)
-
-
 def _skops():
     try:
         import skops.io as sio
@@ -255,12 +247,14 @@ def save_model(model, path, *, format=None, metadata=None):
         blob = io.BytesIO(sio.dumps(model, compression=zipfile.ZIP_DEFLATED))
         with zipfile.ZipFile(blob, "a", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(METADATA_MEMBER, json.dumps(record, indent=2, sort_keys=True))
-        _write_atomically(path, lambda fh: fh.write(blob.getvalue()))
+        with atomic_open(path, "wb") as fh:  # refuses a missing folder by name
+            fh.write(blob.getvalue())
     else:
         import joblib
 
         payload = {_JOBLIB_MARKER: _FORMAT_VERSION, "metadata": record, "model": model}
-        _write_atomically(path, lambda fh: joblib.dump(payload, fh, compress=3))
+        with atomic_open(path, "wb") as fh:
+            joblib.dump(payload, fh, compress=3)
     return path
 
 

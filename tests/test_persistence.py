@@ -258,3 +258,10 @@ def test_sound_files_still_load(skops_file, tmp_path):
         archive.writestr("notes.txt", "hello")
     with pytest.raises(ValueError, match=r"zip archive but not a \.skops model file \(no schema\.json\)"):
         load_model(zipped)
+
+
+@pytest.mark.parametrize("suffix", [".skops", ".joblib"])
+def test_save_model_into_a_missing_folder_says_so(tmp_path, suffix):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_model(_tiny_model(), tmp_path / "missing" / f"model{suffix}")
+    assert list(tmp_path.iterdir()) == []

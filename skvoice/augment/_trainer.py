@@ -190,8 +190,9 @@ class AugmentedTrainer(VersionedPickleMixin, MetaEstimatorMixin, BaseEstimator):
             Targets; repeated for each copy.
         sample_weight : array-like of shape (n_recordings,), default=None
             Passed on to ``estimator.fit`` like ``fit_params`` (to a
-            Pipeline's final step), repeated for each copy. (Named in the signature so that wrappers such as
-            ``CalibratedClassifierCV`` see that weights are taken.)
+            Pipeline's final step), repeated for each copy. (Named in the
+            signature so that wrappers such as ``CalibratedClassifierCV``
+            see that weights are taken.)
         **fit_params : dict
             Passed to ``estimator.fit``; array-likes with one entry per
             recording (``sample_weight``, ``groups``, ...) are repeated for

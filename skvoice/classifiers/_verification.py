@@ -183,7 +183,7 @@ def _trial_arrays(scores, true_idx):
 
 def _is_frame(X):
     """A pandas or polars DataFrame (validated, then passed to the systems as it is)."""
-    return hasattr(X, "columns") and hasattr(X, "shape")
+    return hasattr(X, "columns")
 
 
 def _check_speaker_targets(y):
@@ -1135,7 +1135,7 @@ def _is_numeric_2d(X):
     """The array when ``X`` is a plain numeric 2-D array(-like), else ``None`` (recording sets, paths)."""
     if isinstance(X, np.ndarray) and X.dtype == object:
         return None
-    if hasattr(X, "columns") or sparse.issparse(X):  # a DataFrame; a Series is one column: recordings
+    if _is_frame(X) or sparse.issparse(X):  # a DataFrame; a Series is one column: recordings
         return X
     try:
         arr = np.asarray(X)
