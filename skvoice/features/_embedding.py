@@ -63,6 +63,11 @@ def normalize_volume(wav, target_dbfs=NORM_TARGET_DBFS, *, increase_only=True):
     return wav * (10 ** (change / 20))
 
 
+def normalize_level(wav):
+    """Remove the DC offset and scale to ``LEVEL_TARGET_DBFS`` RMS, louder or quieter (all zeros stay as they are)."""
+    return normalize_volume(wav - wav.mean(), LEVEL_TARGET_DBFS, increase_only=False)
+
+
 def trim_long_silences(wav, sample_rate=SAMPLE_RATE):
     """Drop silences longer than ~0.2 s found by webrtcvad (mode 3), like resemblyzer's preprocessing."""
     from scipy.ndimage import binary_dilation
@@ -125,7 +130,7 @@ def _prepare(item, index, *, input_rate, vad, rate, min_coverage, level):
     if level == "normalize":
         # the mel *power* input makes the embedding scale with the gain: the same recording at +12 dB had a
         # cosine of 0.86 to itself on average (211 LibriSpeech utterances), a 1 % DC offset 0.955; now 1.000
-        y = normalize_volume(y - y.mean(), LEVEL_TARGET_DBFS, increase_only=False)
+        y = normalize_level(y)
     else:
         y = normalize_volume(y)
     found = True

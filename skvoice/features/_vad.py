@@ -133,9 +133,10 @@ def _to_frames(flags, window_samples, n_frames, rate):
 
 @validate_params(
     {"y": ["array-like"], "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
-     "method": [StrOptions({"energy", "webrtc", "silero"})], "threshold": [numbers.Real, None]},
+     "method": [StrOptions({"energy", "webrtc", "silero"})], "threshold": [numbers.Real, None],
+     "level": [StrOptions({"auto", "normalize", "keep"})]},
     prefer_skip_nested_validation=True)
-def speech_mask(y, sample_rate, method="silero", *, threshold=None):
+def speech_mask(y, sample_rate, method="silero", *, threshold=None, level="auto"):
     """Speech/non-speech decision per 10 ms frame of a waveform.
 
     Parameters
@@ -159,6 +160,22 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None):
         0.5).
     threshold : float or None, default=None
         Method-specific sensitivity, see ``method``.
+    level : {"auto", "normalize", "keep"}, default="auto"
+        ``"normalize"``: remove the DC offset and scale the waveform to
+        -25 dBFS RMS before detection, so the decisions do not depend on the
+        recording level. ``"keep"``: detect on the waveform as it is.
+        ``"auto"``: ``"normalize"`` for Silero, ``"keep"`` for the others.
+        Silero's probabilities fall with the level: on 25 LibriSpeech
+        utterances played 40 dB quieter it found a median 68 % of speech
+        frames instead of 82 %, none at all in one, and at 60 dB quieter none
+        in 21 of the 25; normalised, it finds the same frames at every level
+        and still no speech in white, pink or brown noise at any level. WebRTC
+        is closer to a level gate: as it is, it misses quiet speech (none
+        found in 23 of those 25 at -40 dB) and takes noise louder than about
+        -20 dBFS for speech; normalised, it finds all the quiet speech but
+        takes any noise for speech. ``"energy"`` is relative to the
+        recording's own floor: the gain changes nothing (``"normalize"``
+        only removes the DC offset).
 
     Returns
     -------
@@ -179,6 +196,10 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None):
     """
     y = np.asarray(y, dtype=np.float32)
     n_frames = 1 + int(len(y) // (HOP_SECONDS * sample_rate))  # frame centres (exact 10 ms grid) inside y
+    if level == "normalize" or (level == "auto" and method == "silero"):
+        from ._embedding import normalize_level
+
+        y = normalize_level(y)
     if method == "energy":
         # librosa frames with a whole-sample hop: take the frame nearest each exact 10 ms centre, so the decisions
         # sit on the same time grid as the other detectors' at any rate (the same frames when the hop is whole)
@@ -240,12 +261,12 @@ def apply_speech_mask(y, sample_rate, mask, *, output="speech", padding=0.1, min
     return y[keep], True
 
 
-def _detect(item, index, *, sample_rate, method, threshold, output, padding, min_pause, min_speech):
+def _detect(item, index, *, sample_rate, method, threshold, level, output, padding, min_pause, min_speech):
     """Worker: decode one recording and keep its speech; returns ``(waveform, found)``."""
     # shorter than one 25 ms analysis window: nothing any extractor can use
     y = read_for_model(item, index, input_rate=sample_rate, model_rate=sample_rate,
                        min_samples=int(round(0.025 * sample_rate)))
-    mask = speech_mask(y, sample_rate, method, threshold=threshold)
+    mask = speech_mask(y, sample_rate, method, threshold=threshold, level=level)
     return apply_speech_mask(y, sample_rate, mask, output=output, padding=padding, min_pause=min_pause,
                              min_speech=min_speech)
 
@@ -280,6 +301,12 @@ class VoiceActivityDetector(AudioOutputMixin, StatelessAudioTransformer):
         Detector sensitivity (Silero probability, WebRTC aggressiveness 0-3,
         or dB above the noise floor, at most half-way to the speech level:
         see :func:`speech_mask`); ``None`` uses the detector's default.
+    level : {"auto", "normalize", "keep"}, default="auto"
+        Whether the detector sees the recording scaled to -25 dBFS
+        (``"normalize"``) or as it is (``"keep"``); ``"auto"`` normalises
+        for Silero only, whose decisions otherwise fall with the level (see
+        :func:`speech_mask`). The output waveforms keep their level either
+        way. Models saved by skvoice 0.2.6 and earlier keep ``"keep"``.
     padding : float, default=0.1
         Seconds of context kept on each side of a speech region.
     min_pause : float, default=0.3
@@ -320,6 +347,7 @@ class VoiceActivityDetector(AudioOutputMixin, StatelessAudioTransformer):
         "method": [StrOptions({"silero", "webrtc", "energy"})],
         "output": [StrOptions({"speech", "trim"})],
         "threshold": [numbers.Real, None],
+        "level": [StrOptions({"auto", "normalize", "keep"})],
         "padding": [Interval(numbers.Real, 0, None, closed="left")],
         "min_pause": [Interval(numbers.Real, 0, None, closed="left")],
         "min_speech": [Interval(numbers.Real, 0, None, closed="left")],
@@ -327,15 +355,23 @@ class VoiceActivityDetector(AudioOutputMixin, StatelessAudioTransformer):
     }
     _failed_slot = "an empty waveform"
 
-    def __init__(self, method="silero", *, output="speech", threshold=None, padding=0.1, min_pause=0.3,
+    def __init__(self, method="silero", *, output="speech", threshold=None, level="auto", padding=0.1, min_pause=0.3,
                  min_speech=0.25, sample_rate=16000, on_error="raise", n_jobs=None, verbose=0):
         self.method = method
         self.output = output
         self.threshold = threshold
+        self.level = level
         self.padding = padding
         self.min_pause = min_pause
         self.min_speech = min_speech
         super().__init__(sample_rate=sample_rate, on_error=on_error, n_jobs=n_jobs, verbose=verbose)
+
+    def __setstate__(self, state):
+        # skvoice 0.2.6 and earlier ran every detector on the recording as it was: a saved model keeps the
+        # speech its later steps were trained on
+        state = dict(state)
+        state.setdefault("level", "keep")
+        super().__setstate__(state)
 
     def transform(self, X):
         """Keep the speech of each recording.
@@ -348,8 +384,8 @@ class VoiceActivityDetector(AudioOutputMixin, StatelessAudioTransformer):
         self._validate_params()
         items = self._check_audio(X)
         detect = functools.partial(_detect, sample_rate=self.sample_rate, method=self.method,
-                                   threshold=self.threshold, output=self.output, padding=self.padding,
-                                   min_pause=self.min_pause, min_speech=self.min_speech)
+                                   threshold=self.threshold, level=self.level, output=self.output,
+                                   padding=self.padding, min_pause=self.min_pause, min_speech=self.min_speech)
         results = self._map_audio(items, detect, desc="VAD")
         self._set_last("no_speech", [i for i, r in enumerate(results) if r is not None and not r[1]])
         empty = np.empty(0, dtype=np.float32)

@@ -154,6 +154,70 @@ def test_silero_rejects_noise_without_speech():
     np.testing.assert_array_equal(out[0], noise)
 
 
+@pytest.fixture(scope="module")
+def sample_speech():
+    """Five real utterances of the bundled LibriSpeech sample (five readers)."""
+    from skvoice._audio import load_audio
+    from skvoice.datasets import load_sample
+
+    files = load_sample(subset="test-other").filenames
+    return [load_audio(f, SR)[0] for f in files[::12][:5]]
+
+
+def test_silero_finds_quiet_speech_as_it_finds_loud_speech(sample_speech):
+    """Silero's probabilities fall with the level; by default it detects on the recording scaled to -25 dBFS."""
+    pytest.importorskip("silero_vad")
+    for y in sample_speech:
+        reference = speech_mask(y, SR, "silero")
+        assert reference.mean() > 0.4
+        for gain_db in (-60, -40, 20):
+            quiet = y * np.float32(10 ** (gain_db / 20))
+            assert np.mean(speech_mask(quiet, SR, "silero") == reference) > 0.98
+        # as recorded, 60 dB down it finds (almost) nothing: that is what "keep" and skvoice <= 0.2.6 do
+        assert speech_mask(y * np.float32(1e-3), SR, "silero", level="keep").mean() < 0.5 * reference.mean()
+    vad = VoiceActivityDetector(method="silero")
+    out = vad.fit_transform([y * np.float32(1e-3) for y in sample_speech])
+    assert vad.no_speech_ == []
+    assert all(len(o) < len(y) for o, y in zip(out, sample_speech))
+    assert np.max(np.abs(out[0])) < 1e-3  # the detector sees a scaled copy; the output keeps the level
+
+
+def test_silero_normalised_still_rejects_noise_at_any_level():
+    pytest.importorskip("silero_vad")
+    from skvoice.augment import colored_noise
+
+    for kind in ("white", "pink", "brown"):
+        noise = colored_noise(3 * SR, kind, random_state=0).astype(np.float32)
+        for dbfs in (-75, -40, -20):
+            assert speech_mask(noise * np.float32(10 ** (dbfs / 20)), SR, "silero").mean() < 0.02
+
+
+def test_level_option_of_the_other_detectors(sample_speech):
+    y = sample_speech[0]
+    quiet = y * np.float32(1e-2)
+    # energy is relative to the recording's own floor: the gain changes nothing
+    for level in ("keep", "normalize"):
+        np.testing.assert_array_equal(speech_mask(quiet, SR, "energy", level=level),
+                                      speech_mask(y, SR, "energy", level=level))
+    # WebRTC keeps the level by default (it is closer to a level gate); normalised, it finds the quiet speech
+    pytest.importorskip("webrtcvad")
+    assert speech_mask(quiet * np.float32(1e-2), SR, "webrtc").mean() < 0.05
+    assert speech_mask(quiet * np.float32(1e-2), SR, "webrtc", level="normalize").mean() > 0.4
+    with pytest.raises(ValueError, match="level"):
+        speech_mask(y, SR, "energy", level="loud")
+    with pytest.raises(ValueError, match="level"):
+        VoiceActivityDetector(level="loud").fit()
+
+
+def test_models_saved_before_the_level_option_keep_the_level():
+    state = VoiceActivityDetector(method="silero").__getstate__()
+    del state["level"]  # as pickled by skvoice 0.2.6
+    old = VoiceActivityDetector.__new__(VoiceActivityDetector)
+    old.__setstate__(state)
+    assert old.level == "keep"
+    assert old.get_params()["level"] == "keep"
+
+
 def test_silero_is_thread_safe():
     """Threads (joblib's threading backend, dask's threaded workers) get the probabilities a single thread gets."""
     pytest.importorskip("silero_vad")
