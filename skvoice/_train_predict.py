@@ -21,7 +21,8 @@ from ._validation import label_positions
 from .datasets._folder import AUDIO_EXTENSIONS, find_audio_files, undecodable_note
 
 __all__ = ["TrainingData", "load_training_data", "screen_files", "choose_cv", "cross_validate_model",
-           "collect_audio_files", "predict_rows", "has_score", "write_rows", "MIN_SECONDS"]
+           "collect_audio_files", "predict_rows", "has_score", "write_rows", "MIN_SECONDS", "speech_checker",
+           "NO_SPEECH"]
 
 #: files shorter than this are not used for training (nothing to learn from a click)
 MIN_SECONDS = 0.1
@@ -320,12 +321,48 @@ def _predict_batch(model, batch):
     return rows
 
 
-def predict_rows(model, paths, *, batch_size=32, progress=None):
+#: the error of a file in which the speech check found no speech
+NO_SPEECH = "no speech found (Silero voice activity detector)"
+
+
+def speech_checker(mode, n_jobs=None):
+    """``find(paths) -> set of the paths without speech`` for ``predict_rows``, or None when the check is off.
+
+    ``mode`` "on" needs Silero (the ``vad`` extra) and raises ImportError
+    without it; "auto" is "on" when Silero is installed, else off. Silero
+    runs on each file scaled to -25 dBFS, so quiet speech counts as speech
+    and noise, hum, tones and silence at any level do not; a file with less
+    than 0.25 s of speech has none. A file the check cannot read is left to
+    the model, whose error then names the problem.
+    """
+    if mode == "off":
+        return None
+    from .features import VoiceActivityDetector
+    from .features._vad import _silero_model
+
+    try:
+        _silero_model()  # fail here, once, when Silero is not installed
+    except ImportError:
+        if mode == "on":
+            raise
+        return None
+    vad = VoiceActivityDetector(method="silero", level="normalize", on_error="skip", n_jobs=n_jobs)
+
+    def find(paths):
+        vad.transform(paths)
+        return {paths[i] for i in vad.no_speech_}
+
+    return find
+
+
+def predict_rows(model, paths, *, batch_size=32, progress=None, no_speech=None):
     """Yield one row dict (path, label, score, error) per path, in order, predicting ``batch_size`` files at a time.
 
     Missing files are reported without calling the model; when a batch
     fails, its files are predicted one by one so that only the bad ones
-    carry an error. ``progress(n)`` is called after each batch.
+    carry an error. ``no_speech`` (from :func:`speech_checker`) finds the
+    files without speech, which get the error ``NO_SPEECH`` and no label.
+    ``progress(n)`` is called after each batch.
     """
     for start in range(0, len(paths), batch_size):
         batch = paths[start:start + batch_size]
@@ -340,6 +377,10 @@ def predict_rows(model, paths, *, batch_size=32, progress=None):
                 present.append(path)
         # duplicates share one prediction
         unique = list(dict.fromkeys(present))
+        if unique and no_speech is not None:
+            silent = no_speech(unique)
+            rows.update((path, _row(path, error=NO_SPEECH)) for path in silent)
+            unique = [path for path in unique if path not in silent]
         if unique:
             rows.update(_predict_batch(model, unique))
         for path in batch:

@@ -58,8 +58,10 @@ examples:
 
 output: one row per file: path, label, score (probability of the predicted label, or its decision value,
 when the model has predict_proba / decision_function), error (why a file could not be predicted; its
-label is then empty).
-exit codes: 0 every file predicted, 1 some files failed (their rows say why), 2 usage error or unusable model.
+label is then empty). A file without speech (silence, noise, hum, music without voice) gets the error
+"no speech found" instead of a label when Silero is installed (pip install 'skvoice[vad]'; see --speech-check).
+exit codes: 0 every file predicted, 1 some files failed or had no speech (their rows say why), 2 usage error
+or unusable model.
 """
 
 
@@ -214,6 +216,10 @@ def _add_train_predict(sub):
                            "interrupted run leaves FILE as it was)")
     pred.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32, metavar="N",
                       help="files per model call (default: %(default)s)")
+    pred.add_argument("--speech-check", choices=("auto", "on", "off"), default="auto",
+                      help="look for speech in each file first (Silero detector, the vad extra) and report the "
+                           "files without any instead of labelling them; auto: on when Silero is installed "
+                           "(default: %(default)s)")
     _add_n_jobs(pred, None, "set every n_jobs parameter of the model (default: as saved)")
     pred.add_argument("--trust", action="append", default=[], metavar="TYPE",
                       help="also trust this type in a .skops file (repeatable; the error for an untrusted file "
@@ -486,10 +492,12 @@ def _cmd_predict(args):
 
     from . import IncompatibleVersionError, ModelNotAvailableError
     from ._train_predict import (
+        NO_SPEECH,
         collect_audio_files,
         has_score,
         predict_rows,
         set_n_jobs,
+        speech_checker,
         stderr_is_tty,
         write_rows,
     )
@@ -508,6 +516,15 @@ def _cmd_predict(args):
     if not hasattr(model, "predict"):
         print(f"{prog}: {source} holds a {type(model).__name__}, which has no predict method", file=sys.stderr)
         return 2
+    try:
+        no_speech = speech_checker(args.speech_check, n_jobs=args.n_jobs)
+    except ImportError:
+        print(f"{prog}: --speech-check on needs the Silero detector: pip install 'skvoice[vad]' (or use "
+              "--speech-check off)", file=sys.stderr)
+        return 2
+    if no_speech is None and args.speech_check == "auto" and not args.quiet:
+        print(f"{prog}: note: files are not checked for speech (pip install 'skvoice[vad]' to report the files "
+              "without speech instead of labelling them)", file=sys.stderr)
     if args.n_jobs is not None:
         set_n_jobs(model, args.n_jobs)  # the fitted estimators that predict, not only the unfitted templates
     paths, notes = collect_audio_files(inputs)
@@ -518,7 +535,7 @@ def _cmd_predict(args):
         return 2
     columns = ["path", "label"] + (["score"] if has_score(model) else []) + ["error"]
     show = not args.quiet and (args.progress or stderr_is_tty())
-    failed = 0
+    failed = silent = 0
     with contextlib.ExitStack() as stack:
         if args.output:
             try:
@@ -543,8 +560,9 @@ def _cmd_predict(args):
                                            dynamic_ncols=True))
         batch = []
         for row in predict_rows(model, paths, batch_size=args.batch_size,
-                                progress=None if bar is None else bar.update):
+                                progress=None if bar is None else bar.update, no_speech=no_speech):
             failed += row["error"] is not None
+            silent += row["error"] == NO_SPEECH
             batch.append(row)
             if len(batch) >= args.batch_size:
                 writer.write(batch)
@@ -554,7 +572,8 @@ def _cmd_predict(args):
     if not args.quiet:
         where = f" to {args.output}" if args.output else ""
         print(f"{prog}: {len(paths) - failed} of {len(paths)} file(s) predicted with {source}{where}"
-              + (f"; {failed} failed (see the error column)" if failed else ""), file=sys.stderr)
+              + (f"; {failed} failed (see the error column{f'; {silent} without speech' if silent else ''})"
+                 if failed else ""), file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -47,6 +47,17 @@ def _make_tree(root, labels=(("low", 100), ("high", 240)), n=6, seed=0):
     return root
 
 
+@pytest.fixture(autouse=True)
+def _no_speech_check(monkeypatch):
+    """The harmonic buzz of these tests is not speech to Silero: predict here runs without the speech check.
+
+    ``tests/test_cli_speech_check.py`` tests the check on real speech.
+    """
+    import skvoice._train_predict as train_predict
+
+    monkeypatch.setattr(train_predict, "speech_checker", lambda mode, n_jobs=None: None)
+
+
 def _run(argv):
     """``main(argv)`` with stdout and stderr captured: ``(exit code, stdout, stderr)``."""
     out, err = io.StringIO(), io.StringIO()
@@ -616,11 +627,11 @@ def test_interrupted_predict_leaves_the_earlier_output_as_it_was(trained, tree, 
         yield next(rows)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("skvoice._train_predict.predict_rows", interrupted)
-    code, _, err = _run(["predict", "--model", path, tree, "--output", out, "--batch-size", "1"])
+    with monkeypatch.context() as patch:
+        patch.setattr("skvoice._train_predict.predict_rows", interrupted)
+        code, _, err = _run(["predict", "--model", path, tree, "--output", out, "--batch-size", "1"])
     assert code == 130 and "interrupted" in err
     assert out.read_text() == "earlier results\n" and sorted(os.listdir(tmp_path)) == ["labels.csv"]
-    monkeypatch.undo()
     code, _, _ = _run(["predict", "--model", path, tree, "--output", out])
     assert code == 0 and out.read_text().startswith("path,label") and sorted(os.listdir(tmp_path)) == ["labels.csv"]
 
