@@ -599,7 +599,7 @@ def _cmd_info():
         "torch (Wav2VecChunker, HubertGender)": ("torch", "transformers"),
         "keras (Dense/CNN nets)": ("keras", "scikeras", "torch"),
         "embeddings (SpeakerEmbedding)": ("resemblyzer", "torch"),
-        "vad (Silero VoiceActivityDetector)": ("silero_vad", "onnxruntime", "torch"),
+        "vad (Silero VoiceActivityDetector, predict's speech check)": ("silero_vad", "onnxruntime", "torch"),
         "io (.skops model files, train/predict)": ("skops",),
         "augment (image-method Reverb)": ("pyroomacoustics",),
         "denoise (Denoise)": ("noisereduce",),
