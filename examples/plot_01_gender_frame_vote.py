@@ -103,7 +103,8 @@ print(report.round(3))
 # Why voting helps
 # ----------------
 # A recording is misclassified only when most of its frames are. With hard voting,
-# ``predict_proba`` is the share of frames voting for each class: the plot shows, for
+# ``predict_proba`` is the share of frames voting for each class (at an exact tie, the
+# tied classes also share half a vote by their mean frame probability): the plot shows, for
 # every test recording, the share of its frames that voted for the *correct* sex. Most
 # recordings sit well to the right of 0.5 even though many individual frames are wrong.
 import matplotlib.pyplot as plt

@@ -91,7 +91,7 @@ if __name__ == "__main__":
 
 # %%
 # On two cores and a few dozen short files, the cluster's start-up and scheduling
-# overhead is of the same order as the work itself; the backend pays off with many
+# overhead far exceeds the work itself; the backend pays off with many
 # long files and many machines. The same ``parallel_config`` block distributes a whole
 # ``GridSearchCV`` or ``cross_val_score`` (their own ``n_jobs`` loops), with skvoice's
 # per-file loops running inside each task.

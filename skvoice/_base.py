@@ -325,9 +325,14 @@ class TorchModelMixin:
         self.n_threads = n_threads
         super().__init__(sample_rate=sample_rate, on_error=on_error, n_jobs=n_jobs, verbose=verbose)
 
+    #: the extra that installs this estimator's model code (named when torch is missing)
+    _extra = "torch"
+
     def _torch_device(self):
+        from ._optional import import_optional
         from ._torch import resolve_device
 
+        import_optional("torch", self._extra, type(self).__name__)
         return resolve_device(self.device)
 
     def _torch_threads(self):

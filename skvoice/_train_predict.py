@@ -302,6 +302,8 @@ def _predict_batch(model, batch):
     while pending:
         try:
             labels, scores = _predict_with_scores(model, pending)
+        except ImportError:  # a missing optional dependency is the model's problem, not one file's
+            raise
         except Exception as exc:  # any model, any failure: isolate the bad files below
             named = os.fspath(exc.source) if isinstance(exc, AudioError) else None
             if named in pending and len(pending) > 1 and retries < _NAMED_RETRIES:

@@ -363,6 +363,15 @@ def _cmd_train(args, argv):
     except ValueError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+    from ._optional import install_hint, missing_extras
+    from .recipes import _extras
+
+    needs = _extras(args.task, robust=not args.clean_audio) + (["io"] if fmt == "skops" else [])
+    missing = missing_extras(needs)
+    if missing:  # before reading any data: the whole set at once, not one extra per failed run
+        print(f"{prog}: the {args.task} recipe needs the optional dependencies {', '.join(missing)}: "
+              f"{install_hint(missing)}", file=sys.stderr)
+        return 2
     out = os.path.abspath(os.path.expanduser(args.out))
     if os.path.isdir(out):
         print(f"{prog}: --out {args.out} is a folder; give a model file name such as {args.task}.skops",
@@ -469,7 +478,14 @@ def _load_predict_model(args):
                              f"or `skvoice predict --model MODEL FILES`; got {inputs[0]!r} as the task")
         if len(inputs) < 2:
             raise ValueError("no files or folders given after `gender`")
+        from ._optional import install_hint, missing_extras
         from .pretrained import gender_classifier
+        from .recipes import _extras
+
+        missing = missing_extras(["io"] + _extras("gender"))
+        if missing:
+            raise ImportError(f"the shipped gender model needs the optional dependencies {', '.join(missing)}: "
+                              f"{install_hint(missing)}")
 
         return gender_classifier(), "the shipped gender model", inputs[1:]
     if inputs[0] == "gender" and not os.path.exists("gender"):
@@ -536,39 +552,43 @@ def _cmd_predict(args):
     columns = ["path", "label"] + (["score"] if has_score(model) else []) + ["error"]
     show = not args.quiet and (args.progress or stderr_is_tty())
     failed = silent = 0
-    with contextlib.ExitStack() as stack:
-        if args.output:
-            try:
-                # written beside and moved onto the file at the end: a failed or interrupted run leaves an
-                # earlier file as it was, never emptied or half-written. surrogateescape: a file name that is
-                # not UTF-8 is written as its bytes on disk (as ls does)
-                fh = stack.enter_context(atomic_open(args.output, "w", encoding="utf-8",
-                                                     errors="surrogateescape", newline=""))
-            except OSError as exc:
-                print(f"{prog}: cannot write {args.output}: {_os_error_text(exc)}", file=sys.stderr)
-                return 2
-        else:
-            fh = sys.stdout
-            with contextlib.suppress(AttributeError, ValueError):  # not a text stream of its own (tests, pipes)
-                fh.reconfigure(errors="surrogateescape")
-        writer = write_rows(fh, args.format, columns)
-        bar = None
-        if show:
-            from tqdm.auto import tqdm
+    try:  # outside the output file's context: an aborted run leaves an earlier file as it was
+        with contextlib.ExitStack() as stack:
+            if args.output:
+                try:
+                    # written beside and moved onto the file at the end: a failed or interrupted run leaves an
+                    # earlier file as it was, never emptied or half-written. surrogateescape: a file name that is
+                    # not UTF-8 is written as its bytes on disk (as ls does)
+                    fh = stack.enter_context(atomic_open(args.output, "w", encoding="utf-8",
+                                                         errors="surrogateescape", newline=""))
+                except OSError as exc:
+                    print(f"{prog}: cannot write {args.output}: {_os_error_text(exc)}", file=sys.stderr)
+                    return 2
+            else:
+                fh = sys.stdout
+                with contextlib.suppress(AttributeError, ValueError):  # not a text stream of its own (tests, pipes)
+                    fh.reconfigure(errors="surrogateescape")
+            writer = write_rows(fh, args.format, columns)
+            bar = None
+            if show:
+                from tqdm.auto import tqdm
 
-            bar = stack.enter_context(tqdm(total=len(paths), desc="predict", unit="file", file=sys.stderr,
-                                           dynamic_ncols=True))
-        batch = []
-        for row in predict_rows(model, paths, batch_size=args.batch_size,
-                                progress=None if bar is None else bar.update, no_speech=no_speech):
-            failed += row["error"] is not None
-            silent += row["error"] == NO_SPEECH
-            batch.append(row)
-            if len(batch) >= args.batch_size:
-                writer.write(batch)
-                batch = []
-        writer.write(batch)
-        writer.close()
+                bar = stack.enter_context(tqdm(total=len(paths), desc="predict", unit="file", file=sys.stderr,
+                                               dynamic_ncols=True))
+            batch = []
+            for row in predict_rows(model, paths, batch_size=args.batch_size,
+                                    progress=None if bar is None else bar.update, no_speech=no_speech):
+                failed += row["error"] is not None
+                silent += row["error"] == NO_SPEECH
+                batch.append(row)
+                if len(batch) >= args.batch_size:
+                    writer.write(batch)
+                    batch = []
+            writer.write(batch)
+            writer.close()
+    except ImportError as exc:  # the model needs an optional dependency: no file can be predicted
+        print(f"{prog}: cannot run the model: {exc}", file=sys.stderr)
+        return 2
     if not args.quiet:
         where = f" to {args.output}" if args.output else ""
         print(f"{prog}: {len(paths) - failed} of {len(paths)} file(s) predicted with {source}{where}"
@@ -578,11 +598,12 @@ def _cmd_predict(args):
 
 
 def _cmd_info():
-    import importlib.util
     from importlib import metadata
 
     from . import __version__
+    from ._optional import EXTRAS, install_hint, missing_extras, missing_modules
     from .datasets import ENV_ROOT
+    from .recipes import _extras
     from .study.data import available_subsets
     from .study.models import cached_default_hubert
 
@@ -595,22 +616,22 @@ def _cmd_info():
     print(f"skvoice {__version__} (Python {sys.version.split()[0]}, {sys.platform})")
     print("core:    " + ", ".join(f"{p} {version(p)}" for p in ("numpy", "scipy", "scikit-learn", "pandas",
                                                                   "librosa", "soundfile", "joblib", "matplotlib")))
-    extras = {
-        "torch (Wav2VecChunker, HubertGender)": ("torch", "transformers"),
-        "keras (Dense/CNN nets)": ("keras", "scikeras", "torch"),
-        "embeddings (SpeakerEmbedding)": ("resemblyzer", "torch"),
-        "vad (Silero VoiceActivityDetector, predict's speech check)": ("silero_vad", "onnxruntime", "torch"),
-        "io (.skops model files, train/predict)": ("skops",),
-        "augment (image-method Reverb)": ("pyroomacoustics",),
-        "denoise (Denoise)": ("noisereduce",),
-        "dask (distributed joblib backend)": ("distributed",),
-        "docs": ("sphinx", "sphinx_gallery", "numpydoc"),
+    uses = {
+        "torch": "Wav2VecChunker, HubertGender",
+        "keras": "Dense/CNN nets",
+        "embeddings": "SpeakerEmbedding; the recipes, the shipped gender model",
+        "vad": "Silero VoiceActivityDetector, predict's speech check; the speaker recipe",
+        "io": ".skops model files: train, predict",
+        "augment": "image-method Reverb",
+        "denoise": "Denoise; the robust speaker recipe",
+        "dask": "distributed joblib backend",
+        "docs": "building the documentation",
     }
     print("extras:")
-    for name, mods in extras.items():
-        missing = [m for m in mods if importlib.util.find_spec(m) is None]
+    for extra in EXTRAS:
+        missing = missing_modules(extra)
         state = "available" if not missing else f"missing {', '.join(missing)}"
-        print(f"  {name:40s} {state}")
+        print(f"  {extra + ' (' + uses[extra] + ')':40s} {state}")
     print(f"  KERAS_BACKEND={os.environ.get('KERAS_BACKEND', '(unset: skvoice uses torch)')}")
     print("data:")
     root = os.environ.get(ENV_ROOT)
@@ -635,8 +656,10 @@ def _cmd_info():
     from . import pretrained
 
     shipped = pretrained._model_path(pretrained.GENDER_MODEL)
+    needs = missing_extras(["io"] + _extras("gender"))
     print("  shipped gender model (skvoice predict gender): "
-          + ("yes" if os.path.isfile(shipped) else f"no ({shipped} is missing)"))
+          + (f"no ({shipped} is missing)" if not os.path.isfile(shipped)
+             else f"installed, but it needs {install_hint(needs)} to run" if needs else "yes"))
     print("  study's HuBERT gender model in the Hugging Face cache: "
           + ("yes" if cached_default_hubert() else "no (pass --hubert FOLDER to skvoice reproduce)"))
     return 0

@@ -62,6 +62,13 @@ def training_augmenter(random_state=None, *, band_limit=False, n_jobs=None):
     return Degrade(steps + [Gain(gain_db=(-30.0, 0.0))], random_state=random_state, n_jobs=n_jobs)
 
 
+def _extras(task, robust=True):
+    """The extras (``skvoice._optional.EXTRAS`` keys) a recipe's pipeline needs: checked before a long run."""
+    if task == "gender":
+        return ["embeddings"]
+    return ["embeddings", "vad"] + (["denoise"] if robust else [])
+
+
 def gender_pipeline(n_jobs=None, random_state=None):
     """Voice gender from audio: GE2E speaker embedding + logistic regression, trained multi-condition.
 
@@ -165,10 +172,11 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     on clean test-other utterances of 10 readers and tested on their other
     utterances (two folds, 60 test predictions; one error is 0.017), the
     robust recipe gives 1.000 clean, 1.000 telephone (G.711), 1.000 / 1.000
-    white, 1.000 / 0.967 pink and 1.000 / 1.000 babble noise at 20 / 10 dB
+    white, 1.000 / 0.983 pink and 1.000 / 1.000 babble noise at 20 / 10 dB
     SNR, 1.000 MP3 32 kbit/s, 1.000 reverberation (RT60 0.6 s), 1.000 with 5 s
-    silence padding and at -40 dB level; fit 64-84 s per fold (30 recordings
-    and 120 copies). In matched clean conditions the robust
+    silence padding and at -40 dB level. A fit (30 recordings and 120 copies)
+    takes 1-1.5 min per fold on an otherwise idle machine, 3-5 min on a busy
+    one (the file's ``fit_seconds`` are from a busy run). In matched clean conditions the robust
     recipe costs accuracy: on 2-s chunks of the 151 train-clean-100 readers
     (the first 60 % of each utterance's chunks enrol, the later ones test:
     539 enrolment / 351 test chunks, 53,001 trials; ``benchmarks/bench_recipe.py``,

@@ -6,7 +6,9 @@ dependencies; the estimators that need optional extras (torch, transformers, ker
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+from .._optional import missing_extras as _missing_extras
+
+_SUBMODULES = {
     "_frame_vote": ["FrameVoteClassifier"],
     "_gmm": ["GMMSpeakerClassifier"],
     "_verification": ["SpeakerVerifier", "ScoreFusion"],
@@ -14,4 +16,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
                "build_dense_gender_net", "build_cnn1d_gender_net", "build_dense_speaker_net"],
     "_hubert": ["HubertGender"],
     "_router": ["BandwidthRouter", "high_band_ratio"],
-})
+}
+_NEEDS = {"_keras": ["keras"], "_hubert": ["torch"]}  # submodules that import an extra as soon as they load
+
+__getattr__, __dir__, _all = _lazy.attach(__name__, submod_attrs=_SUBMODULES)
+# ``from skvoice.classifiers import *`` brings what this installation can import; the others, imported by name,
+# raise an ImportError that names their extra
+__all__ = [name for mod, names in _SUBMODULES.items() if not _missing_extras(_NEEDS.get(mod, [])) for name in names]

@@ -28,9 +28,7 @@ import random
 import textwrap
 from contextlib import contextmanager
 
-import keras
 import numpy as np
-from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -40,6 +38,13 @@ from .._base import ScorePredictMixin
 from .._docs import fill_text
 from .._persistence import VersionedPickleMixin
 from .._sklearn_compat import Interval, check_sample_weight
+
+try:
+    import keras
+    from scikeras.wrappers import KerasClassifier
+except ImportError as exc:  # pragma: no cover - exercised only without the extra (tests/test_optional_extras.py)
+    raise ImportError(f"skvoice's Keras nets need keras, scikeras and torch, which are not usable here ({exc}): "
+                      "pip install 'skvoice[keras]'") from exc
 
 __all__ = [
     "build_dense_gender_net",

@@ -309,6 +309,7 @@ class SpeakerEmbedding(TorchModelMixin, AudioTransformer):
     (2, 256)
     """
 
+    _extra = "embeddings"
     _parameter_constraints = {
         "output": [StrOptions({"recording", "windows"})],
         "vad": ["boolean"],

@@ -103,9 +103,9 @@ def _silero_model():
 
 def silero_probabilities(y16):
     """Silero speech probability of each 512-sample (32 ms) window of a 16 kHz waveform."""
+    model = _silero_model()  # first: without the extra, its error names it
     import torch
 
-    model = _silero_model()
     with torch.inference_mode():
         return model.audio_forward(torch.from_numpy(np.ascontiguousarray(y16, dtype=np.float32)),
                                    _DETECTOR_RATE)[0].numpy()

@@ -18,7 +18,6 @@ from .._base import AUDIO_CONSTRAINTS, TORCH_CONSTRAINTS, AudioTransformer, Torc
 from .._hf import receptive_field
 from .._ragged import as_recording_set
 from .._sklearn_compat import Interval, StrOptions
-from .._torch import resolve_device
 
 __all__ = ["Wav2VecChunker"]
 
@@ -470,9 +469,9 @@ class Wav2VecChunker(TorchModelMixin, AudioTransformer):
         return [resolve(self.layer)]
 
     def _resolve_device_dtype(self):
+        device = self._torch_device()  # first: without torch, its error names the extra
         import torch
 
-        device = resolve_device(self.device)
         dtype = self.dtype
         if self.quantize == "int8":
             if device != "cpu":

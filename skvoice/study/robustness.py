@@ -75,7 +75,8 @@ def _accuracy_per_condition(model, X, y, conditions, babble, seed):
 
 @register_step("robustness", n_steps=2)
 def _robustness(context, results):
-    from ..recipes import gender_pipeline, speaker_id_pipeline
+    from .._optional import install_hint, missing_extras
+    from ..recipes import _extras, gender_pipeline, speaker_id_pipeline
 
     progress, config = context.progress, context.config
     conditions = QUICK_CONDITIONS if config.quick else CONDITIONS
@@ -85,6 +86,12 @@ def _robustness(context, results):
         progress.log("robustness: skipped (needs recordings read from files)")
         progress.drop(2)
         res.skipped = "needs recordings read from files (synthetic run)"
+        return res
+    missing = missing_extras(dict.fromkeys(_extras("gender") + _extras("speaker")))
+    if missing:
+        progress.log(f"robustness: skipped (needs {install_hint(missing)})")
+        progress.drop(2)
+        res.skipped = f"needs {install_hint(missing)}"
         return res
     t0 = time.perf_counter()
     X_g, X_s = np.asarray(g.X, dtype=object), np.asarray(s.X, dtype=object)

@@ -77,9 +77,10 @@ def _corpus_table(context):
 
 @register_step("speaker_verification", n_steps=2)
 def _speaker_verification(context, results):
+    from .._optional import install_hint, missing_extras
     from ..datasets import chunk_recordings, chunk_split, load_chunks
     from ..metrics import equal_error_rate, min_dcf, plot_det, trial_scores
-    from ..recipes import speaker_id_pipeline
+    from ..recipes import _extras, speaker_id_pipeline
 
     progress, config = context.progress, context.config
     system = "skvoice.recipes.speaker_id_pipeline(robust=False)"
@@ -88,6 +89,11 @@ def _speaker_verification(context, results):
         progress.log("speaker verification: skipped (needs audio files, not synthetic waveforms)")
         progress.drop(2)
         return VerificationResult(system, 0, 0, [], skipped="needs recordings read from files (synthetic run)")
+    missing = missing_extras(_extras("speaker", robust=False))
+    if missing:  # an optional part, as the Keras and HuBERT models are: skipped with what to install
+        progress.log(f"speaker verification: skipped (needs {install_hint(missing)})")
+        progress.drop(2)
+        return VerificationResult(system, 0, 0, [], skipped=f"needs {install_hint(missing)}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # recordings shorter than one chunk are counted below
         chunks = chunk_recordings(table, chunk_seconds=2.0)
