@@ -1,6 +1,5 @@
 """``skvoice predict`` looks for speech first: files without any get "no speech found" instead of a label."""
 
-import contextlib
 import csv
 import io
 import os
@@ -9,18 +8,14 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
+from cli_run import run_cli
 
 from skvoice._train_predict import NO_SPEECH, predict_rows, speech_checker
-from skvoice.cli import main
 
 SR = 16000
 
 
-def _run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli
 
 
 @pytest.fixture(scope="module")

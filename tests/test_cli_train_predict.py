@@ -1,6 +1,5 @@
 """``skvoice train`` / ``skvoice predict`` end to end (in-process), and safe model files (skvoice.io)."""
 
-import contextlib
 import csv
 import io
 import json
@@ -10,11 +9,11 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
+from cli_run import run_cli
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 import skvoice
 from skvoice import IncompatibleVersionError
-from skvoice.cli import main
 from skvoice.io import UntrustedModelError, load_model, read_model_metadata, save_model
 
 pytest.importorskip("skops")
@@ -58,12 +57,7 @@ def _no_speech_check(monkeypatch):
     monkeypatch.setattr(train_predict, "speech_checker", lambda mode, n_jobs=None: None)
 
 
-def _run(argv):
-    """``main(argv)`` with stdout and stderr captured: ``(exit code, stdout, stderr)``."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli
 
 
 @pytest.fixture(scope="module")

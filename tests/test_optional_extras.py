@@ -150,8 +150,7 @@ class _NeedsAnExtra:
 
 
 def test_predict_stops_at_a_missing_dependency_instead_of_failing_every_file(tmp_path, monkeypatch):
-    import contextlib
-    import io
+    from cli_run import run_cli
 
     import skvoice.cli as cli
     from skvoice._train_predict import predict_rows
@@ -163,8 +162,6 @@ def test_predict_stops_at_a_missing_dependency_instead_of_failing_every_file(tmp
     monkeypatch.setattr(cli, "_load_predict_model", lambda args: (_NeedsAnExtra(), "m.skops", list(args.inputs)))
     target = tmp_path / "labels.csv"
     target.write_text("earlier\n")
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(["predict", "--model", "m.skops", *files, "--speech-check", "off", "--output", str(target)])
-    assert code == 2 and "cannot run the model" in err.getvalue() and "skvoice[embeddings]" in err.getvalue()
+    code, _, err = run_cli(["predict", "--model", "m.skops", *files, "--speech-check", "off", "--output", target])
+    assert code == 2 and "cannot run the model" in err and "skvoice[embeddings]" in err
     assert target.read_text() == "earlier\n"
