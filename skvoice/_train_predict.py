@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._audio import AudioError, check_not_silent, load_audio
+from ._audio import AudioError, check_not_silent, load_audio, read_for_model
 from ._validation import label_positions
 from .datasets._folder import AUDIO_EXTENSIONS, find_audio_files, undecodable_note
 
@@ -327,6 +327,34 @@ def _predict_batch(model, batch):
 NO_SPEECH = "no speech found (Silero voice activity detector)"
 
 
+#: speech (seconds) a file needs to count as speech: VoiceActivityDetector's default min_speech
+MIN_SPEECH_SECONDS = 0.25
+#: the check reads this much of a file first, and the rest only when it found no speech there
+_FIRST_SECONDS = 10.0
+
+
+def _has_speech(path, index):
+    """Worker: whether Silero finds ``MIN_SPEECH_SECONDS`` of speech in a file scaled to -25 dBFS.
+
+    The file's level is set from the whole file, then the detector runs on its
+    first ``_FIRST_SECONDS`` and, only when those hold too little speech, on
+    the rest (a long recording that opens with speech costs one short pass).
+    Only the decision is returned: no copy of the audio is kept.
+    """
+    from .features._embedding import normalize_level
+    from .features._vad import HOP_SECONDS, speech_mask
+
+    y = normalize_level(read_for_model(path, index, input_rate=16000, model_rate=16000, min_samples=400))
+    head = int(_FIRST_SECONDS * 16000)
+    found = 0
+    for part in (y[:head], y[head:]):
+        if len(part) >= 512:  # one Silero window
+            found += int(speech_mask(part, 16000, "silero", level="keep").sum())
+            if found * HOP_SECONDS >= MIN_SPEECH_SECONDS:
+                return True
+    return False
+
+
 def speech_checker(mode, n_jobs=None):
     """``find(paths) -> set of the paths without speech`` for ``predict_rows``, or None when the check is off.
 
@@ -334,12 +362,13 @@ def speech_checker(mode, n_jobs=None):
     without it; "auto" is "on" when Silero is installed, else off. Silero
     runs on each file scaled to -25 dBFS, so quiet speech counts as speech
     and noise, hum, tones and silence at any level do not; a file with less
-    than 0.25 s of speech has none. A file the check cannot read is left to
-    the model, whose error then names the problem.
+    than 0.25 s of speech has none (as ``VoiceActivityDetector`` decides
+    ``no_speech_``). A file the check cannot read is left to the model,
+    whose error then names the problem.
     """
     if mode == "off":
         return None
-    from .features import VoiceActivityDetector
+    from ._parallel import map_recordings
     from .features._vad import _silero_model
 
     try:
@@ -348,11 +377,11 @@ def speech_checker(mode, n_jobs=None):
         if mode == "on":
             raise
         return None
-    vad = VoiceActivityDetector(method="silero", level="normalize", on_error="skip", n_jobs=n_jobs)
 
     def find(paths):
-        vad.transform(paths)
-        return {paths[i] for i in vad.no_speech_}
+        found, _ = map_recordings(_has_speech, paths, n_jobs=n_jobs, on_error="skip",
+                                  estimator_name="the speech check")
+        return {path for path, speech in zip(paths, found) if speech is False}
 
     return find
 

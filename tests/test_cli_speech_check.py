@@ -93,6 +93,23 @@ def test_without_silero(folder, monkeypatch):
     assert code == 0 and err == ""
 
 
+def test_the_check_decides_as_the_voice_activity_detector_does(folder, tmp_path):
+    """Speech late in a long file is found; the decisions are VoiceActivityDetector's ``no_speech_``."""
+    pytest.importorskip("silero_vad")
+    from skvoice.features import VoiceActivityDetector
+
+    speech, sr = sf.read(folder / "speech0.flac", dtype="float32")
+    hiss = (3e-5 * np.random.default_rng(1).standard_normal(14 * sr)).astype("float32")
+    sf.write(tmp_path / "late.flac", np.concatenate([hiss, speech]), sr, subtype="PCM_24")
+    sf.write(tmp_path / "long_hiss.flac", np.concatenate([hiss, hiss]), sr, subtype="PCM_24")
+    files = sorted(str(p) for p in folder.iterdir()) + [str(tmp_path / "late.flac"), str(tmp_path / "long_hiss.flac")]
+    vad = VoiceActivityDetector(method="silero")
+    vad.transform(files)
+    assert speech_checker("on")(files) == {files[i] for i in vad.no_speech_}
+    assert {os.path.basename(files[i]) for i in vad.no_speech_} == {
+        "none_chord.wav", "none_hiss.wav", "none_hum.wav", "none_pink.wav", "long_hiss.flac"}
+
+
 class _Recorder:
     """A model that labels every file "x" and records what it was asked."""
 
