@@ -136,6 +136,10 @@ def _add_n_jobs(parser, default, help):
     parser.add_argument("--n-jobs", type=_n_jobs_arg, default=default, metavar="N", help=help)
 
 
+def _add_speech_check(parser, help):
+    parser.add_argument("--speech-check", choices=("auto", "on", "off"), default="auto", help=help)
+
+
 def _add_seed(parser, flag="--seed", help="random seed (default: %(default)s)"):
     parser.add_argument(flag, type=int, default=0, metavar="S", help=help)
 
@@ -195,6 +199,8 @@ def _add_train_predict(sub):
                        help="speaker only: the recipe for clean enrolment and test audio (no noise reduction, "
                             "full band, no degraded training copies): faster to fit and more accurate on clean "
                             "speech, but not robust to noise or telephone channels")
+    _add_speech_check(train, "leave out the training files in which the Silero detector (the vad extra) finds no "
+                             "speech; auto: when Silero is installed (default: %(default)s)")
     _add_n_jobs(train, None, "parallel jobs over recordings (default: 1; -1 uses all cores)")
     _add_seed(train, "--random-state", "seed for the folds and the model (default: %(default)s)")
     _add_quiet(train)
@@ -216,10 +222,9 @@ def _add_train_predict(sub):
                            "interrupted run leaves FILE as it was)")
     pred.add_argument("--batch-size", type=_positive_int("--batch-size"), default=32, metavar="N",
                       help="files per model call (default: %(default)s)")
-    pred.add_argument("--speech-check", choices=("auto", "on", "off"), default="auto",
-                      help="look for speech in each file first (Silero detector, the vad extra) and report the "
-                           "files without any instead of labelling them; auto: on when Silero is installed "
-                           "(default: %(default)s)")
+    _add_speech_check(pred, "look for speech in each file first (Silero detector, the vad extra) and report the "
+                            "files without any instead of labelling them; auto: on when Silero is installed "
+                            "(default: %(default)s)")
     _add_n_jobs(pred, None, "set every n_jobs parameter of the model (default: as saved)")
     pred.add_argument("--trust", action="append", default=[], metavar="TYPE",
                       help="also trust this type in a .skops file (repeatable; the error for an untrusted file "
@@ -349,7 +354,14 @@ def _cmd_train(args, argv):
     import numpy as np
 
     from . import __version__
-    from ._train_predict import choose_cv, cross_validate_model, load_training_data, screen_files
+    from ._train_predict import (
+        NO_SPEECH,
+        choose_cv,
+        cross_validate_model,
+        load_training_data,
+        screen_files,
+        speech_checker,
+    )
     from .io import _format_of, save_model
     from .recipes import gender_pipeline, speaker_id_pipeline
 
@@ -383,6 +395,15 @@ def _cmd_train(args, argv):
         print(f"{prog}: --out: {_os_error_text(exc)}", file=sys.stderr)
         return 2
     try:
+        no_speech = speech_checker(args.speech_check, n_jobs=args.n_jobs)
+    except ImportError:
+        print(f"{prog}: --speech-check on needs the Silero detector (the vad extra): {install_hint(['vad'])} "
+              "(or use --speech-check off)", file=sys.stderr)
+        return 2
+    if no_speech is None and args.speech_check == "auto" and not args.quiet:
+        print(f"{prog}: note: the recordings are not checked for speech ({install_hint(['vad'])} to leave out "
+              "the ones without any)", file=sys.stderr)
+    try:
         data = load_training_data(args.data, args.task, args.subset)
     except (FileNotFoundError, ValueError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
@@ -392,6 +413,10 @@ def _cmd_train(args, argv):
     start = time.perf_counter()
     say(f"checking {len(data.paths)} recordings ...")
     keep, bad = screen_files(data.paths, n_jobs=args.n_jobs)
+    if no_speech is not None:  # a recording of noise or hum would teach the model its label
+        silent = no_speech([p for p, k in zip(data.paths, keep) if k])
+        keep &= np.array([p not in silent for p in data.paths], dtype=bool)
+        bad += [(p, NO_SPEECH) for p in data.paths if p in silent]
     bad = list(data.skipped) + bad
     if bad:
         print(f"{prog}: warning: {len(bad)} file(s) cannot be used and are left out:", file=sys.stderr)
@@ -535,12 +560,12 @@ def _cmd_predict(args):
     try:
         no_speech = speech_checker(args.speech_check, n_jobs=args.n_jobs)
     except ImportError:
-        print(f"{prog}: --speech-check on needs the Silero detector: pip install 'skvoice[vad]' (or use "
-              "--speech-check off)", file=sys.stderr)
+        print(f"{prog}: --speech-check on needs the Silero detector (the vad extra): pip install 'skvoice[vad]' "
+              "(or use --speech-check off)", file=sys.stderr)
         return 2
     if no_speech is None and args.speech_check == "auto" and not args.quiet:
-        print(f"{prog}: note: files are not checked for speech (pip install 'skvoice[vad]' to report the files "
-              "without speech instead of labelling them)", file=sys.stderr)
+        print(f"{prog}: note: files are not checked for speech (pip install 'skvoice[vad]' to report the ones "
+              "without any instead of labelling them)", file=sys.stderr)
     if args.n_jobs is not None:
         set_n_jobs(model, args.n_jobs)  # the fitted estimators that predict, not only the unfitted templates
     paths, notes = collect_audio_files(inputs)

@@ -172,3 +172,27 @@ def test_real_speech_is_found_clean_and_degraded(librispeech_root, tmp_path):
             degraded.append(str(tmp_path / f"{condition}_{i}.flac"))
             sf.write(degraded[-1], y, SR, subtype="PCM_24")
         assert find(degraded) == set(), condition
+
+
+@pytest.mark.slow
+def test_train_leaves_out_recordings_without_speech(folder, tmp_path):
+    pytest.importorskip("silero_vad")
+    _model()
+    from skvoice.datasets import load_sample
+    from skvoice.io import read_model_metadata
+
+    data = tmp_path / "voices"
+    sample = load_sample(subset="test-other")
+    for i, (f, sex) in enumerate(zip(sample.filenames[::6][:6], sample.gender[::6][:6])):
+        (data / sex).mkdir(parents=True, exist_ok=True)
+        os.symlink(f, data / sex / f"{i}.flac")
+    shutil.copy(folder / "none_hum.wav", data / "F" / "hum.wav")
+    shutil.copy(folder / "none_pink.wav", data / "M" / "pink.wav")
+    code, out, err = _run(["train", "gender", data, "--out", tmp_path / "m.skops", "--cv", "0"])
+    assert code == 0, err
+    assert "2 file(s) cannot be used" in err and err.count(NO_SPEECH) == 2
+    assert read_model_metadata(tmp_path / "m.skops")["training_data"]["n_recordings"] == 6
+    code, out, err = _run(["train", "gender", data, "--out", tmp_path / "m.skops", "--cv", "0",
+                           "--speech-check", "off"])
+    assert code == 0 and NO_SPEECH not in err
+    assert read_model_metadata(tmp_path / "m.skops")["training_data"]["n_recordings"] == 8

@@ -69,7 +69,9 @@ def tree(tmp_path_factory):
 def trained(tree, tmp_path_factory):
     """``skvoice train gender TREE --out m.skops`` run once for the module: (model path, stdout, stderr)."""
     path = tmp_path_factory.mktemp("models") / "sub" / "m.skops"
-    code, out, err = _run(["train", "gender", tree, "--out", path, "--cv", "3", "--random-state", "0"])
+    # module-scoped: set up before the function-scoped _no_speech_check, so the check is turned off here
+    code, out, err = _run(["train", "gender", tree, "--out", path, "--cv", "3", "--random-state", "0",
+                           "--speech-check", "off"])
     assert code == 0, out + err
     return path, out, err
 
