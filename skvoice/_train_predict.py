@@ -258,7 +258,9 @@ def _predict_with_scores(model, X):
     labels = np.asarray(final.predict(Xt))
     classes = getattr(final, "classes_", None)
     scores = None
-    if classes is not None:
+    if hasattr(final, "speaker_scores"):  # a speaker scorer: the best speaker's score, which its threshold is
+        scores = np.asarray(final.speaker_scores(Xt), dtype=float).max(axis=1)  # held against (also when rejected)
+    elif classes is not None:
         cols = label_positions(labels, classes)
         if hasattr(final, "predict_proba"):
             scores = np.asarray(final.predict_proba(Xt))[np.arange(len(labels)), np.maximum(cols, 0)]

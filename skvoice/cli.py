@@ -55,10 +55,13 @@ examples:
   skvoice predict gender call1.wav call2.flac          # the gender model shipped with skvoice
   skvoice predict --model team.skops recordings/ --format table
   skvoice predict --model gender.skops ~/calls --output labels.csv
+  skvoice predict --model team.skops calls/ --threshold 4.6   # "unknown" for people never enrolled
 
-output: one row per file: path, label, score (probability of the predicted label, or its decision value,
-when the model has predict_proba / decision_function), error (why a file could not be predicted; its
-label is then empty). A file without speech (silence, noise, hum, music without voice) gets the error
+output: one row per file: path, label, score, error (why a file could not be predicted; its label is then
+empty). The score is the probability of the predicted label (or its decision value). For speaker models
+(skvoice train speaker) it is the best enrolled speaker's log-likelihood ratio, also when --threshold
+rejects the file; without --threshold every file, a stranger's too, gets the nearest enrolled speaker's
+label. A file without speech (silence, noise, hum, music without voice) gets the error
 "no speech found" instead of a label when Silero is installed (pip install 'skvoice[vad]'; see --speech-check).
 exit codes: 0 every file predicted, 1 some files failed or had no speech (their rows say why), 2 usage error
 or unusable model.
@@ -225,6 +228,13 @@ def _add_train_predict(sub):
     _add_speech_check(pred, "look for speech in each file first (Silero detector, the vad extra) and report the "
                             "files without any instead of labelling them; auto: on when Silero is installed "
                             "(default: %(default)s)")
+    pred.add_argument("--threshold", type=float, metavar="LLR",
+                      help="speaker models: label a file `unknown` when even its best speaker scores below LLR "
+                           "(open-set identification; the speaker recipe's scores are log-likelihood ratios, so "
+                           "4.6 = log(99) asks for odds of 99 to 1)")
+    pred.add_argument("--unknown-label", metavar="TEXT",
+                      help="with --threshold: the label of a file that is none of the enrolled speakers "
+                           "(default: unknown)")
     _add_n_jobs(pred, None, "set every n_jobs parameter of the model (default: as saved)")
     pred.add_argument("--trust", action="append", default=[], metavar="TYPE",
                       help="also trust this type in a .skops file (repeatable; the error for an untrusted file "
@@ -557,6 +567,18 @@ def _cmd_predict(args):
     if not hasattr(model, "predict"):
         print(f"{prog}: {source} holds a {type(model).__name__}, which has no predict method", file=sys.stderr)
         return 2
+    from .classifiers._open_set import open_set_scorers, set_threshold
+
+    if args.unknown_label is not None and args.threshold is None:
+        print(f"{prog}: usage: --unknown-label goes with --threshold", file=sys.stderr)
+        return 2
+    if args.threshold is not None:
+        try:
+            set_threshold(model, args.threshold, unknown_label=args.unknown_label or "unknown")
+        except ValueError as exc:
+            print(f"{prog}: --threshold: {exc}", file=sys.stderr)
+            return 2
+    unknown_labels = {s.unknown_label for s in open_set_scorers(model) if s.threshold is not None}
     try:
         no_speech = speech_checker(args.speech_check, n_jobs=args.n_jobs)
     except ImportError:
@@ -576,7 +598,7 @@ def _cmd_predict(args):
         return 2
     columns = ["path", "label"] + (["score"] if has_score(model) else []) + ["error"]
     show = not args.quiet and (args.progress or stderr_is_tty())
-    failed = silent = 0
+    failed = silent = unknown = 0
     try:  # outside the output file's context: an aborted run leaves an earlier file as it was
         with contextlib.ExitStack() as stack:
             if args.output:
@@ -605,6 +627,7 @@ def _cmd_predict(args):
                                     progress=None if bar is None else bar.update, no_speech=no_speech):
                 failed += row["error"] is not None
                 silent += row["error"] == NO_SPEECH
+                unknown += row["error"] is None and row["label"] in unknown_labels
                 batch.append(row)
                 if len(batch) >= args.batch_size:
                     writer.write(batch)
@@ -617,6 +640,7 @@ def _cmd_predict(args):
     if not args.quiet:
         where = f" to {args.output}" if args.output else ""
         print(f"{prog}: {len(paths) - failed} of {len(paths)} file(s) predicted with {source}{where}"
+              + (f" ({unknown} none of the enrolled speakers)" if unknown_labels else "")
               + (f"; {failed} failed (see the error column{f'; {silent} without speech' if silent else ''})"
                  if failed else ""), file=sys.stderr)
     return 1 if failed else 0

@@ -211,8 +211,9 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
         in ``classes_`` order. ``model.estimator`` is the
         :class:`~skvoice.classifiers.BandwidthRouter` of the two fusions
         (``robust=True``) or the :class:`~skvoice.classifiers.ScoreFusion`
-        (``robust=False``); a fusion's ``threshold`` enables open-set
-        rejection.
+        (``robust=False``). :func:`skvoice.classifiers.set_threshold` enables
+        open-set rejection on every fusion, before or after ``fit`` (after
+        ``fit``, ``set_params`` changes only these unfitted templates).
 
     Examples
     --------

@@ -16,6 +16,7 @@ _SUBMODULES = {
                "build_dense_gender_net", "build_cnn1d_gender_net", "build_dense_speaker_net"],
     "_hubert": ["HubertGender"],
     "_router": ["BandwidthRouter", "high_band_ratio"],
+    "_open_set": ["set_threshold"],
 }
 _NEEDS = {"_keras": ["keras"], "_hubert": ["torch"]}  # submodules that import an extra as soon as they load
 
