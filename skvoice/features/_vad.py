@@ -131,6 +131,29 @@ def _to_frames(flags, window_samples, n_frames, rate):
     return flags[idx] if len(flags) else np.zeros(n_frames, dtype=bool)
 
 
+#: ``level="normalize"``: each block of this many seconds is scaled to -25 dBFS on its own
+LEVEL_BLOCK_SECONDS = 10.0
+
+
+def _condition_level(y, sample_rate):
+    """The detector's copy for ``level="normalize"``: high-passed at 60 Hz, each 10 s block scaled to -25 dBFS.
+
+    Per block, so that a loud stretch of music, noise or a jingle does not set
+    the level of the whole file and push the speech elsewhere in it down to
+    where Silero hears none (60 s of chords 20 dB above the speech hid it in
+    7 of 181 LibriSpeech utterances; per block, in none). High-passed, so that
+    sub-bass rumble (wind, handling) does not set the level either (30 dB above
+    the speech it hid it in 35 of 181; high-passed, in none).
+    """
+    from scipy.signal import butter, sosfilt
+
+    from ._embedding import normalize_level
+
+    y = sosfilt(butter(4, 60.0, btype="highpass", fs=sample_rate, output="sos"), y).astype(np.float32)
+    block = int(LEVEL_BLOCK_SECONDS * sample_rate)
+    return np.concatenate([normalize_level(y[s:s + block]) for s in range(0, len(y), block)] or [y])
+
+
 @validate_params(
     {"y": ["array-like"], "sample_rate": [Interval(numbers.Integral, 1000, None, closed="left")],
      "method": [StrOptions({"energy", "webrtc", "silero"})], "threshold": [numbers.Real, None],
@@ -161,9 +184,10 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None, level="auto"
     threshold : float or None, default=None
         Method-specific sensitivity, see ``method``.
     level : {"auto", "normalize", "keep"}, default="auto"
-        ``"normalize"``: remove the DC offset and scale the waveform to
-        -25 dBFS RMS before detection, so the decisions do not depend on the
-        recording level. ``"keep"``: detect on the waveform as it is.
+        ``"normalize"``: detect on a copy high-passed at 60 Hz whose every
+        10 s block is scaled to -25 dBFS RMS, so the decisions depend neither
+        on the recording level nor on loud non-speech (music, rumble)
+        elsewhere in the file. ``"keep"``: detect on the waveform as it is.
         ``"auto"``: ``"normalize"`` for Silero, ``"keep"`` for the others.
         Silero's probabilities fall with the level: on 25 LibriSpeech
         utterances played 40 dB quieter it found a median 68 % of speech
@@ -197,9 +221,7 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None, level="auto"
     y = np.asarray(y, dtype=np.float32)
     n_frames = 1 + int(len(y) // (HOP_SECONDS * sample_rate))  # frame centres (exact 10 ms grid) inside y
     if level == "normalize" or (level == "auto" and method == "silero"):
-        from ._embedding import normalize_level
-
-        y = normalize_level(y)
+        y = _condition_level(y, sample_rate)
     if method == "energy":
         # librosa frames with a whole-sample hop: take the frame nearest each exact 10 ms centre, so the decisions
         # sit on the same time grid as the other detectors' at any rate (the same frames when the hop is whole)
