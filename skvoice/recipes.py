@@ -172,11 +172,11 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     on clean test-other utterances of 10 readers and tested on their other
     utterances (two folds, 60 test predictions; one error is 0.017), the
     robust recipe gives 1.000 clean, 1.000 telephone (G.711), 1.000 / 1.000
-    white, 1.000 / 0.983 pink and 1.000 / 1.000 babble noise at 20 / 10 dB
+    white, 1.000 / 0.967 pink and 1.000 / 1.000 babble noise at 20 / 10 dB
     SNR, 1.000 MP3 32 kbit/s, 1.000 reverberation (RT60 0.6 s), 1.000 with 5 s
     silence padding and at -40 dB level. A fit (30 recordings and 120 copies)
-    takes 1-1.5 min per fold on an otherwise idle machine, 3-5 min on a busy
-    one (the file's ``fit_seconds`` are from a busy run). In matched clean conditions the robust
+    took 50-56 s per fold on the otherwise idle machine (``fit_seconds``), and
+    3-5 min while it was busy. In matched clean conditions the robust
     recipe costs accuracy: on 2-s chunks of the 151 train-clean-100 readers
     (the first 60 % of each utterance's chunks enrol, the later ones test:
     539 enrolment / 351 test chunks, 53,001 trials; ``benchmarks/bench_recipe.py``,

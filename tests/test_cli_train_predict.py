@@ -591,8 +591,9 @@ def test_saved_model_files_get_the_permissions_open_gives(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m.joblib", "m.skops"]
 
 
-def test_a_rejected_recording_has_no_score():
-    # the decision_function branch gave an open-set reject the score of classes_[0] (or a flipped binary margin)
+def test_a_rejected_recording_scores_its_best_speaker():
+    # the decision_function branch gave an open-set reject the score of classes_[0] (or a flipped binary margin);
+    # since 0.2.7 a speaker scorer reports its best speaker's score, the one its threshold is held against
     from skvoice._train_predict import _predict_with_scores
     from skvoice.classifiers import SpeakerVerifier
 
@@ -602,11 +603,15 @@ def test_a_rejected_recording_has_no_score():
     for n in (24, 12):  # four speakers, two speakers (1-D decision_function)
         ver = SpeakerVerifier(calibration=None, threshold=50.0, random_state=0).fit(X[:n], y[:n])
         assert not hasattr(ver, "predict_proba")
+        best = ver.speaker_scores(X[:2])
         labels, scores = _predict_with_scores(ver, X[:2])
-        assert labels.tolist() == [-1, -1] and np.isnan(scores).all()
+        assert labels.tolist() == [-1, -1]
+        np.testing.assert_allclose(scores, best.max(axis=1))
+        assert (scores < 50.0).all()
         ver.set_params(threshold=None)
         labels, scores = _predict_with_scores(ver, X[:2])
-        assert labels.tolist() == ["alice", "alice"] and np.isfinite(scores).all()
+        assert labels.tolist() == ["alice", "alice"]
+        np.testing.assert_allclose(scores, best[:, 0])
 
 
 def test_interrupted_predict_leaves_the_earlier_output_as_it_was(trained, tree, tmp_path, monkeypatch):
