@@ -357,6 +357,22 @@ def _say(quiet):
     return say
 
 
+def _speech_check(args, prog, unchecked, install_to):
+    """``(find or None, None)`` for ``--speech-check``, or ``(None, 2)`` after saying why it cannot run."""
+    from ._optional import install_hint
+    from ._train_predict import speech_checker
+
+    try:
+        no_speech = speech_checker(args.speech_check, n_jobs=args.n_jobs)
+    except ImportError:
+        print(f"{prog}: --speech-check on needs the Silero detector (the vad extra): {install_hint(['vad'])} "
+              "(or use --speech-check off)", file=sys.stderr)
+        return None, 2
+    if no_speech is None and args.speech_check == "auto" and not args.quiet:
+        print(f"{prog}: note: {unchecked} ({install_hint(['vad'])} {install_to})", file=sys.stderr)
+    return no_speech, None
+
+
 def _cmd_train(args, argv):
     import datetime
     import time
@@ -370,7 +386,6 @@ def _cmd_train(args, argv):
         cross_validate_model,
         load_training_data,
         screen_files,
-        speech_checker,
     )
     from .io import _format_of, save_model
     from .recipes import gender_pipeline, speaker_id_pipeline
@@ -404,15 +419,10 @@ def _cmd_train(args, argv):
     except OSError as exc:
         print(f"{prog}: --out: {_os_error_text(exc)}", file=sys.stderr)
         return 2
-    try:
-        no_speech = speech_checker(args.speech_check, n_jobs=args.n_jobs)
-    except ImportError:
-        print(f"{prog}: --speech-check on needs the Silero detector (the vad extra): {install_hint(['vad'])} "
-              "(or use --speech-check off)", file=sys.stderr)
-        return 2
-    if no_speech is None and args.speech_check == "auto" and not args.quiet:
-        print(f"{prog}: note: the recordings are not checked for speech ({install_hint(['vad'])} to leave out "
-              "the ones without any)", file=sys.stderr)
+    no_speech, code = _speech_check(args, prog, "the recordings are not checked for speech", "to leave out the "
+                                                                                             "ones without any")
+    if code is not None:
+        return code
     try:
         data = load_training_data(args.data, args.task, args.subset)
     except (FileNotFoundError, ValueError) as exc:
@@ -548,7 +558,6 @@ def _cmd_predict(args):
         has_score,
         predict_rows,
         set_n_jobs,
-        speech_checker,
         stderr_is_tty,
         write_rows,
     )
@@ -579,15 +588,10 @@ def _cmd_predict(args):
             print(f"{prog}: --threshold: {exc}", file=sys.stderr)
             return 2
     unknown_labels = {s.unknown_label for s in open_set_scorers(model) if s.threshold is not None}
-    try:
-        no_speech = speech_checker(args.speech_check, n_jobs=args.n_jobs)
-    except ImportError:
-        print(f"{prog}: --speech-check on needs the Silero detector (the vad extra): pip install 'skvoice[vad]' "
-              "(or use --speech-check off)", file=sys.stderr)
-        return 2
-    if no_speech is None and args.speech_check == "auto" and not args.quiet:
-        print(f"{prog}: note: files are not checked for speech (pip install 'skvoice[vad]' to report the ones "
-              "without any instead of labelling them)", file=sys.stderr)
+    no_speech, code = _speech_check(args, prog, "files are not checked for speech", "to report the ones without "
+                                                                                   "any instead of labelling them")
+    if code is not None:
+        return code
     if args.n_jobs is not None:
         set_n_jobs(model, args.n_jobs)  # the fitted estimators that predict, not only the unfitted templates
     paths, notes = collect_audio_files(inputs)
