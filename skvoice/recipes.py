@@ -180,11 +180,11 @@ def speaker_id_pipeline(n_jobs=None, random_state=None, n_copies=None, *, robust
     recipe costs accuracy: on 2-s chunks of the 151 train-clean-100 readers
     (the first 60 % of each utterance's chunks enrol, the later ones test:
     539 enrolment / 351 test chunks, 53,001 trials; ``benchmarks/bench_recipe.py``,
-    ``benchmarks/results/recipe.json``) it identifies 0.949 with EER 1.43 %
-    and minDCF(0.01) 0.151 (every chunk is wide-band; fit 10-16 min, idle to
-    busy machine, scoring 17 s), where ``robust=False`` gives 0.994, EER
-    0.29 % and minDCF 0.054 (fit 35 s, scoring 14 s). Use ``robust=False``
-    when enrolment and test audio are both clean.
+    ``benchmarks/results/recipe.json``) it identifies 0.952 with EER 1.37 %
+    and minDCF(0.01) 0.152 (every chunk is wide-band; fit 10-16 min and
+    scoring 16-47 s, idle to busy machine), where ``robust=False`` gives
+    0.991, EER 0.31 % and minDCF 0.051 (fit 0.5-2 min, scoring 14-35 s).
+    Use ``robust=False`` when enrolment and test audio are both clean.
 
     Parameters
     ----------
