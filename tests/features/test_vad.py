@@ -329,3 +329,24 @@ def test_energy_threshold_is_db_above_the_floor_at_most_half_way_to_the_speech_l
         murmur = mask[110:190].mean()  # frames well inside the murmur second
         assert mask[210:290].all() and not mask[10:90].any()
         assert murmur == (1.0 if murmur_kept else 0.0), (speech_db, threshold, murmur)
+
+
+def test_loud_non_speech_elsewhere_in_the_file_does_not_hide_the_speech(sample_speech):
+    """The detector's copy is levelled per 10 s block and high-passed: loud music before the speech, or sub-bass
+    rumble under it, no longer sets the level the speech is heard at (one level for the whole file hid both)."""
+    pytest.importorskip("silero_vad")
+    from skvoice.features._embedding import normalize_level
+
+    y = sample_speech[1]
+    reference = speech_mask(y, SR, "silero").mean()
+    rms = np.sqrt(np.mean(y ** 2))
+    t = np.arange(30 * SR) / SR
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (262.0, 330.0, 392.0))
+    intro = (chord / np.sqrt(np.mean(chord ** 2)) * rms * 10 ** (40 / 20)).astype(np.float32)  # 40 dB louder
+    with_intro = np.concatenate([intro, y])
+    t = np.arange(len(y)) / SR
+    rumble = (np.sin(2 * np.pi * 25.0 * t) * rms * np.sqrt(2) * 10 ** (45 / 20)).astype(np.float32)
+    for mixed, speech_part in ((with_intro, slice(len(intro) // 160 + 1, None)), (y + rumble, slice(None))):
+        whole_file = speech_mask(normalize_level(mixed), SR, "silero", level="keep")[speech_part].mean()
+        assert whole_file < 0.5 * reference  # what one level for the whole file did
+        assert speech_mask(mixed, SR, "silero")[speech_part].mean() > 0.8 * reference
