@@ -331,25 +331,23 @@ NO_SPEECH = "no speech found (Silero voice activity detector)"
 
 #: speech (seconds) a file needs to count as speech: VoiceActivityDetector's default min_speech
 MIN_SPEECH_SECONDS = 0.25
-#: the check reads this much of a file first, and the rest only when it found no speech there
-_FIRST_SECONDS = 10.0
 
 
 def _has_speech(path, index):
     """Worker: whether Silero finds ``MIN_SPEECH_SECONDS`` of speech in a file (``level="normalize"``).
 
-    The detector runs on the file's first ``_FIRST_SECONDS`` and, only when
-    those hold too little speech, on the rest (a long recording that opens
-    with speech costs one short pass; the blocks whose level is set are the
-    same 10 s as for ``VoiceActivityDetector``). A clip shorter than 0.625 s
+    The detector runs on the file's first level block (``LEVEL_BLOCK_SECONDS``,
+    10 s) and, only when it holds too little speech, on the rest (a long
+    recording that opens with speech costs one short pass; the blocks whose
+    level is set are the same as for ``VoiceActivityDetector``). A clip shorter than 0.625 s
     needs 40 % of its length in speech instead: a 0.3 s word has no 0.25 s of
     speech frames. Only the decision is returned: no copy of the audio is kept.
     """
-    from .features._vad import HOP_SECONDS, speech_mask
+    from .features._vad import HOP_SECONDS, LEVEL_BLOCK_SECONDS, speech_mask
 
     y = read_for_model(path, index, input_rate=16000, model_rate=16000, min_samples=400)
     needed = min(MIN_SPEECH_SECONDS, 0.4 * len(y) / 16000)
-    head = int(_FIRST_SECONDS * 16000)
+    head = int(LEVEL_BLOCK_SECONDS * 16000)
     found = 0
     for part in (y[:head], y[head:]):
         if len(part) >= 512:  # one Silero window

@@ -524,10 +524,9 @@ def _load_predict_model(args):
         if len(inputs) < 2:
             raise ValueError("no files or folders given after `gender`")
         from ._optional import install_hint, missing_extras
-        from .pretrained import gender_classifier
-        from .recipes import _extras
+        from .pretrained import _gender_extras, gender_classifier
 
-        missing = missing_extras(["io"] + _extras("gender"))
+        missing = missing_extras(_gender_extras())
         if missing:
             raise ImportError(f"the shipped gender model needs the optional dependencies {', '.join(missing)}: "
                               f"{install_hint(missing)}")
@@ -656,7 +655,6 @@ def _cmd_info():
     from . import __version__
     from ._optional import EXTRAS, install_hint, missing_extras, missing_modules
     from .datasets import ENV_ROOT
-    from .recipes import _extras
     from .study.data import available_subsets
     from .study.models import cached_default_hubert
 
@@ -709,7 +707,7 @@ def _cmd_info():
     from . import pretrained
 
     shipped = pretrained._model_path(pretrained.GENDER_MODEL)
-    needs = missing_extras(["io"] + _extras("gender"))
+    needs = missing_extras(pretrained._gender_extras())
     print("  shipped gender model (skvoice predict gender): "
           + (f"no ({shipped} is missing)" if not os.path.isfile(shipped)
              else f"installed, but it needs {install_hint(needs)} to run" if needs else "yes"))

@@ -199,7 +199,7 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None, level="auto"
         -20 dBFS for speech; normalised, it finds all the quiet speech but
         takes any noise for speech. ``"energy"`` is relative to the
         recording's own floor: the gain changes nothing (``"normalize"``
-        only removes the DC offset).
+        only removes the DC offset and what lies below 60 Hz).
 
     Returns
     -------
@@ -324,9 +324,9 @@ class VoiceActivityDetector(AudioOutputMixin, StatelessAudioTransformer):
         or dB above the noise floor, at most half-way to the speech level:
         see :func:`speech_mask`); ``None`` uses the detector's default.
     level : {"auto", "normalize", "keep"}, default="auto"
-        Whether the detector sees the recording scaled to -25 dBFS
-        (``"normalize"``) or as it is (``"keep"``); ``"auto"`` normalises
-        for Silero only, whose decisions otherwise fall with the level (see
+        Whether the detector sees a copy high-passed at 60 Hz with every 10 s
+        block scaled to -25 dBFS (``"normalize"``) or the recording as it is
+        (``"keep"``); ``"auto"`` normalises for Silero only, whose decisions otherwise fall with the level (see
         :func:`speech_mask`). The output waveforms keep their level either
         way. Models saved by skvoice 0.2.6 and earlier keep ``"keep"``.
     padding : float, default=0.1

@@ -20,6 +20,13 @@ def _model_path(filename):
     return os.path.join(_MODELS_DIR, filename)
 
 
+def _gender_extras():
+    """The extras the shipped gender model needs: ``io`` for the .skops file, and its recipe's."""
+    from ..recipes import _extras
+
+    return ["io"] + _extras("gender")
+
+
 def gender_classifier():
     """The shipped voice gender classifier: audio (file paths or 16 kHz waveforms) -> ``"F"`` / ``"M"``.
 
