@@ -251,16 +251,21 @@ def has_score(model):
 
 def _predict_with_scores(model, X):
     """Labels and the score of each predicted label, running the pipeline's transformers only once."""
+    from .classifiers._open_set import predict_and_score
+
     head, final = _final_step(model)
     Xt = X
     for step in head:  # like Pipeline.predict, so the transformers run once for both predict and the scores
         Xt = step.transform(Xt)
-    labels = np.asarray(final.predict(Xt))
     classes = getattr(final, "classes_", None)
     scores = None
     if hasattr(final, "speaker_scores"):  # a speaker scorer: the best speaker's score, which its threshold is
-        scores = np.asarray(final.speaker_scores(Xt), dtype=float).max(axis=1)  # held against (also when rejected)
-    elif classes is not None:
+        labels, all_scores = predict_and_score(final, Xt)  # held against (also when rejected); one pass, not two
+        labels = np.asarray(labels)
+        scores = np.asarray(all_scores, dtype=float).max(axis=1)
+    else:
+        labels = np.asarray(final.predict(Xt))
+    if scores is None and classes is not None:
         cols = label_positions(labels, classes)
         if hasattr(final, "predict_proba"):
             scores = np.asarray(final.predict_proba(Xt))[np.arange(len(labels)), np.maximum(cols, 0)]

@@ -55,6 +55,52 @@ def test_open_set_scorers_of_the_robust_recipe_are_both_fusions():
     assert model.estimator.wideband.estimators[0][1].threshold is None
 
 
+class _CountingVerifier(SpeakerVerifier):
+    """Counts the recordings it scores (each one is embedded and scored once per call in a real model)."""
+
+    scored = 0
+
+    def speaker_scores(self, X):
+        type(self).scored += len(X)
+        return super().speaker_scores(X)
+
+
+def test_predict_scores_every_recording_once_through_router_and_wrappers():
+    # the CLI called predict and then speaker_scores: a speaker model embedded and scored each file twice
+    from skvoice._train_predict import _predict_with_scores
+    from skvoice.augment import telephone
+    from skvoice.classifiers._open_set import predict_and_score
+
+    rng = np.random.RandomState(0)
+    waves = [rng.standard_normal(8000).astype("float32") * 0.1 for _ in range(24)]
+    y = np.repeat(["ann", "bob", "cy"], 8)
+    waves = [w + 0.3 * np.sin(2 * np.pi * (120 + 60 * k) * np.arange(8000) / 16000).astype("float32")
+             for w, k in zip(waves, np.repeat([0, 1, 2], 8))]
+    narrow = [telephone(w, 16000) for w in waves[::3]]
+
+    def system():  # the robust recipe's shape: one fusion of front end + scorer pipelines per channel
+        return ScoreFusion([("v", make_pipeline(MFCCExtractor(), StatsPooling(), StandardScaler(),
+                                                _CountingVerifier(normalization=None, random_state=0)))], cv=2)
+
+    model = AugmentedTrainer(BandwidthRouter(system(), system()), AddNoise(), n_copies=0).fit(waves, y)
+    test = waves[:4] + narrow[:4]
+    for threshold in (None, 3.0):
+        set_threshold(model, threshold, unknown_label="unknown")
+        expected = model.predict(test), model.speaker_scores(test)
+        _CountingVerifier.scored = 0
+        labels, scores = predict_and_score(model, test)
+        assert _CountingVerifier.scored == len(test)  # each recording by the model of its channel, once
+        np.testing.assert_array_equal(labels, expected[0])
+        np.testing.assert_allclose(scores, expected[1])
+        _CountingVerifier.scored = 0
+        labels, best = _predict_with_scores(model, test)
+        assert _CountingVerifier.scored == len(test)
+        np.testing.assert_array_equal(labels, expected[0])
+        np.testing.assert_allclose(best, expected[1].max(axis=1))
+    assert "unknown" in set(labels) and len(set(labels) - {"unknown"}) > 0
+    assert model.estimator_.is_narrowband(test).tolist() == [False] * 4 + [True] * 4
+
+
 @pytest.fixture(scope="module")
 def speaker_model(tmp_path_factory):
     """5 readers of the bundled sample enrolled with 4 utterances each; their other utterances and 5 strangers."""

@@ -47,6 +47,35 @@ def open_set_scorers(model):
     return found
 
 
+def predict_and_score(model, X):
+    """``(model.predict(X), model.speaker_scores(X))`` with one pass of the audio through the model.
+
+    ``predict`` of a speaker scorer is the argmax of its ``speaker_scores``
+    (and the rejection): calling both would embed and score every recording
+    twice. Looks through a fitted ``AugmentedTrainer``, a ``BandwidthRouter``
+    (each channel's model scores its recordings) and a ``Pipeline`` (its
+    transformers run once); any other model with ``speaker_scores`` is called
+    twice.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from ..augment import AugmentedTrainer
+    from ._router import BandwidthRouter
+
+    if isinstance(model, _OpenSetMixin):
+        scores = model.speaker_scores(X)
+        return model._reject(scores), scores
+    if isinstance(model, AugmentedTrainer) and hasattr(model, "estimator_"):
+        return predict_and_score(model.estimator_, X)  # it predicts with its estimator on the input as given
+    if isinstance(model, BandwidthRouter):
+        labels, scores = model._route_outputs(predict_and_score, X)  # each channel with its own threshold
+        return labels, scores
+    if isinstance(model, Pipeline):
+        Xt = model[:-1].transform(X) if len(model) > 1 else X
+        return predict_and_score(model[-1], Xt)
+    return model.predict(X), model.speaker_scores(X)
+
+
 @validate_params({"model": [object], "threshold": [numbers.Real, None], "unknown_label": [numbers.Real, str, None]},
                  prefer_skip_nested_validation=True)
 def set_threshold(model, threshold, *, unknown_label=None):

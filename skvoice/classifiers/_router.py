@@ -278,21 +278,29 @@ class BandwidthRouter(VersionedPickleMixin, MetaEstimatorMixin, ClassifierMixin,
         return self.high_band_ratio(X) < self.threshold_db
 
     def _route(self, method, X, *args):
+        return self._route_outputs(lambda est, *rows: (getattr(est, method)(*rows),), X, *args)[0]
+
+    def _route_outputs(self, call, X, *args):
+        """``call(model, X_part, *args_part)`` -> tuple of arrays, run with the model of each recording's channel;
+        each array's rows are put back in the order of ``X``."""
         check_is_fitted(self, "classes_")
         if not hasattr(X, "__len__"):  # a generator: read once, both to measure the bandwidth and to predict
             X = check_audio_input(X, estimator=self)
         narrow = self.is_narrowband(X)
-        parts = []  # (rows, the model's output for them), for each channel that has recordings
+        parts = []  # (rows, the model's outputs for them), for each channel that has recordings
         for mask, est in ((~narrow, self.wideband_), (narrow, self.narrowband_)):
             idx = np.flatnonzero(mask)
             if len(idx):
                 rows = [take_rows(X, idx)] + [take_rows(a, idx) for a in args]
-                parts.append((idx, np.asarray(getattr(est, method)(*rows))))
-        out = np.empty((num_samples(X),) + parts[0][1].shape[1:],
-                       dtype=np.result_type(*(values.dtype for _, values in parts)))
-        for idx, values in parts:
-            out[idx] = values
-        return out
+                parts.append((idx, [np.asarray(v) for v in call(est, *rows)]))
+        outputs = []
+        for j, first in enumerate(parts[0][1]):
+            out = np.empty((num_samples(X),) + first.shape[1:],
+                           dtype=np.result_type(*(values[j].dtype for _, values in parts)))
+            for idx, values in parts:
+                out[idx] = values[j]
+            outputs.append(out)
+        return outputs
 
     def predict(self, X):
         """The label of each recording, by the model of its channel.
