@@ -8,6 +8,7 @@ in batches, and report a bad file in its own row instead of failing the run.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -20,7 +21,7 @@ from ._audio import AudioError, check_not_silent, load_audio, read_for_model
 from ._validation import label_positions
 from .datasets._folder import AUDIO_EXTENSIONS, find_audio_files, undecodable_note
 
-__all__ = ["TrainingData", "load_training_data", "screen_files", "choose_cv", "cross_validate_model",
+__all__ = ["TrainingData", "load_training_data", "screen_files", "choose_cv", "quiet_em_cap", "cross_validate_model",
            "collect_audio_files", "predict_rows", "has_score", "write_rows", "MIN_SECONDS", "speech_checker",
            "NO_SPEECH"]
 
@@ -148,6 +149,25 @@ def choose_cv(task, labels, groups, n_splits, random_state):
     return (StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state),
             f"{k}-fold StratifiedKFold over recordings" + (", not speaker-disjoint" if task == "gender" else ""),
             notes)
+
+
+@contextlib.contextmanager
+def quiet_em_cap():
+    """No scikit-learn ConvergenceWarning from a Gaussian mixture while a recipe trains.
+
+    The speaker recipe stops its background model's EM at ``max_iter=50`` on
+    purpose (speed; identification accuracy is measured with that cap), so
+    scikit-learn's advice to raise ``max_iter`` is nothing a command-line user
+    can act on. Other warnings stay. ``sklearn.utils.parallel`` carries the
+    filter into worker processes.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning, module=r"sklearn\.mixture")
+        yield
 
 
 def cross_validate_model(make_model, X, y, groups, cv, progress=None):
@@ -334,10 +354,6 @@ def _predict_batch(model, batch):
 NO_SPEECH = "no speech found (Silero voice activity detector)"
 
 
-#: speech (seconds) a file needs to count as speech: VoiceActivityDetector's default min_speech
-MIN_SPEECH_SECONDS = 0.25
-
-
 def _has_speech(path, index):
     """Worker: whether Silero finds ``MIN_SPEECH_SECONDS`` of speech in a file (``level="normalize"``).
 
@@ -348,7 +364,7 @@ def _has_speech(path, index):
     needs 40 % of its length in speech instead: a 0.3 s word has no 0.25 s of
     speech frames. Only the decision is returned: no copy of the audio is kept.
     """
-    from .features._vad import HOP_SECONDS, LEVEL_BLOCK_SECONDS, speech_mask
+    from .features._vad import HOP_SECONDS, LEVEL_BLOCK_SECONDS, MIN_SPEECH_SECONDS, speech_mask
 
     y = read_for_model(path, index, input_rate=16000, model_rate=16000, min_samples=400)
     needed = min(MIN_SPEECH_SECONDS, 0.4 * len(y) / 16000)

@@ -385,6 +385,7 @@ def _cmd_train(args, argv):
         choose_cv,
         cross_validate_model,
         load_training_data,
+        quiet_em_cap,
         screen_files,
     )
     from .io import _format_of, save_model
@@ -469,19 +470,20 @@ def _cmd_train(args, argv):
         print(f"{prog}: warning: {note}", file=sys.stderr)
     cv_record = None
     try:
-        if cv is None:
-            print(f"cross-validation: {scheme}")
-        else:
-            say(f"cross-validating ({scheme}) ...")
-            grouped = "Group" in type(cv).__name__  # plain StratifiedKFold would warn that it ignores groups
-            scores = cross_validate_model(make_model, X, y, groups if grouped else None, cv, progress=say)
-            acc, bacc = np.array(scores["accuracy"]), np.array(scores["balanced_accuracy"])
-            print(f"cross-validated accuracy: {acc.mean():.3f} ± {acc.std():.3f} (balanced accuracy "
-                  f"{bacc.mean():.3f}; {scheme}, {len(X)} recordings{who})")
-            cv_record = {"scheme": scheme, "accuracy_mean": float(acc.mean()), "accuracy_std": float(acc.std()),
-                         "balanced_accuracy_mean": float(bacc.mean()), "fold_accuracy": scores["accuracy"]}
-        say(f"fitting on all {len(X)} recordings ...")
-        model = make_model().fit(X, y)
+        with quiet_em_cap():  # the recipe caps EM on purpose
+            if cv is None:
+                print(f"cross-validation: {scheme}")
+            else:
+                say(f"cross-validating ({scheme}) ...")
+                grouped = "Group" in type(cv).__name__  # plain StratifiedKFold would warn that it ignores groups
+                scores = cross_validate_model(make_model, X, y, groups if grouped else None, cv, progress=say)
+                acc, bacc = np.array(scores["accuracy"]), np.array(scores["balanced_accuracy"])
+                print(f"cross-validated accuracy: {acc.mean():.3f} ± {acc.std():.3f} (balanced accuracy "
+                      f"{bacc.mean():.3f}; {scheme}, {len(X)} recordings{who})")
+                cv_record = {"scheme": scheme, "accuracy_mean": float(acc.mean()), "accuracy_std": float(acc.std()),
+                             "balanced_accuracy_mean": float(bacc.mean()), "fold_accuracy": scores["accuracy"]}
+            say(f"fitting on all {len(X)} recordings ...")
+            model = make_model().fit(X, y)
     except Exception as exc:  # a model or audio failure: say which, keep the traceback out of the user's way
         print(f"{prog}: training failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -21,6 +21,8 @@ from .._sklearn_compat import Interval, StrOptions, validate_params
 __all__ = ["VoiceActivityDetector", "speech_mask", "apply_speech_mask"]
 
 HOP_SECONDS = 0.01  # decisions are made per 10 ms frame
+#: less speech than this (seconds) counts as none: the default ``min_speech``, and the CLI's speech check
+MIN_SPEECH_SECONDS = 0.25
 INT16_MAX = 2 ** 15 - 1
 _DETECTOR_RATE = 16000  # WebRTC and Silero run at 16 kHz (inputs at other rates are resampled for detection)
 
@@ -239,7 +241,8 @@ def speech_mask(y, sample_rate, method="silero", *, threshold=None, level="auto"
     return _to_frames(probs >= (0.5 if threshold is None else float(threshold)), 512, n_frames, _DETECTOR_RATE)
 
 
-def apply_speech_mask(y, sample_rate, mask, *, output="speech", padding=0.1, min_pause=0.3, min_speech=0.25):
+def apply_speech_mask(y, sample_rate, mask, *, output="speech", padding=0.1, min_pause=0.3,
+                      min_speech=MIN_SPEECH_SECONDS):
     """Cut a waveform down to its speech given per-10 ms decisions.
 
     Pauses shorter than ``min_pause`` seconds inside speech are kept (bridged),
@@ -378,7 +381,7 @@ class VoiceActivityDetector(AudioOutputMixin, StatelessAudioTransformer):
     _failed_slot = "an empty waveform"
 
     def __init__(self, method="silero", *, output="speech", threshold=None, level="auto", padding=0.1, min_pause=0.3,
-                 min_speech=0.25, sample_rate=16000, on_error="raise", n_jobs=None, verbose=0):
+                 min_speech=MIN_SPEECH_SECONDS, sample_rate=16000, on_error="raise", n_jobs=None, verbose=0):
         self.method = method
         self.output = output
         self.threshold = threshold
