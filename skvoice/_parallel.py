@@ -9,6 +9,8 @@ the workers.
 
 from __future__ import annotations
 
+import importlib
+import sys
 import warnings
 
 from sklearn.utils.parallel import Parallel, delayed
@@ -49,7 +51,24 @@ def check_on_error(on_error):
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}.")
 
 
-def _guarded(func, item, index, catch):
+def worker_preload():
+    """Modules a worker imports before its first recording: torch, when this process has imported it.
+
+    joblib's loky workers measure their memory after their first task and are
+    restarted when they grow by 300 MB more (a leak guard). Importing torch
+    (about 250 MB) and a model in a later task got a worker that first decoded
+    or measured audio restarted, and torch imported again in its successor:
+    ``skvoice predict --n-jobs 2`` with a speaker recipe took twice as long as
+    one job. A process that has not imported torch (MFCC-only work) preloads
+    nothing.
+    """
+    return ("torch",) if "torch" in sys.modules else ()
+
+
+def _guarded(func, item, index, catch, preload=()):
+    for name in preload:  # a no-op where the module is loaded (always in this process)
+        if name not in sys.modules:
+            importlib.import_module(name)
     try:
         return func(item, index)
     except AudioError as exc:
@@ -83,7 +102,8 @@ def map_recordings(func, items, *, n_jobs=None, verbose=0, on_error="raise", des
     catch = on_error != "raise"
     items = list(items)
     n = len(items)
-    tasks = (delayed(_guarded)(func, item, i, catch) for i, item in enumerate(items, start=offset))
+    preload = worker_preload()
+    tasks = (delayed(_guarded)(func, item, i, catch, preload) for i, item in enumerate(items, start=offset))
     # n_jobs=None: sequential unless a joblib.parallel_config (dask, ray, loky...) says otherwise
     gen = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
     if verbose:

@@ -5,6 +5,7 @@ features must be identical to the local (loky) run, the tasks must really execut
 ``on_error`` failures must be reported exactly as they are locally.
 """
 
+import os
 import warnings
 
 import joblib
@@ -118,3 +119,22 @@ def test_raise_names_the_file_through_dask(dask_client, files_with_failures):
         run_on_dask(dask_client, lambda: ext.fit_transform(paths))
     assert remote_exc.value.source == local_exc.value.source
     assert remote_exc.value.reason == local_exc.value.reason
+
+
+def _torch_loaded(item, index):
+    import os
+    import sys
+
+    return "torch" in sys.modules, os.getpid()
+
+
+def test_workers_load_torch_before_their_first_recording_when_this_process_has():
+    # loky restarts a worker that grows by 300 MB after its first task: a worker that first measured or decoded
+    # audio, then imported torch for a model, was restarted and imported torch again (predict twice as slow)
+    pytest.importorskip("torch")
+    from skvoice._parallel import map_recordings
+
+    with joblib.parallel_config(backend="loky", n_jobs=2):
+        results, failures = map_recordings(_torch_loaded, list(range(6)), n_jobs=2)
+    assert not failures and all(loaded for loaded, _ in results)
+    assert {pid for _, pid in results} - {os.getpid()}  # they ran in worker processes
