@@ -101,6 +101,25 @@ def test_predict_scores_every_recording_once_through_router_and_wrappers():
     assert model.estimator_.is_narrowband(test).tolist() == [False] * 4 + [True] * 4
 
 
+def test_predict_and_score_agrees_with_predict_and_speaker_scores():
+    from skvoice.classifiers import GMMSpeakerClassifier
+    from skvoice.classifiers._open_set import predict_and_score
+
+    X, y, strangers = _embeddings()
+    test = np.vstack([X[::7], strangers])
+    piped = make_pipeline(StandardScaler(), SpeakerVerifier(normalization=None, threshold=np.log(99),
+                                                            unknown_label="unknown", random_state=0)).fit(X, y)
+    frames = np.empty(len(X), dtype=object)  # one 8-frame recording per row: a GMM model's ragged input
+    frames[:] = [np.repeat(row[None, :4], 8, axis=0) for row in X]
+    gmm = GMMSpeakerClassifier(n_components=1, n_init=1, random_state=0).fit(frames, y)
+    for model, data in ((piped, test), (gmm, frames[::7])):
+        labels, scores = predict_and_score(model, data)
+        np.testing.assert_array_equal(labels, model.predict(data))
+        np.testing.assert_allclose(scores, model[-1].speaker_scores(model[:-1].transform(data))
+                                   if model is piped else model.speaker_scores(data))
+    assert "unknown" in set(predict_and_score(piped, test)[0])
+
+
 @pytest.fixture(scope="module")
 def speaker_model(tmp_path_factory):
     """5 readers of the bundled sample enrolled with 4 utterances each; their other utterances and 5 strangers."""
