@@ -235,7 +235,8 @@ def _add_train_predict(sub):
     pred.add_argument("--unknown-label", metavar="TEXT",
                       help="with --threshold: the label of a file that is none of the enrolled speakers "
                            "(default: unknown)")
-    _add_n_jobs(pred, None, "set every n_jobs parameter of the model (default: as saved)")
+    _add_n_jobs(pred, None, "set every n_jobs parameter of the model (default: as saved); each worker loads "
+                            "torch and the models once (a few seconds), so it pays off from about a hundred files")
     pred.add_argument("--trust", action="append", default=[], metavar="TYPE",
                       help="also trust this type in a .skops file (repeatable; the error for an untrusted file "
                            "names them). Only for files and code you trust")
