@@ -1,4 +1,5 @@
-"""Open-set identification on a whole model: set the rejection threshold of every speaker scorer inside it."""
+"""Open-set identification on a whole model: set the rejection threshold of every speaker scorer inside it, and
+predict with the speaker scores in one pass."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numbers
 from .._sklearn_compat import validate_params
 from ._verification import _OpenSetMixin
 
-__all__ = ["set_threshold", "open_set_scorers"]
+__all__ = ["set_threshold", "open_set_scorers", "predict_and_score"]
 
 
 def _children(model):
